@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the full test suite needs on a fresh Debian machine:
+# pcsc-lite headers for the cgo PIV backend, pcscd and the vpcd driver for
+# the YubiKey simulator tier, and the npm packages of the tuf-js interop
+# check. Safe to run again; it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in pcscd vsmartcard-vpcd libpcsclite-dev pkg-config; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ -f interop/tufjs/package.json ]; then
+  command -v npm >/dev/null || { echo "install-deps: npm is required for the tuf-js interop check" >&2; exit 1; }
+  echo "install-deps: npm ci (interop/tufjs)"
+  (cd interop/tufjs && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "install-deps: ok"

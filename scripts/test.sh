@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it. Installs what it needs first
+# (scripts/install-deps.sh), then: formatting, vet, staticcheck, builds with
+# and without cgo, the race-enabled unit tests, the YubiKey simulator tier
+# (pcscd + vpcd, PIV_SIM=1), the examples, the fuzzers for a short fixed
+# time, and the interop module (go-tuf client, sigstore-go, tuf-js).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=local
+FUZZTIME=${FUZZTIME:-10s}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "install dependencies"
+bash scripts/install-deps.sh
+
+step "gofmt -l"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt: not formatted:"; echo "$unformatted"; exit 1; fi
+
+step "go vet (CGO_ENABLED=0) and go vet -tags pivkey (cgo)"
+CGO_ENABLED=0 go vet ./...
+CGO_ENABLED=1 go vet -tags pivkey ./signer/piv/...
+
+step "staticcheck"
+CGO_ENABLED=0 go tool staticcheck ./...
+CGO_ENABLED=1 go tool staticcheck -tags pivkey ./signer/piv/...
+
+step "go build: everything with CGO_ENABLED=0 (signer/piv builds its no-PIV stub), then signer/piv with cgo"
+CGO_ENABLED=0 go build ./...
+CGO_ENABLED=1 go build -tags pivkey ./...
+
+step "go test -race ./..."
+go test -race -count=1 ./...
+
+step "YubiKey simulator tier (PIV_SIM=1, real piv-go through pcscd + vpcd)"
+PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -race -count=1 -v -run . ./signer/piv/... 2>&1 | tee /tmp/trustroot-pivsim.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' || true
+grep -q -- '--- SKIP' /tmp/trustroot-pivsim.log && { echo "simulator tier: tests were skipped with PIV_SIM=1"; exit 1; }
+grep -qE '^(FAIL|--- FAIL|panic)' /tmp/trustroot-pivsim.log && { echo "simulator tier failed; log in /tmp/trustroot-pivsim.log"; exit 1; }
+grep -qE '^ok ' /tmp/trustroot-pivsim.log || { echo "simulator tier did not report ok"; exit 1; }
+
+step "examples: the ceremony demo from scratch"
+demo=$(mktemp -d)
+go run ./examples/ceremony demo -out "$demo/out" > "$demo/demo.log"
+tail -n 5 "$demo/demo.log"
+rm -rf "$demo"
+
+step "fuzz each target for $FUZZTIME"
+for f in $(git ls-files '*_test.go'); do
+  for fn in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)' "$f" | awk '{print $2}'); do
+    echo "fuzz $fn in ./$(dirname "$f")"
+    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" "./$(dirname "$f")" > /tmp/trustroot-fuzz.log 2>&1 || { cat /tmp/trustroot-fuzz.log; exit 1; }
+  done
+done
+
+if [ -f interop/go.mod ]; then
+  step "interop module (go-tuf client, sigstore-go, tuf-js)"
+  (cd interop && go vet ./... && go test -count=1 ./...)
+fi
+
+step "all checks passed"
