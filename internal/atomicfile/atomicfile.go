@@ -52,10 +52,10 @@ func OS() FS { return osFS{} }
 type osFS struct{}
 
 func (osFS) CreateTemp(dir, pattern string) (File, error) { return os.CreateTemp(dir, pattern) }
-func (osFS) Chmod(name string, perm os.FileMode) error     { return os.Chmod(name, perm) }
-func (osFS) Rename(o, n string) error                       { return os.Rename(o, n) }
-func (osFS) Remove(name string) error                       { return os.Remove(name) }
-func (osFS) MkdirAll(dir string, perm os.FileMode) error    { return os.MkdirAll(dir, perm) }
+func (osFS) Chmod(name string, perm os.FileMode) error    { return os.Chmod(name, perm) }
+func (osFS) Rename(o, n string) error                     { return os.Rename(o, n) }
+func (osFS) Remove(name string) error                     { return os.Remove(name) }
+func (osFS) MkdirAll(dir string, perm os.FileMode) error  { return os.MkdirAll(dir, perm) }
 
 func (osFS) SyncDir(dir string) error {
 	d, err := os.Open(dir)
