@@ -1,11 +1,3 @@
-// Package signer defines the one interface through which every signature in
-// a trustroot ceremony is made, whether the private key sits on a YubiKey, in
-// a cloud KMS, in a PEM file or in memory for a test.
-//
-// For most uses, obtain a [Signer] from a backend (signer/piv for YubiKeys,
-// [FromCryptoSigner] for any crypto.Signer, [FromSigstore] or [LoadKMS] for
-// sigstore's KMS providers, [LoadPEM] for a private key file) and hand it to
-// root.Root.Sign.
 package signer
 
 import (

@@ -51,6 +51,7 @@
 //
 //   - Unit tests drive the logic against an in-memory fake card; they run
 //     whenever the package is built with the pivkey tag.
+//
 //   - The simulator tier runs the real piv-go, libpcsclite, pcscd and
 //     vsmartcard's vpcd driver against a YubiKey PIV simulator written in
 //     Go (internal/pivsim), listening on 127.0.0.1:35963 and :35964. It
