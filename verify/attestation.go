@@ -421,7 +421,7 @@ func verifyAttestation(slotCert, deviceCert *x509.Certificate, opts AttestationO
 	// chain that reaches a root without it proves nothing about the token.
 	var chain []*x509.Certificate
 	for _, c := range chains {
-		if len(c) >= 3 && bytes.Equal(c[1].Raw, deviceCert.Raw) {
+		if len(c) >= 2 && bytes.Equal(c[1].Raw, deviceCert.Raw) {
 			chain = c
 			break
 		}
@@ -611,27 +611,31 @@ func truncate(s string) string {
 // CERTIFICATE block, surrounding whitespace allowed) or DER, of at most
 // MaxAttestationCertSize bytes.
 func ParseAttestationCertificate(data []byte) (*x509.Certificate, error) {
+	return parseAttestationCert(data, "certificate")
+}
+
+func parseAttestationCert(data []byte, what string) (*x509.Certificate, error) {
 	if len(data) > MaxAttestationCertSize {
-		return nil, &AttestationError{Check: "certificate", Detail: fmt.Sprintf("%d bytes exceeds the %d-byte limit", len(data), MaxAttestationCertSize),
+		return nil, &AttestationError{Check: "certificate", Detail: fmt.Sprintf("%s of %d bytes exceeds the %d-byte limit", what, len(data), MaxAttestationCertSize),
 			Err: ErrAttestationMalformed, Cause: ErrTooLarge}
 	}
 	der := data
 	if trimmed := bytes.TrimSpace(data); bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
 		blk, rest := pem.Decode(trimmed)
 		if blk == nil {
-			return nil, attErr(ErrAttestationMalformed, "certificate", "invalid PEM")
+			return nil, attErr(ErrAttestationMalformed, "certificate", "%s: invalid PEM", what)
 		}
 		if blk.Type != "CERTIFICATE" {
-			return nil, attErr(ErrAttestationMalformed, "certificate", "PEM block %q, want CERTIFICATE", truncate(blk.Type))
+			return nil, attErr(ErrAttestationMalformed, "certificate", "%s: PEM block %q, want CERTIFICATE", what, truncate(blk.Type))
 		}
 		if len(bytes.TrimSpace(rest)) != 0 {
-			return nil, attErr(ErrAttestationMalformed, "certificate", "data after the PEM certificate")
+			return nil, attErr(ErrAttestationMalformed, "certificate", "%s: data after the PEM block", what)
 		}
 		der = blk.Bytes
 	}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, &AttestationError{Check: "certificate", Detail: "cannot parse", Err: ErrAttestationMalformed, Cause: err}
+		return nil, &AttestationError{Check: "certificate", Detail: what + ": cannot parse", Err: ErrAttestationMalformed, Cause: err}
 	}
 	return c, nil
 }
@@ -639,13 +643,13 @@ func ParseAttestationCertificate(data []byte) (*x509.Certificate, error) {
 // VerifyAttestationPEM is [VerifyAttestation] on certificates given as PEM
 // or DER (see [ParseAttestationCertificate]).
 func VerifyAttestationPEM(slotCert, deviceCert []byte, opts AttestationOptions) (*Attestation, error) {
-	s, err := ParseAttestationCertificate(slotCert)
+	s, err := parseAttestationCert(slotCert, "slot certificate")
 	if err != nil {
-		return nil, fmt.Errorf("slot certificate: %w", err)
+		return nil, err
 	}
-	d, err := ParseAttestationCertificate(deviceCert)
+	d, err := parseAttestationCert(deviceCert, "device certificate")
 	if err != nil {
-		return nil, fmt.Errorf("device certificate: %w", err)
+		return nil, err
 	}
 	return VerifyAttestation(s, d, opts)
 }
