@@ -220,31 +220,46 @@ func chainCases(t *testing.T, cp *corpus, k keyset) {
 		"two signature entries under one key ID: rejected, never counted twice", "agree",
 		[]string{"GHSA-pwqf-9h7j-7mv8", "GHSA-5q2r-92f9-4m49"}, n2, v1, dup.file())
 
-	// One key listed under two key IDs, signing under both.
+	// One key listed under two key IDs, signing under both. Counting key
+	// IDs would meet the threshold of 2; counting keys gives 1.
 	alias := k.a.withID(keyID(obj{"alias-of": k.a.id}))
-	s := k.base(2, future)
+	s := k.base(1, future)
 	s.root = role{keys: []*tkey{k.a, alias, k.b}, threshold: 2}
+	aliasV1 := s.md().sign(k.a, alias).file()
 	cp.chain("one-key-two-keyids", Threshold,
 		"one public key under two key IDs signs under both: one key, below the threshold of 2", "agree",
-		[]string{"GHSA-3633-5h82-39pq"}, n2, v1, s.md().sign(k.a, alias).file())
+		[]string{"GHSA-3633-5h82-39pq"}, rootNames(1, 1), aliasV1)
+	// The same, counted for the previous root's threshold in a rotation.
+	cp.chain("one-key-two-keyids-previous", Threshold,
+		"v1 lists one key under two key IDs; v2 signed under both meets v1's threshold of 2 only if key IDs are counted", "agree",
+		[]string{"GHSA-3633-5h82-39pq"}, n2, s.md().sign(k.a, k.b).file(), func() []byte {
+			next := k.base(2, future)
+			next.root = role{keys: []*tkey{k.a, k.b, k.c}, threshold: 1}
+			return next.md().sign(k.a, alias).file()
+		}())
 
 	upper := k.a.withID(strings.ToUpper(k.a.id))
-	s = k.base(2, future)
+	s = k.base(1, future)
 	s.root = role{keys: []*tkey{k.a, upper, k.b}, threshold: 2}
 	cp.chain("keyids-differ-in-case", Threshold,
 		"one key under a key ID and its upper-case spelling counts once", "agree",
-		[]string{"GHSA-3633-5h82-39pq"}, n2, v1, s.md().sign(k.a, upper).file())
+		[]string{"GHSA-3633-5h82-39pq"}, rootNames(1, 1), s.md().sign(k.a, upper).file())
 
 	// One ECDSA key under both keytype spellings.
 	p1, p2 := ecKey("root-p", "ecdsa"), ecKey("root-p", "ecdsa-sha2-nistp256")
 	if p1.id == p2.id {
 		t.Fatal("keytype spellings gave one key ID")
 	}
-	s = k.base(2, future)
+	s = k.base(1, future)
 	s.root = role{keys: []*tkey{p1, p2, k.b}, threshold: 2}
 	cp.chain("one-key-two-keytypes", Threshold,
-		"one ECDSA key as keytype ecdsa and ecdsa-sha2-nistp256 signs twice: one key, below the threshold", "agree",
-		[]string{"go-tuf#733", "python-tuf#920"}, n2, v1, s.md().sign(p1, p2).file())
+		"one ECDSA key as keytype ecdsa and ecdsa-sha2-nistp256 signs under both: one key, below the threshold of 2", "agree",
+		[]string{"go-tuf#733", "python-tuf#920"}, rootNames(1, 1), s.md().sign(p1, p2).file())
+	s = k.base(1, future)
+	s.root = role{keys: []*tkey{p1, p2, k.b}, threshold: 2}
+	cp.chain("one-key-two-keytypes-valid", Valid,
+		"both keytype spellings of ECDSA P-256 are accepted; with a second key the threshold is met", "agree",
+		nil, rootNames(1, 1), s.md().sign(p2, k.b).file())
 
 	// Thresholds.
 	for _, tc := range []struct {
@@ -265,7 +280,7 @@ func chainCases(t *testing.T, cp *corpus, k keyset) {
 	s = k.base(2, future)
 	s.root = role{keys: []*tkey{k.a, k.a, k.b}, threshold: 2}
 	cp.chain("duplicate-keyid-in-role", Parse,
-		"a role lists one key ID twice; one signature must not meet a threshold of 2", "stricter: go-tuf counts the key once and rejects only on the threshold, trustroot rejects the malformed role",
+		"a role lists one key ID twice; one signature must not meet a threshold of 2", "agree",
 		nil, n2, v1, s.md().sign(k.a).file())
 	s = k.base(2, future)
 	s.root = role{keys: []*tkey{k.a, k.b, k.c.withID(keyID(obj{"missing": true}))}, threshold: 2}
@@ -394,21 +409,39 @@ func encodingCases(t *testing.T, cp *corpus, k keyset) {
 		"stricter: go-tuf's encoding/json silently keeps the last value", nil,
 		rootNames(1, 2), v1, replaceOnce(t, v2, `"signed": {`, `"signed": `+string(bogusSigned)+",\n  \"signed\": {"))
 
+	// "Version" is signed; the file lists it after "version", so a
+	// case-insensitive, last-wins decoder (Go's encoding/json) reads 3
+	// where a case-sensitive one reads 2.
 	s := k.base(2, future).md()
 	s.signed["Version"] = 3
+	caseFile := s.sign(k.a, k.b).file()
+	caseFile = replaceOnce(t, caseFile, "\n    \"Version\": 3,", "")
+	caseFile = replaceOnce(t, caseFile, "\"version\": 2\n", "\"version\": 2,\n    \"Version\": 3\n")
 	cp.chain("json-keys-differ-in-case", Parse,
-		"signed holds \"version\": 2 and \"Version\": 3; a case-insensitive decoder reads 3",
-		"agree", nil, rootNames(1, 2), v1, s.sign(k.a, k.b).file())
+		"signed holds \"version\": 2 and, after it, \"Version\": 3; a case-insensitive decoder reads 3",
+		"agree", nil, rootNames(1, 2), v1, caseFile)
 
 	cp.chain("wrong-type", Parse, "_type targets in a root file", "agree", nil,
-		rootNames(1, 1), func() []byte { m := k.base(1, future).md(); m.signed["_type"] = "targets"; return m.sign(k.a, k.b).file() }())
+		rootNames(1, 1), func() []byte {
+			m := k.base(1, future).md()
+			m.signed["_type"] = "targets"
+			return m.sign(k.a, k.b).file()
+		}())
 	cp.chain("wrong-type-case", Parse, "_type Root is not root", "agree", nil,
 		rootNames(1, 1), func() []byte { m := k.base(1, future).md(); m.signed["_type"] = "Root"; return m.sign(k.a, k.b).file() }())
 	cp.chain("spec-version-major-2", Parse, "spec_version 2.0.0 is a version of TUF this client does not speak",
 		"stricter: go-tuf does not check spec_version", nil,
-		rootNames(1, 1), func() []byte { m := k.base(1, future).md(); m.signed["spec_version"] = "2.0.0"; return m.sign(k.a, k.b).file() }())
+		rootNames(1, 1), func() []byte {
+			m := k.base(1, future).md()
+			m.signed["spec_version"] = "2.0.0"
+			return m.sign(k.a, k.b).file()
+		}())
 	cp.chain("number-for-string", Parse, "spec_version is the number 1, not a string", "agree", nil,
-		rootNames(1, 1), func() []byte { m := k.base(1, future).md(); m.signed["spec_version"] = 1; return m.sign(k.a, k.b).file() }())
+		rootNames(1, 1), func() []byte {
+			m := k.base(1, future).md()
+			m.signed["spec_version"] = 1
+			return m.sign(k.a, k.b).file()
+		}())
 	cp.chain("string-for-number", Parse, "version is the string \"1\", not a number", "agree", nil,
 		rootNames(1, 1), func() []byte { m := k.base(1, future).md(); m.signed["version"] = "1"; return m.sign(k.a, k.b).file() }())
 	cp.chain("missing-role", Parse, "a root without a timestamp role",

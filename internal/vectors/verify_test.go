@@ -1,0 +1,116 @@
+package vectors
+
+// The corpus table test: every case runs against trustroot's root and
+// verify packages, and the verdict is asserted with errors.Is.
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/trustroot/trustroot/root"
+	"github.com/trustroot/trustroot/verify"
+)
+
+// sentinels maps each verdict to the errors that express it; an error
+// matches the verdict when errors.Is holds for one of them.
+func sentinels(verdict string) []error {
+	switch verdict {
+	case Parse:
+		return []error{root.ErrMalformed, verify.ErrMalformed, verify.ErrTooLarge}
+	case Threshold:
+		return []error{verify.ErrThreshold}
+	case Version:
+		return []error{verify.ErrVersion}
+	case Expired:
+		return []error{verify.ErrExpired}
+	case NotFound:
+		return []error{verify.ErrTargetNotFound}
+	case Mismatch:
+		return []error{verify.ErrHashMismatch, verify.ErrLengthMismatch}
+	case BadTarget:
+		return []error{verify.ErrMalformed}
+	}
+	return nil
+}
+
+// runChain parses the trusted root and walks the case's steps.
+func runChain(c *Case) (*verify.ChainResult, error) {
+	data, err := c.Read(c.Trusted)
+	if err != nil {
+		return nil, err
+	}
+	trusted, err := root.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	var steps [][]byte
+	for _, s := range c.Steps {
+		data, err := c.Read(s)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, data)
+	}
+	return verify.Chain(trusted, steps, verify.Options{Now: c.At})
+}
+
+// checkVerdict asserts that (ok, err) is the case's expected verdict.
+func checkVerdict(t *testing.T, c *Case, ok bool, err error) {
+	t.Helper()
+	if c.Expect == Valid {
+		if err != nil || !ok {
+			t.Fatalf("%s: want valid, got %v", c.Reason, err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("%s: want %q, but it verified", c.Reason, c.Expect)
+	}
+	if ok {
+		t.Errorf("a result came with the error %v", err)
+	}
+	for _, s := range sentinels(c.Expect) {
+		if errors.Is(err, s) {
+			return
+		}
+	}
+	t.Fatalf("%s: want %q (errors.Is one of %v), got %v", c.Reason, c.Expect, sentinels(c.Expect), err)
+}
+
+// TestCorpusVerify runs every chain case through root.Parse and
+// verify.Chain.
+func TestCorpusVerify(t *testing.T) {
+	cases, err := Load(CorpusDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	for _, c := range cases {
+		if c.Kind != KindChain {
+			continue
+		}
+		ran++
+		t.Run(c.Name, func(t *testing.T) {
+			res, err := runChain(c)
+			t.Logf("verify: %v", err)
+			checkVerdict(t, c, res != nil, err)
+			if err == nil {
+				last := c.Trusted
+				if len(c.Steps) > 0 {
+					last = c.Steps[len(c.Steps)-1]
+				}
+				data, _ := c.Read(last)
+				want, perr := root.Parse(data)
+				if perr != nil {
+					t.Fatalf("the final root parses alone: %v", perr)
+				}
+				if res.Root.Version() != want.Version() || len(res.Steps) != len(c.Steps)+1 {
+					t.Errorf("trusted version %d after %d steps, want version %d after %d", res.Root.Version(), len(res.Steps), want.Version(), len(c.Steps)+1)
+				}
+			}
+		})
+	}
+	if ran == 0 {
+		t.Fatal("no chain cases ran")
+	}
+}
