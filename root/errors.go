@@ -1,0 +1,83 @@
+package root
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrInvalidPolicy is wrapped by errors about an impossible policy or
+	// rotation: thresholds out of range, unknown or missing roles, one
+	// public key listed under two key IDs, a missing expiry. Such errors
+	// are also a [*PolicyError].
+	ErrInvalidPolicy = errors.New("root: invalid policy")
+	// ErrMalformed is wrapped by every Parse error.
+	ErrMalformed = errors.New("root: malformed root")
+	// ErrInvalidKey is wrapped by errors about a key that cannot be used.
+	ErrInvalidKey = errors.New("root: invalid key")
+	// ErrBadSignature is wrapped when a signature does not verify. Such
+	// errors are also a [*SignatureError].
+	ErrBadSignature = errors.New("root: signature does not verify")
+	// ErrUnknownKey is wrapped when a signature's key ID is not a root key
+	// of the root or of the previous root. Such errors are also a
+	// [*SignatureError].
+	ErrUnknownKey = errors.New("root: signature key is not a root key")
+)
+
+// PolicyError describes why a policy or rotation was refused. It unwraps
+// to [ErrInvalidPolicy].
+type PolicyError struct {
+	// Role is the role at fault, or "" when the problem is not tied to
+	// one role.
+	Role Role
+	// KeyID is the key at fault, if any.
+	KeyID KeyID
+	// Reason explains the problem.
+	Reason string
+}
+
+func (e *PolicyError) Error() string {
+	s := "root: invalid policy"
+	if e.Role != "" {
+		s += fmt.Sprintf(": role %q", string(e.Role))
+	}
+	if e.KeyID != "" {
+		s += fmt.Sprintf(": key %s", shortID(e.KeyID))
+	}
+	return s + ": " + e.Reason
+}
+
+// Unwrap returns ErrInvalidPolicy.
+func (e *PolicyError) Unwrap() error { return ErrInvalidPolicy }
+
+func policyErr(role Role, id KeyID, format string, args ...any) error {
+	return &PolicyError{Role: role, KeyID: id, Reason: fmt.Sprintf(format, args...)}
+}
+
+// SignatureError reports a signature that was refused. It unwraps to
+// [ErrBadSignature] or [ErrUnknownKey] and to the underlying cause.
+type SignatureError struct {
+	// KeyID is the signature's key ID.
+	KeyID KeyID
+	// Err is the reason: it wraps ErrBadSignature or ErrUnknownKey.
+	Err error
+}
+
+func (e *SignatureError) Error() string {
+	return fmt.Sprintf("root: signature under key %s refused: %v", shortID(e.KeyID), e.Err)
+}
+
+// Unwrap returns the reason.
+func (e *SignatureError) Unwrap() error { return e.Err }
+
+// shortID shortens a key ID for messages; full IDs are available from the
+// typed errors.
+func shortID(id KeyID) string {
+	if len(id) > 16 {
+		return string(id[:16]) + "…"
+	}
+	if id == "" {
+		return `""`
+	}
+	return string(id)
+}

@@ -1,0 +1,176 @@
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/trustroot/trustroot/internal/tufkey"
+	"github.com/trustroot/trustroot/signer"
+)
+
+// Requirements returns the thresholds r must meet: its own root role's
+// and, when prev is not nil, prev's root role's.
+func Requirements(r, prev *Root) []Requirement {
+	if !r.ok() {
+		return nil
+	}
+	own, _ := r.Role(RoleRoot)
+	reqs := []Requirement{{
+		Name:      fmt.Sprintf("root v%d", r.Version()),
+		Version:   r.Version(),
+		Keys:      r.roleKeys(RoleRoot),
+		Threshold: own.Threshold,
+	}}
+	if prev.ok() {
+		pr, _ := prev.Role(RoleRoot)
+		reqs = append(reqs, Requirement{
+			Name:      fmt.Sprintf("root v%d (previous)", prev.Version()),
+			Version:   prev.Version(),
+			Keys:      prev.roleKeys(RoleRoot),
+			Threshold: pr.Threshold,
+		})
+	}
+	return reqs
+}
+
+// checkPrev refuses a prev that is not the version before r.
+func checkPrev(r, prev *Root) error {
+	if prev == nil {
+		return nil
+	}
+	if prev.meta == nil || prev.Version() != r.Version()-1 {
+		pv := int64(0)
+		if prev.meta != nil {
+			pv = prev.Version()
+		}
+		return fmt.Errorf("root: the previous root is v%d, but v%d needs v%d", pv, r.Version(), r.Version()-1)
+	}
+	return nil
+}
+
+// rootKeyCandidates returns the root keys of r and prev listed under id.
+func rootKeyCandidates(r, prev *Root, id KeyID) []Key {
+	var out []Key
+	for _, x := range []*Root{r, prev} {
+		if x == nil {
+			continue
+		}
+		for _, k := range x.roleKeys(RoleRoot) {
+			if k.ID() == id {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// AddSignature adds a detached signature. It replaces any earlier signature
+// under the same key ID, and refuses one that does not verify against a key
+// of r's root role or, when prev is not nil, of prev's root role. A
+// signature under a key ID only prev lists is stored under that key ID, as
+// real rotations do. Refusals are [*SignatureError] values wrapping
+// [ErrBadSignature] or [ErrUnknownKey].
+func (r *Root) AddSignature(sig Signature, prev *Root) error {
+	if !r.ok() {
+		return errors.New("root: no root to sign")
+	}
+	if err := checkPrev(r, prev); err != nil {
+		return err
+	}
+	if len(sig.Value) == 0 {
+		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: the signature is empty", ErrBadSignature)}
+	}
+	if len(sig.Value) > maxSigLength {
+		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: the signature is %d bytes, more than %d", ErrBadSignature, len(sig.Value), maxSigLength)}
+	}
+	cands := rootKeyCandidates(r, prev, sig.KeyID)
+	if len(cands) == 0 {
+		which := fmt.Sprintf("v%d", r.Version())
+		if prev != nil {
+			which += fmt.Sprintf(" or v%d", prev.Version())
+		}
+		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: no root key of %s has this key ID", ErrUnknownKey, which)}
+	}
+	var verr error
+	for _, k := range cands {
+		if verr = k.Verify(r.payload, sig.Value); verr == nil {
+			break
+		}
+	}
+	if verr != nil {
+		return &SignatureError{KeyID: sig.KeyID, Err: verr}
+	}
+	r.putSignature(Signature{KeyID: sig.KeyID, Value: slices.Clone(sig.Value)})
+	return nil
+}
+
+func (r *Root) putSignature(s Signature) {
+	for i := range r.sigs {
+		if r.sigs[i].KeyID == s.KeyID {
+			r.sigs[i] = s
+			return
+		}
+	}
+	r.sigs = append(r.sigs, s)
+}
+
+// Sign signs r with s under every key ID that s's public key has in r's
+// and prev's root roles, adds the signatures, and returns them. It checks
+// that s's key is listed before it calls s.Sign, so a token is never asked
+// for a PIN to make a useless signature. The signature is verified before
+// it is added.
+//
+// If s's key is not a root key the error wraps [signer.ErrWrongKey];
+// errors from s.Sign are wrapped, so errors.Is(err, signer.ErrWrongPIN)
+// and the like still work.
+func (r *Root) Sign(ctx context.Context, s signer.Signer, prev *Root) ([]Signature, error) {
+	if !r.ok() {
+		return nil, errors.New("root: no root to sign")
+	}
+	if s == nil {
+		return nil, errors.New("root: no signer")
+	}
+	if err := checkPrev(r, prev); err != nil {
+		return nil, err
+	}
+	pub := s.Public()
+	fp, err := tufkey.Fingerprint(pub)
+	if err != nil {
+		return nil, fmt.Errorf("root: the signer's public key: %w: %s", signer.ErrWrongKey, detail(err))
+	}
+	var keys []Key
+	for _, x := range []*Root{r, prev} {
+		if x == nil {
+			continue
+		}
+		for _, k := range x.roleKeys(RoleRoot) {
+			if k.Fingerprint() == fp && !slices.ContainsFunc(keys, func(o Key) bool { return o.ID() == k.ID() }) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		which := fmt.Sprintf("v%d", r.Version())
+		if prev != nil {
+			which += fmt.Sprintf(" or v%d", prev.Version())
+		}
+		return nil, fmt.Errorf("root: the signer's key (fingerprint %s) is not a root key of %s: %w", fp[:16], which, signer.ErrWrongKey)
+	}
+	value, err := s.Sign(ctx, r.SigningPayload())
+	if err != nil {
+		return nil, fmt.Errorf("root: signing v%d: %w", r.Version(), err)
+	}
+	out := make([]Signature, 0, len(keys))
+	for _, k := range keys {
+		if err := k.Verify(r.payload, value); err != nil {
+			return nil, &SignatureError{KeyID: k.ID(), Err: fmt.Errorf("the signer's signature does not verify under the root's scheme %s: %w", k.Scheme(), err)}
+		}
+		out = append(out, Signature{KeyID: k.ID(), Value: slices.Clone(value)})
+	}
+	for _, sig := range out {
+		r.putSignature(Signature{KeyID: sig.KeyID, Value: slices.Clone(sig.Value)})
+	}
+	return out, nil
+}
