@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"fmt"
-	"sync"
 )
 
 // FromCryptoSigner returns a Signer that signs with s, hashing as the
@@ -35,11 +34,11 @@ func FromCryptoSigner(s crypto.Signer) (Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cryptoSigner{s: s, pub: pub, hash: h, opts: signerOpts(pub, h)}, nil
+	return &cryptoSigner{s: s, pub: pub, hash: h, opts: signerOpts(pub, h), lock: newLock()}, nil
 }
 
 type cryptoSigner struct {
-	mu   sync.Mutex
+	lock ctxLock
 	s    crypto.Signer
 	pub  crypto.PublicKey
 	hash crypto.Hash
@@ -55,14 +54,11 @@ func (c *cryptoSigner) Sign(ctx context.Context, message []byte) ([]byte, error)
 		return nil, fmt.Errorf("signer: %w", err)
 	}
 	d := digest(c.hash, message)
-	c.mu.Lock()
-	// ctx may have ended while we waited for another signature.
-	if err := ctx.Err(); err != nil {
-		c.mu.Unlock()
-		return nil, fmt.Errorf("signer: %w", err)
+	if err := c.lock.lock(ctx); err != nil {
+		return nil, err
 	}
 	sig, err := c.s.Sign(rand.Reader, d, c.opts)
-	c.mu.Unlock()
+	c.lock.unlock()
 	if err != nil {
 		return nil, fmt.Errorf("signer: signing: %w", err)
 	}
@@ -71,3 +67,25 @@ func (c *cryptoSigner) Sign(ctx context.Context, message []byte) ([]byte, error)
 	}
 	return checkSignature(c.pub, message, sig)
 }
+
+// ctxLock is a mutex whose Lock gives up when a context ends, so a Sign
+// waiting behind another one still returns promptly when cancelled.
+type ctxLock chan struct{}
+
+func newLock() ctxLock { return make(ctxLock, 1) }
+
+func (l ctxLock) lock(ctx context.Context) error {
+	select {
+	case l <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("signer: waiting for the signer: %w", ctx.Err())
+	}
+	// Both cases can be ready at once; never sign for an ended context.
+	if err := ctx.Err(); err != nil {
+		l.unlock()
+		return fmt.Errorf("signer: %w", err)
+	}
+	return nil
+}
+
+func (l ctxLock) unlock() { <-l }

@@ -33,6 +33,8 @@ const maxSignatureSize = 4 << 10
 // backend that signs RSA keys with PKCS #1 v1.5 (signature.LoadSigner
 // does) or hashes with the wrong function fails with
 // [ErrInvalidSignature]. Backend errors are wrapped, never replaced.
+// Calls to s are serialised, because sigstore does not promise that its
+// signers are safe for concurrent use (its RSAPSSSigner is not).
 func FromSigstore(s signature.Signer) (Signer, error) {
 	return fromSigstore(context.Background(), s)
 }
@@ -49,13 +51,14 @@ func fromSigstore(ctx context.Context, s signature.Signer) (*sigstoreSigner, err
 	if err != nil {
 		return nil, err
 	}
-	return &sigstoreSigner{s: s, pub: pub, hash: h}, nil
+	return &sigstoreSigner{s: s, pub: pub, hash: h, lock: newLock()}, nil
 }
 
 type sigstoreSigner struct {
 	s    signature.Signer
 	pub  crypto.PublicKey
 	hash crypto.Hash
+	lock ctxLock
 }
 
 var _ Signer = (*sigstoreSigner)(nil)
@@ -70,7 +73,11 @@ func (s *sigstoreSigner) Sign(ctx context.Context, message []byte) ([]byte, erro
 	if s.hash != 0 {
 		opts = append(opts, options.WithCryptoSignerOpts(signerOpts(s.pub, s.hash)))
 	}
+	if err := s.lock.lock(ctx); err != nil {
+		return nil, err
+	}
 	sig, err := s.s.SignMessage(bytes.NewReader(message), opts...)
+	s.lock.unlock()
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			return nil, fmt.Errorf("signer: sigstore signer: %w (%w)", err, cerr)
