@@ -6,9 +6,9 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"encoding/asn1"
 	"errors"
 	"fmt"
-	"encoding/asn1"
 	"math/big"
 )
 
