@@ -202,9 +202,9 @@ func TestParseRejects(t *testing.T) {
 		want string
 	}{
 		"duplicate JSON key": {bytes.Replace(base, []byte(`"version": 1`), []byte(`"version": 1, "version": 1`), 1), "duplicate object key"},
-		"wrong _type": {mutate(t, base, func(m map[string]any) { signedOf(m)["_type"] = "targets" }), `_type is "targets"`},
-		"version 0":   {mutate(t, base, func(m map[string]any) { signedOf(m)["version"] = json.Number("0") }), "below 1"},
-		"oversize":    {append(bytes.TrimRight(base, "\n"), bytes.Repeat([]byte(" "), root.MaxRootSize)...), "MaxRootSize"},
+		"wrong _type":        {mutate(t, base, func(m map[string]any) { signedOf(m)["_type"] = "targets" }), `_type is "targets"`},
+		"version 0":          {mutate(t, base, func(m map[string]any) { signedOf(m)["version"] = json.Number("0") }), "below 1"},
+		"oversize":           {append(bytes.TrimRight(base, "\n"), bytes.Repeat([]byte(" "), root.MaxRootSize)...), "MaxRootSize"},
 		"duplicate signature key IDs": {mutate(t, base, func(m map[string]any) {
 			s := m["signatures"].([]any)
 			m["signatures"] = append(s, s[0])
