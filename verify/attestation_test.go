@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/trustroot/trustroot/internal/pivattest"
 	"github.com/trustroot/trustroot/internal/sharedtestdata"
 	"github.com/trustroot/trustroot/internal/tufkey"
+	"github.com/trustroot/trustroot/root"
 )
 
 // attTime is a reference time inside every real and generated chain.
@@ -699,5 +701,63 @@ func TestAttestationStrings(t *testing.T) {
 	if !(FirmwareVersion{5, 6, 9}).Less(FirmwareVersion{5, 7, 0}) || (FirmwareVersion{5, 7, 0}).Less(FirmwareVersion{5, 7, 0}) ||
 		(FirmwareVersion{6, 0, 0}).Less(FirmwareVersion{5, 9, 9}) {
 		t.Error("FirmwareVersion.Less")
+	}
+}
+
+// TestAttestationCoversRootKeys parses the real prod roots with package root
+// and checks that every root-role key of v1 (five keyholders) and the key
+// added in v4 (18158855) is attested by exactly one ceremony YubiKey.
+func TestAttestationCoversRootKeys(t *testing.T) {
+	roots := yubicoPool(t)
+	type attested struct {
+		serial uint32
+		fp     string
+	}
+	var all []attested
+	for _, rk := range realKeys {
+		slot, dev := rk.certs(t)
+		a, err := VerifyAttestationPEM(slot, dev, AttestationOptions{Roots: roots, Time: attTime})
+		if err != nil {
+			t.Fatalf("%d: %v", rk.serial, err)
+		}
+		all = append(all, attested{a.Serial, a.KeyFingerprint})
+	}
+	for _, tc := range []struct {
+		file string
+		want []uint32 // serials whose keys the root role must hold
+	}{
+		{"1.root.json", []uint32{13078778, 14454335, 14470876, 15938765, 15938791}},
+		{"4.root.json", []uint32{13078778, 14470876, 15938765, 15938791, 18158855}},
+	} {
+		r, err := root.Parse(readShared(t, "prod", tc.file))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		rk, ok := r.Role(root.RoleRoot)
+		if !ok || len(rk.KeyIDs) != 5 {
+			t.Fatalf("%s: root role %+v", tc.file, rk)
+		}
+		var got []uint32
+		for _, id := range rk.KeyIDs {
+			k, ok := r.Key(id)
+			if !ok {
+				t.Fatalf("%s: no key %s", tc.file, id)
+			}
+			fp := pkixFP(t, k.Public())
+			n := 0
+			for _, a := range all {
+				if a.fp == fp {
+					got = append(got, a.serial)
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%s: key %s matches %d attestations", tc.file, id, n)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: root keys attested by %v, want %v", tc.file, got, tc.want)
+		}
 	}
 }
