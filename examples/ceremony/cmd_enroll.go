@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+func cmdEnroll(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "enroll", "-holder NAME -token piv|fake [-C DIR] [-serial S] [-management-key-fd N] [-attestation-roots fake|yubico|FILE]")
+	dir := repoFlag(f)
+	holder := f.String("holder", "", "the keyholder's name (required): lower-case letters, digits, '.', '_', '-'")
+	tok := tokenFlags(f)
+	mgmtFD := f.Int("management-key-fd", -1, "piv: read the management key (hex) from this inherited file `descriptor`")
+	defaultMgmt := f.Bool("default-management-key", false, "piv: use the factory default management key (throwaway tokens only)")
+	replace := f.Bool("replace-key", false, "piv: overwrite a key already in the slot")
+	attRoots := f.String("attestation-roots", "", "override ceremony.json's attestation roots: fake, yubico or a PEM `file`")
+	yubico := f.String("yubico-roots", "", "PEM `file` of Yubico's published attestation roots, to check PIV attestations in pure Go too")
+	force := f.Bool("force", false, "replace an existing keys/NAME.json")
+	if _, err := parseFlags(f, args); err != nil {
+		return err
+	}
+	if *holder == "" {
+		return usageErr("-holder is required")
+	}
+	if err := checkName("keyholder", *holder); err != nil {
+		return usageErr("%v", err)
+	}
+	if err := tok.check(); err != nil {
+		return err
+	}
+	r := openRepo(e, *dir)
+	p, err := r.loadPolicy()
+	if err != nil {
+		return err
+	}
+	rel := keysDir + "/" + *holder + ".json"
+	if _, err := os.Stat(r.keyPath(*holder)); err == nil && !*force {
+		return fmt.Errorf("ceremony: %s is already enrolled (%s); use -force to replace the key", *holder, rel)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("ceremony: %w", err)
+	}
+	spec := p.AttestationRoots
+	if *attRoots != "" {
+		spec = *attRoots
+	}
+	if tok.kind == "fake" && spec != "fake" {
+		return fmt.Errorf("ceremony: a fake token's attestation chains to the fake test CA, which %s does not trust (attestation_roots %q); pass -attestation-roots fake explicitly to accept it", policyFile, spec)
+	}
+	roots, inter, err := attestationPools(spec, *yubico)
+	if err != nil {
+		return err
+	}
+	en, err := tok.enroll(ctx, e, *holder, roots, func(ctx context.Context) ([]byte, error) {
+		p, err := pinSource(e, *mgmtFD, "management key (hex)")(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer clear(p)
+		mk, err := hex.DecodeString(strings.TrimSpace(string(p)))
+		if err != nil {
+			return nil, errors.New("ceremony: the management key is not hex")
+		}
+		return mk, nil
+	}, *defaultMgmt, *replace)
+	if err != nil {
+		return err
+	}
+	pubPEM, err := publicKeyPEM(en.pub)
+	if err != nil {
+		return fmt.Errorf("ceremony: encoding %s's public key: %w", *holder, err)
+	}
+	kf := &KeyFile{
+		Holder:      *holder,
+		Token:       tok.kind,
+		Serial:      en.serial,
+		Slot:        en.slot,
+		PublicKey:   pubPEM,
+		Fingerprint: fingerprint(en.pub),
+		Attestation: &Attestation{
+			SlotCertificate:   string(en.slotCert),
+			DeviceCertificate: string(en.deviceCert),
+			Firmware:          en.firmware,
+			PINPolicy:         en.pinPolicy,
+			TouchPolicy:       en.touchPolicy,
+		},
+		Enrolled: formatTime(e.currentTime()),
+	}
+	// Check the attestation before anything is written: it must chain
+	// to a trusted root and attest exactly this key and serial.
+	if roots != nil {
+		a, err := checkAttestation(kf, roots, inter)
+		if err != nil {
+			return err
+		}
+		for _, w := range a.Warnings {
+			e.printf("Attestation warning [%s]: %s\n", w.Code, w.Message)
+		}
+		e.printf("Attestation verified: key generated on token %d (firmware %s, PIN %s, touch %s).\n", a.Serial, a.Firmware, a.PINPolicy, a.TouchPolicy)
+	} else {
+		e.printf("Attestation verified by the YubiKey driver against Yubico's roots; pass -yubico-roots FILE to check it in pure Go too.\n")
+	}
+	if err := r.writeJSON(rel, kf); err != nil {
+		return err
+	}
+	e.printf("Enrolled %s: key %s on token %s, written to %s.\n", *holder, shortFP(kf.Fingerprint), kf.Serial, rel)
+	return nil
+}

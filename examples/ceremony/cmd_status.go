@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/trustroot/trustroot/root"
+	"github.com/trustroot/trustroot/verify"
+)
+
+// stagedState is the staged root with every usable signature file merged
+// in, and what was wrong with the others.
+type stagedState struct {
+	st, prev *root.Root
+	// stale lists signature files over another staged root; ignored.
+	stale []string
+	// bad lists signature files that do not verify; publish refuses them.
+	bad []string
+}
+
+// mergeSignatures loads the staged root and adds every signature file to
+// it. Files over another staging are stale; files that fail to verify are
+// bad (tampered, or made with another key).
+func (r *repo) mergeSignatures() (*stagedState, error) {
+	st, prev, err := r.staged()
+	if err != nil {
+		return nil, err
+	}
+	sigs, err := r.loadSignatures()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(st.SigningPayload())
+	digest := hex.EncodeToString(sum[:])
+	s := &stagedState{st: st, prev: prev}
+	for _, se := range sigs {
+		if se.f.RootVersion != st.Version() || se.f.PayloadSHA256 != digest {
+			s.stale = append(s.stale, fmt.Sprintf("%s: signs another staging of root v%d (payload %s), not the staged root; ignored", se.rel, se.f.RootVersion, shortFP(se.f.PayloadSHA256)))
+			continue
+		}
+		k, ok := st.Key(se.sig.KeyID)
+		if !ok && prev != nil {
+			k, ok = prev.Key(se.sig.KeyID)
+		}
+		if !ok {
+			s.bad = append(s.bad, fmt.Sprintf("%s: key ID %s is not a key of staged v%d%s", se.rel, shortFP(string(se.sig.KeyID)), st.Version(), prevNote(prev)))
+			continue
+		}
+		if k.Holder() != "" && k.Holder() != se.f.Holder {
+			s.bad = append(s.bad, fmt.Sprintf("%s: says it is from %s, but key %s belongs to %s", se.rel, se.f.Holder, shortFP(string(se.sig.KeyID)), k.Holder()))
+			continue
+		}
+		if err := st.AddSignature(se.sig, prev); err != nil {
+			s.bad = append(s.bad, fmt.Sprintf("%s: signature by %s does not verify (the file was altered, or signed something else): %v", se.rel, se.f.Holder, err))
+			continue
+		}
+	}
+	return s, nil
+}
+
+func cmdStatus(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "status", "[-C DIR] [-format text|markdown|json]")
+	dir := repoFlag(f)
+	format := f.String("format", "text", "output format: text, markdown (for a pull-request comment) or json")
+	if _, err := parseFlags(f, args); err != nil {
+		return err
+	}
+	switch *format {
+	case "text", "markdown", "json":
+	default:
+		return usageErr("-format %q: want text, markdown or json", *format)
+	}
+	r := openRepo(e, *dir)
+	if _, err := r.loadPolicy(); err != nil {
+		return err
+	}
+	s, err := r.mergeSignatures()
+	if err != nil {
+		return err
+	}
+	status := verify.Status(s.st, s.prev)
+	switch *format {
+	case "json":
+		out := struct {
+			*verify.SigningStatus
+			StaleFiles   []string `json:"stale_files,omitempty"`
+			InvalidFiles []string `json:"invalid_files,omitempty"`
+		}{status, s.stale, s.bad}
+		data, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			return err
+		}
+		e.printf("%s\n", data)
+	case "markdown":
+		writeStatusMarkdown(e.stdout, s, status)
+	default:
+		writeStatusText(e.stdout, s, status)
+	}
+	return nil
+}
+
+func holderOf(k verify.KeyStatus) string {
+	if k.Holder != "" {
+		return k.Holder
+	}
+	return "key " + shortFP(k.Fingerprint)
+}
+
+func holders(ks []verify.KeyStatus) string {
+	if len(ks) == 0 {
+		return "nobody"
+	}
+	var names []string
+	for _, k := range ks {
+		names = append(names, holderOf(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+func writeStatusText(w io.Writer, s *stagedState, st *verify.SigningStatus) {
+	fmt.Fprintf(w, "Staged root v%d, expires %s.\n", s.st.Version(), formatTime(s.st.Expires()))
+	for _, q := range st.Requirements {
+		state := "met"
+		if q.Needed > 0 {
+			state = fmt.Sprintf("needs %d more", q.Needed)
+		}
+		fmt.Fprintf(w, "  %s: %d of %d signed, threshold %d (%s)\n", q.Name, len(q.Signed), len(q.Signed)+len(q.Missing)+len(q.Invalid), q.Threshold, state)
+		fmt.Fprintf(w, "    signed:  %s\n", holders(q.Signed))
+		fmt.Fprintf(w, "    missing: %s\n", holders(q.Missing))
+		for _, k := range q.Invalid {
+			fmt.Fprintf(w, "    invalid: %s: %s\n", holderOf(k), k.Reason)
+		}
+	}
+	for _, p := range st.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+	for _, b := range s.bad {
+		fmt.Fprintf(w, "  INVALID %s\n", b)
+	}
+	for _, b := range s.stale {
+		fmt.Fprintf(w, "  stale %s\n", b)
+	}
+	if st.Complete && len(s.bad) == 0 {
+		fmt.Fprintf(w, "Ready to publish.\n")
+	} else {
+		fmt.Fprintf(w, "Not ready to publish.\n")
+	}
+}
+
+func writeStatusMarkdown(w io.Writer, s *stagedState, st *verify.SigningStatus) {
+	mark := "⏳"
+	if st.Complete && len(s.bad) == 0 {
+		mark = "✅"
+	}
+	fmt.Fprintf(w, "### %s Root v%d signing status\n\n", mark, s.st.Version())
+	fmt.Fprintf(w, "Expires %s.\n\n", formatTime(s.st.Expires()))
+	fmt.Fprintf(w, "| threshold | keyholder | status |\n|---|---|---|\n")
+	for _, q := range st.Requirements {
+		name := fmt.Sprintf("%s (%d needed", q.Name, q.Threshold)
+		if q.Needed > 0 {
+			name += fmt.Sprintf(", %d more", q.Needed)
+		}
+		name += ")"
+		for _, k := range q.Signed {
+			fmt.Fprintf(w, "| %s | %s | ✅ signed |\n", name, holderOf(k))
+		}
+		for _, k := range q.Invalid {
+			fmt.Fprintf(w, "| %s | %s | ❌ invalid: %s |\n", name, holderOf(k), strings.ReplaceAll(k.Reason, "|", "/"))
+		}
+		for _, k := range q.Missing {
+			fmt.Fprintf(w, "| %s | %s | ⏳ missing |\n", name, holderOf(k))
+		}
+	}
+	if len(s.bad)+len(s.stale)+len(st.Problems) > 0 {
+		fmt.Fprintf(w, "\n**Problems**\n\n")
+		for _, p := range st.Problems {
+			fmt.Fprintf(w, "- %s\n", p)
+		}
+		for _, b := range s.bad {
+			fmt.Fprintf(w, "- invalid: `%s`\n", b)
+		}
+		for _, b := range s.stale {
+			fmt.Fprintf(w, "- stale: `%s`\n", b)
+		}
+	}
+	if st.Complete && len(s.bad) == 0 {
+		fmt.Fprintf(w, "\nAll thresholds are met: ready to publish.\n")
+	}
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+func cmdTargets(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usageErr("targets needs a subcommand: add NAME FILE [-custom JSON], or list")
+	}
+	switch args[0] {
+	case "add":
+		return targetsAdd(ctx, e, args[1:])
+	case "list":
+		return targetsList(ctx, e, args[1:])
+	}
+	return usageErr("unknown targets subcommand %q: want add or list", args[0])
+}
+
+// parseCustom checks a -custom value: a JSON object, bounded.
+func parseCustom(s string) (json.RawMessage, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if len(s) > 64<<10 {
+		return nil, usageErr("-custom is longer than 64 KiB")
+	}
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	if err := dec.Decode(&obj); err != nil || dec.More() || obj == nil {
+		return nil, usageErr("-custom must be one JSON object, e.g. {\"sigstore\":{\"usage\":\"Fulcio\",\"status\":\"Active\"}}")
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(s)); err != nil {
+		return nil, usageErr("-custom: %v", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func targetsAdd(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "targets add", "NAME FILE [-C DIR] [-custom JSON]")
+	dir := repoFlag(f)
+	custom := f.String("custom", "", "custom metadata, a JSON object such as {\"sigstore\":{\"usage\":\"Fulcio\",\"status\":\"Active\"}}")
+	pos, err := parseFlags(f, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageErr("targets add needs NAME FILE")
+	}
+	name, file := pos[0], pos[1]
+	if err := checkTargetName(name); err != nil {
+		return usageErr("%v", err)
+	}
+	c, err := parseCustom(*custom)
+	if err != nil {
+		return err
+	}
+	data, err := readBounded(file, maxTargetFile)
+	if err != nil {
+		return fmt.Errorf("ceremony: reading target file: %w", err)
+	}
+	r := openRepo(e, *dir)
+	p, err := r.loadPolicy()
+	if err != nil {
+		return err
+	}
+	rt, _, err := r.latestRootData()
+	if err != nil {
+		return err
+	}
+	cur, err := r.loadOnline()
+	if err != nil {
+		return err
+	}
+	now := e.currentTime()
+	t, err := newTargetsVersion(p, cur, now)
+	if err != nil {
+		return err
+	}
+	if len(t.Signed.Targets) >= maxTargets {
+		return fmt.Errorf("ceremony: targets already lists %d files", len(t.Signed.Targets))
+	}
+	if t.Signed.Delegations != nil {
+		for _, d := range t.Signed.Delegations.Roles {
+			if ok, _ := d.IsDelegatedPath(name); ok {
+				e.printf("Note: %s also matches delegated role %s's paths; clients find the top-level target first.\n", name, d.Name)
+			}
+		}
+	}
+	tf := newTargetFile(data, c)
+	_, replaced := t.Signed.Targets[name]
+	t.Signed.Targets[name] = tf
+	signers, err := onlineSigners(ctx, p, rt, "targets")
+	if err != nil {
+		return err
+	}
+	if err := signMeta(ctx, t, signers); err != nil {
+		return err
+	}
+	tp, err := targetPath(name, tf)
+	if err != nil {
+		return err
+	}
+	if _, err := r.commitOnline(ctx, p, rt, cur, onlineUpdate{targets: t, files: map[string][]byte{tp: data}}, now); err != nil {
+		return err
+	}
+	verb := "Added"
+	if replaced {
+		verb = "Replaced"
+	}
+	e.printf("%s target %s (%d bytes, sha256 %s) in targets v%d.\n", verb, name, tf.Length, shortFP(hex.EncodeToString(tf.Hashes["sha256"])), t.Signed.Version)
+	return nil
+}
+
+func targetsList(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "targets list", "[-C DIR]")
+	dir := repoFlag(f)
+	if _, err := parseFlags(f, args); err != nil {
+		return err
+	}
+	r := openRepo(e, *dir)
+	cur, err := r.loadOnline()
+	if err != nil {
+		return err
+	}
+	if cur == nil {
+		e.printf("Nothing is published yet.\n")
+		return nil
+	}
+	print := func(role string, m map[string]json.RawMessage, lens map[string]int64) {
+		names := make([]string, 0, len(m))
+		for n := range m {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			e.printf("%-10s %-40s %8d  %s\n", role, n, lens[n], string(m[n]))
+		}
+	}
+	collect := func(role string, ts map[string]json.RawMessage, lens map[string]int64) { print(role, ts, lens) }
+	m, l := map[string]json.RawMessage{}, map[string]int64{}
+	for n, tf := range cur.targets.Signed.Targets {
+		if tf.Custom != nil {
+			m[n] = *tf.Custom
+		} else {
+			m[n] = nil
+		}
+		l[n] = tf.Length
+	}
+	collect("targets", m, l)
+	roles := make([]string, 0, len(cur.delegated))
+	for n := range cur.delegated {
+		roles = append(roles, n)
+	}
+	sort.Strings(roles)
+	for _, role := range roles {
+		m, l := map[string]json.RawMessage{}, map[string]int64{}
+		for n, tf := range cur.delegated[role].Signed.Targets {
+			if tf.Custom != nil {
+				m[n] = *tf.Custom
+			} else {
+				m[n] = nil
+			}
+			l[n] = tf.Length
+		}
+		collect(role, m, l)
+	}
+	return nil
+}

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/trustroot/trustroot/root"
+	"github.com/trustroot/trustroot/verify"
+)
+
+// verifyReport is verify's result, printed as text or as one JSON object.
+type verifyReport struct {
+	Verified bool `json:"verified"`
+	// FinalVersion is the last root version whose signatures verified.
+	FinalVersion int64 `json:"final_version"`
+	// Expires is that version's expiry.
+	Expires *time.Time `json:"expires,omitempty"`
+	// ReferenceTime is the time expiry was checked against.
+	ReferenceTime time.Time `json:"reference_time"`
+	// TrustedVersion is the version the walk started from.
+	TrustedVersion int64    `json:"trusted_version"`
+	Warnings       []string `json:"warnings"`
+	Error          string   `json:"error,omitempty"`
+	// Checks lists what was verified, for people.
+	Checks []string `json:"checks,omitempty"`
+	// RootSHA256 is the digest of the final root's file form.
+	RootSHA256 string `json:"root_sha256,omitempty"`
+}
+
+func cmdVerify(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "verify", "[-C DIR] | -chain DIR [-trusted FILE] [-at RFC3339] [-json] [-strict]")
+	dir := repoFlag(f)
+	chain := f.String("chain", "", "verify any `directory` of N.root.json files instead of a ceremony repository")
+	trusted := f.String("trusted", "", "the trusted root `file` to start from (default: the lowest version in the directory, trusted on first use)")
+	at := f.String("at", "", "reference `time` for expiry, RFC 3339 (default: now)")
+	asJSON := f.Bool("json", false, "print one JSON object")
+	strict := f.Bool("strict", false, "fail on key IDs that do not match their key content instead of warning")
+	yubico := f.String("yubico-roots", "", "PEM `file` of Yubico's attestation roots, to check PIV enrolments")
+	if _, err := parseFlags(f, args); err != nil {
+		return err
+	}
+	now := e.currentTime()
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			return usageErr("-at %q is not an RFC 3339 time such as 2026-11-01T00:00:00Z", *at)
+		}
+		now = t
+	}
+	rep := &verifyReport{ReferenceTime: now.UTC(), Warnings: []string{}}
+	var err error
+	if *chain != "" {
+		err = verifyChainDir(rep, *chain, *trusted, verify.Options{Now: now, Strict: *strict})
+	} else {
+		if *trusted != "" {
+			return usageErr("-trusted goes with -chain")
+		}
+		err = verifyCeremony(ctx, e, rep, *dir, *yubico, verify.Options{Now: now, Strict: *strict})
+	}
+	rep.Verified = err == nil
+	if err != nil {
+		rep.Error = strings.TrimPrefix(err.Error(), "ceremony: ")
+	}
+	if *asJSON {
+		data, jerr := json.MarshalIndent(rep, "", "  ")
+		if jerr != nil {
+			return jerr
+		}
+		e.printf("%s\n", data)
+		if err != nil {
+			return errSilent
+		}
+		return nil
+	}
+	for _, c := range rep.Checks {
+		e.printf("ok   %s\n", c)
+	}
+	for _, w := range rep.Warnings {
+		e.printf("warn %s\n", w)
+	}
+	if err != nil {
+		return err
+	}
+	exp := ""
+	if rep.Expires != nil {
+		exp = ", expires " + formatTime(*rep.Expires)
+	}
+	e.printf("Verified: root v%d trusted at %s%s.\n", rep.FinalVersion, formatTime(now), exp)
+	if rep.RootSHA256 != "" {
+		e.printf("Root v%d SHA-256: %s\n", rep.FinalVersion, rep.RootSHA256)
+	}
+	return nil
+}
+
+// readChain reads the trusted root and the files of every later version.
+func readChain(dir, trustedFile string) (*root.Root, [][]byte, error) {
+	vs, err := rootVersions(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(vs) == 0 {
+		return nil, nil, fmt.Errorf("ceremony: no N.root.json files in %s", dir)
+	}
+	if len(vs) > verify.DefaultMaxSteps {
+		return nil, nil, fmt.Errorf("ceremony: %s holds %d root versions, more than %d", dir, len(vs), verify.DefaultMaxSteps)
+	}
+	var trusted *root.Root
+	if trustedFile != "" {
+		trusted, _, err = loadRootFile(trustedFile)
+	} else {
+		trusted, _, err = loadRootFile(filepath.Join(dir, fmt.Sprintf("%d.root.json", vs[0])))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var next [][]byte
+	for _, v := range vs {
+		if v <= trusted.Version() {
+			continue
+		}
+		data, err := readBounded(filepath.Join(dir, fmt.Sprintf("%d.root.json", v)), root.MaxRootSize)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ceremony: %w", err)
+		}
+		next = append(next, data)
+	}
+	if len(next) > 0 && vs[0] > trusted.Version()+1 {
+		return nil, nil, fmt.Errorf("ceremony: the trusted root is v%d but %s starts at v%d", trusted.Version(), dir, vs[0])
+	}
+	return trusted, next, nil
+}
+
+func verifyChainDir(rep *verifyReport, dir, trustedFile string, opts verify.Options) error {
+	trusted, next, err := readChain(dir, trustedFile)
+	if err != nil {
+		return err
+	}
+	rep.TrustedVersion = trusted.Version()
+	if trustedFile == "" {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("trusting %s/%d.root.json on first use; pass -trusted FILE to pin the starting root", filepath.ToSlash(dir), trusted.Version()))
+	}
+	res, err := verify.Chain(trusted, next, opts)
+	if err != nil {
+		return explainChainError(rep, trusted, err)
+	}
+	fillChainResult(rep, res)
+	return nil
+}
+
+func fillChainResult(rep *verifyReport, res *verify.ChainResult) {
+	rep.FinalVersion = res.Root.Version()
+	exp := res.Root.Expires().UTC()
+	rep.Expires = &exp
+	for _, w := range res.Warnings {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: %s", w.Version, w.Message))
+	}
+	for _, s := range res.Steps {
+		var parts []string
+		for _, m := range s.Requirements {
+			var names []string
+			for _, k := range m.SignedBy {
+				n := k.Holder
+				if n == "" {
+					n = shortFP(k.Fingerprint)
+				}
+				names = append(names, n)
+			}
+			parts = append(parts, fmt.Sprintf("%d of %s (%s)", m.Threshold, m.Name, strings.Join(names, ", ")))
+		}
+		rep.Checks = append(rep.Checks, fmt.Sprintf("root v%d: signed by %s", s.Version, strings.Join(parts, "; ")))
+	}
+	if d, err := res.Root.Digest(); err == nil {
+		rep.RootSHA256 = d
+	}
+}
+
+// explainChainError fills the report from a chain failure: how far the
+// signatures verified, and, for an expired root, when it expired.
+func explainChainError(rep *verifyReport, trusted *root.Root, err error) error {
+	var xe *verify.ExpiredError
+	if errors.As(err, &xe) {
+		rep.FinalVersion = xe.Version
+		exp := xe.Expires.UTC()
+		rep.Expires = &exp
+		rep.Checks = append(rep.Checks, fmt.Sprintf("signatures of root v%d to v%d verified", trusted.Version(), xe.Version))
+		return fmt.Errorf("ceremony: root version %d expired on %s (reference time %s); signatures verified up to version %d, but an expired root is not trusted: %w",
+			xe.Version, formatTime(xe.Expires), formatTime(xe.Now), xe.Version, err)
+	}
+	var me *verify.MetadataError
+	var te *verify.ThresholdError
+	var ve *verify.VersionError
+	failed := int64(0)
+	switch {
+	case errors.As(err, &me) && me.Version > 0:
+		failed = me.Version
+	case errors.As(err, &te) && te.Version > 0:
+		failed = te.Version
+	case errors.As(err, &ve):
+		failed = ve.Got
+	}
+	if failed > trusted.Version() {
+		rep.FinalVersion = failed - 1
+	}
+	return fmt.Errorf("ceremony: chain verification failed: %w", err)
+}
+
+func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico string, opts verify.Options) error {
+	r := openRepo(e, dir)
+	p, err := r.loadPolicy()
+	if err != nil {
+		return err
+	}
+	rep.Checks = append(rep.Checks, policyFile+" is valid")
+	keys, err := r.loadKeys()
+	if err != nil {
+		return err
+	}
+	roots, inter, err := attestationPools(p.AttestationRoots, yubico)
+	if err != nil {
+		return err
+	}
+	enrolled := map[string]*KeyFile{}
+	for _, k := range keys {
+		enrolled[k.Fingerprint] = k
+		if roots == nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("attestation of %s's key not checked: pass -yubico-roots FILE (Yubico's published roots)", k.Holder))
+			continue
+		}
+		a, err := checkAttestation(k, roots, inter)
+		if err != nil {
+			return err
+		}
+		for _, w := range a.Warnings {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: %s", k.Holder, w.Message))
+		}
+		rep.Checks = append(rep.Checks, fmt.Sprintf("keys/%s.json: key %s attested on token %d, firmware %s", k.Holder, shortFP(k.Fingerprint), a.Serial, a.Firmware))
+	}
+	vs, err := r.publishedVersions()
+	if err != nil {
+		return err
+	}
+	if len(vs) == 0 {
+		rep.Checks = append(rep.Checks, "nothing published yet")
+		return r.verifyStaged(rep)
+	}
+	trusted, next, err := readChain(r.path(repoDir), "")
+	if err != nil {
+		return err
+	}
+	rep.TrustedVersion = trusted.Version()
+	res, err := verify.Chain(trusted, next, opts)
+	if err != nil {
+		return explainChainError(rep, trusted, err)
+	}
+	fillChainResult(rep, res)
+	// Every root key of every version must be an enrolled, attested key.
+	for _, data := range append([][]byte{nil}, next...) {
+		rt := trusted
+		if data != nil {
+			if rt, err = root.Parse(data); err != nil {
+				return err
+			}
+		}
+		keys, _ := roleKeys(rt, root.RoleRoot)
+		for _, k := range keys {
+			kf, ok := enrolled[k.Fingerprint()]
+			switch {
+			case !ok:
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: root key %s (%s) has no enrolment in keys/", rt.Version(), shortFP(k.Fingerprint()), k.Holder()))
+			case k.Holder() != "" && kf.Holder != k.Holder():
+				return fmt.Errorf("ceremony: root v%d lists key %s as %s's, but keys/%s.json enrolled it", rt.Version(), shortFP(k.Fingerprint()), k.Holder(), kf.Holder)
+			}
+		}
+	}
+	rep.Checks = append(rep.Checks, "every root key is an enrolled key")
+	// root.json, when present, must be the latest root.
+	if data, err := os.ReadFile(r.path(repoDir, "root.json")); err == nil {
+		rt, perr := root.Parse(data)
+		switch {
+		case perr != nil:
+			return fmt.Errorf("ceremony: repository/root.json: %w", perr)
+		case rt.Version() != res.Root.Version():
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("repository/root.json is v%d, not the latest v%d (an interrupted publish? run publish again)", rt.Version(), res.Root.Version()))
+		}
+	}
+	_, latestData, err := r.latestRootData()
+	if err != nil {
+		return err
+	}
+	o, err := r.verifyOnline(latestData, opts.Now)
+	if err != nil {
+		return err
+	}
+	nt := len(o.targets.Signed.Targets)
+	for _, d := range o.delegated {
+		nt += len(d.Signed.Targets)
+	}
+	rep.Checks = append(rep.Checks, fmt.Sprintf("timestamp v%d, snapshot v%d, targets v%d and %d delegated role(s) verify as a TUF client sees them; %d target file(s) match their hashes",
+		o.timestamp.Signed.Version, o.snapshot.Signed.Version, o.targets.Signed.Version, len(o.delegated), nt))
+	return r.verifyStaged(rep)
+}
+
+// verifyStaged reports on a root being signed; it fails only on invalid
+// signature files.
+func (r *repo) verifyStaged(rep *verifyReport) error {
+	if _, err := os.Stat(r.path(stagedRoot)); err != nil {
+		return nil
+	}
+	s, err := r.mergeSignatures()
+	if err != nil {
+		return err
+	}
+	if len(s.bad) > 0 {
+		return fmt.Errorf("ceremony: invalid signature files:\n  %s", strings.Join(s.bad, "\n  "))
+	}
+	st := verify.Status(s.st, s.prev)
+	need := 0
+	for _, q := range st.Requirements {
+		need += q.Needed
+	}
+	rep.Checks = append(rep.Checks, fmt.Sprintf("staged root v%d: every signature file verifies; %d more signature(s) needed", s.st.Version(), need))
+	return nil
+}

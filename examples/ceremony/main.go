@@ -1,0 +1,158 @@
+// Command ceremony runs a TUF root key ceremony from a directory meant to
+// live in git: keyholders enrol keys on hardware tokens, sign staged roots
+// one file each, and a host publishes a TUF repository that any TUF client
+// can fetch. Run "ceremony help" for the commands, or
+//
+//	go run ./examples/ceremony demo -out /tmp/demo
+//
+// for the whole story with fake tokens.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, osEnv(), os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+const usage = `ceremony: TUF root key ceremonies from a git-friendly directory.
+
+Usage: ceremony <command> [flags] [args]
+
+Every command except demo and verify -chain works on a ceremony repository,
+the current directory or the one given with -C DIR.
+
+  init        create ceremony.json: thresholds, expiry periods, online signers
+  enroll      generate a keyholder's key on a token, check its attestation,
+              write keys/NAME.json            (-holder NAME -token piv|fake)
+  stage       build the next root (v1, or N+1 with -add/-remove/-replace/
+              -threshold), lint it and show what changed
+  sign        sign the staged root with a keyholder's token, writing one file
+              per signature to staged/signatures/   (-holder NAME -token piv|fake)
+  status      who signed, who is missing, per threshold (-format text|markdown|json)
+  publish     merge signatures, verify thresholds and chain, write
+              repository/N.root.json and refresh targets, snapshot, timestamp
+  targets     targets add NAME FILE [-custom JSON] | targets list
+  delegation  delegation add|target|sign|publish|list: a delegated targets role
+              for another project, with its own keys, threshold and paths
+  verify      verify the ceremony repository, or any directory of N.root.json
+              files: verify -chain DIR [-trusted FILE] [-at RFC3339] [-json]
+  diagram     print the root chain as a Mermaid diagram
+  demo        the whole story with fake tokens: demo -out DIR
+
+PINs are never taken from flags or the environment: sign and enroll prompt
+for them, or read them from an inherited file descriptor (-pin-fd 3).
+
+Run "ceremony <command> -h" for a command's flags.
+`
+
+type command struct {
+	name string
+	run  func(ctx context.Context, e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"init", cmdInit},
+		{"enroll", cmdEnroll},
+		{"stage", cmdStage},
+		{"sign", cmdSign},
+		{"status", cmdStatus},
+		{"publish", cmdPublish},
+		{"targets", cmdTargets},
+		{"delegation", cmdDelegation},
+		{"verify", cmdVerify},
+		{"diagram", cmdDiagram},
+		{"demo", cmdDemo},
+	}
+}
+
+// run executes one command line and returns the exit status: 0 success,
+// 1 failure, 2 bad usage.
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(e.stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		if err == nil {
+			return 0
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var xe *exitError
+		if errors.As(err, &xe) && xe.code == 2 {
+			fmt.Fprintf(e.stderr, "ceremony %s: %v\n", args[0], xe.err)
+			return 2
+		}
+		if !errors.Is(err, errSilent) {
+			fmt.Fprintf(e.stderr, "ceremony %s: %s\n", args[0], strings.TrimPrefix(err.Error(), "ceremony: "))
+		}
+		return 1
+	}
+	fmt.Fprintf(e.stderr, "ceremony: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// newFlags returns a flag set whose errors go to e.stderr and are not
+// fatal.
+func newFlags(e *env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: ceremony %s %s\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments, and
+// returns the positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &exitError{code: 2, err: err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// repoFlag adds -C to fs.
+func repoFlag(fs *flag.FlagSet) *string {
+	return fs.String("C", ".", "the ceremony repository `directory`")
+}
+
+func openRepo(e *env, dir string) *repo { return &repo{dir: dir, e: e} }
+
+var _ io.Writer

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/trustroot/trustroot/signer"
+	"github.com/trustroot/trustroot/signer/fake"
+	"github.com/trustroot/trustroot/signer/piv"
+	"github.com/trustroot/trustroot/verify"
+)
+
+// tokenOpts are the flags that choose a keyholder's token.
+type tokenOpts struct {
+	kind      string
+	serial    string
+	fakeName  string
+	forceLast bool
+}
+
+func tokenFlags(f *flag.FlagSet) *tokenOpts {
+	t := &tokenOpts{}
+	f.StringVar(&t.kind, "token", "", "the token kind: piv (a YubiKey) or fake (a deterministic, INSECURE test token)")
+	f.StringVar(&t.serial, "serial", "", "piv: the YubiKey `serial` to use when several are plugged in")
+	f.StringVar(&t.fakeName, "fake-token", "", "fake: the `name` of the fake token plugged in (default: the holder's name)")
+	f.BoolVar(&t.forceLast, "force-last-pin-try", false, "piv: allow a PIN attempt when only one try is left (a wrong PIN then blocks the token)")
+	return t
+}
+
+func (t *tokenOpts) check() error {
+	switch t.kind {
+	case "piv", "fake":
+		return nil
+	case "":
+		return usageErr("-token piv|fake is required")
+	}
+	return usageErr("-token %q: want piv or fake", t.kind)
+}
+
+func (t *tokenOpts) pivSerial() (uint32, error) {
+	if t.serial == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(t.serial, 10, 32)
+	if err != nil {
+		return 0, usageErr("-serial %q is not a YubiKey serial number", t.serial)
+	}
+	return uint32(n), nil
+}
+
+// fakeTokens are the fake tokens "plugged in" to this process. A fake
+// token's keys derive from its name, so a fresh token with the same name
+// in another process holds the same key: enrol in one run, sign in the
+// next, as with a real token.
+type fakeTokens struct {
+	mu sync.Mutex
+	m  map[string]*fake.Token
+}
+
+func newFakeTokens() *fakeTokens { return &fakeTokens{m: map[string]*fake.Token{}} }
+
+// get returns the fake token called name with a key in slot 9c.
+func (ft *fakeTokens) get(name string) (*fake.Token, error) {
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	if t, ok := ft.m[name]; ok {
+		return t, nil
+	}
+	t, err := fake.NewToken("ceremony-token-"+name, fake.TokenOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: fake token %s: %w", name, err)
+	}
+	if _, err := t.GenerateKey(fake.SlotSignature, fake.P256, fake.KeyPolicy{PIN: fake.PINPolicyAlways, Touch: fake.TouchPolicyAlways}); err != nil {
+		return nil, fmt.Errorf("ceremony: fake token %s: %w", name, err)
+	}
+	ft.m[name] = t
+	return t, nil
+}
+
+// fakeAttestationRoot returns the test CA every fake token chains to.
+func fakeAttestationRoot() (*x509.Certificate, error) {
+	t, err := fake.NewToken("ceremony-attestation-root", fake.TokenOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return t.AttestationRoot(), nil
+}
+
+// enrolled is the outcome of generating a key on a token.
+type enrolled struct {
+	pub         crypto.PublicKey
+	serial      string
+	slot        string
+	slotCert    []byte // PEM
+	deviceCert  []byte // PEM
+	firmware    string
+	pinPolicy   string
+	touchPolicy string
+}
+
+func (t *tokenOpts) enroll(ctx context.Context, e *env, holder string, roots *x509.CertPool, mgmtKey func(context.Context) ([]byte, error), allowDefaultMgmt, replace bool) (*enrolled, error) {
+	switch t.kind {
+	case "fake":
+		name := t.fakeName
+		if name == "" {
+			name = holder
+		}
+		tok, err := e.tokens.get(name)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := tok.PublicKey(fake.SlotSignature)
+		if err != nil {
+			return nil, fmt.Errorf("ceremony: fake token %s: %w", name, err)
+		}
+		cert, err := tok.Attest(fake.SlotSignature)
+		if err != nil {
+			return nil, fmt.Errorf("ceremony: attesting the key on fake token %s: %w", name, err)
+		}
+		fw := tok.Firmware()
+		return &enrolled{
+			pub:         pub,
+			serial:      strconv.FormatUint(uint64(tok.Serial()), 10),
+			slot:        fake.SlotSignature.String(),
+			slotCert:    pemCert(cert.Raw),
+			deviceCert:  pemCert(tok.AttestationCertificate().Raw),
+			firmware:    fmt.Sprintf("%d.%d.%d", fw[0], fw[1], fw[2]),
+			pinPolicy:   "always",
+			touchPolicy: "always",
+		}, nil
+	case "piv":
+		serial, err := t.pivSerial()
+		if err != nil {
+			return nil, err
+		}
+		opts := piv.EnrolOptions{Serial: serial, AllowDefaultManagementKey: allowDefaultMgmt, Replace: replace, Roots: roots}
+		if !allowDefaultMgmt {
+			mk, err := mgmtKey(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer clear(mk)
+			opts.ManagementKey = mk
+		}
+		en, err := piv.Enrol(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("ceremony: enrolling on the YubiKey: %w", err)
+		}
+		return &enrolled{
+			pub:         en.Public,
+			serial:      strconv.FormatUint(uint64(en.Serial), 10),
+			slot:        en.Slot.String(),
+			slotCert:    en.SlotCertificatePEM(),
+			deviceCert:  en.DeviceCertificatePEM(),
+			firmware:    en.Version.String(),
+			pinPolicy:   en.PINPolicy.String(),
+			touchPolicy: en.TouchPolicy.String(),
+		}, nil
+	}
+	return nil, t.check()
+}
+
+// open returns a signer for kf's key on the chosen token. It checks that
+// the token holds kf's key before any PIN is asked for.
+func (t *tokenOpts) open(ctx context.Context, e *env, kf *KeyFile, pin func(context.Context) ([]byte, error)) (signer.Signer, func(), error) {
+	want := kf.public()
+	switch t.kind {
+	case "fake":
+		name := t.fakeName
+		if name == "" {
+			name = kf.Holder
+		}
+		tok, err := e.tokens.get(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		got, err := tok.PublicKey(fake.SlotSignature)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ceremony: fake token %s: %w", name, err)
+		}
+		if fingerprint(got) != kf.Fingerprint {
+			return nil, nil, fmt.Errorf("ceremony: %w: fake token %s (serial %d) holds key %s, but %s enrolled key %s from token %s; plug in %s's token",
+				signer.ErrWrongKey, name, tok.Serial(), shortFP(fingerprint(got)), kf.Holder, shortFP(kf.Fingerprint), kf.Serial, kf.Holder)
+		}
+		s, err := tok.Signer(fake.SlotSignature, fake.SignerOptions{
+			Expect: want,
+			PIN: func(ctx context.Context) (string, error) {
+				p, err := pin(ctx)
+				if err != nil {
+					return "", err
+				}
+				defer clear(p)
+				return string(p), nil
+			},
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("ceremony: fake token %s: %w", name, err)
+		}
+		return s, func() {}, nil
+	case "piv":
+		serial, err := t.pivSerial()
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := piv.New(ctx, piv.Options{Serial: serial, Expected: want, PIN: pin, ForceLastPINTry: t.forceLast,
+			Touch: func() { fmt.Fprintln(e.stderr, "Touch the YubiKey now.") }})
+		if err != nil {
+			if errors.Is(err, signer.ErrWrongKey) {
+				return nil, nil, fmt.Errorf("ceremony: the YubiKey plugged in does not hold %s's key %s (token %s): %w", kf.Holder, shortFP(kf.Fingerprint), kf.Serial, err)
+			}
+			return nil, nil, fmt.Errorf("ceremony: opening the YubiKey: %w", err)
+		}
+		return s, func() { _ = s.Close() }, nil
+	}
+	return nil, nil, t.check()
+}
+
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// attestationPools returns the roots (and intermediates) that attestations
+// must chain to, from ceremony.json's attestation_roots or a flag:
+// "fake", "yubico" (needs yubicoBundle, Yubico's published PEM bundle) or
+// the path of a PEM file of roots.
+func attestationPools(spec, yubicoBundle string) (roots, inter *x509.CertPool, err error) {
+	switch {
+	case spec == "fake":
+		c, err := fakeAttestationRoot()
+		if err != nil {
+			return nil, nil, err
+		}
+		roots = x509.NewCertPool()
+		roots.AddCert(c)
+		return roots, nil, nil
+	case spec == "" || spec == "yubico":
+		if yubicoBundle == "" {
+			return nil, nil, nil // not available: the caller reports it
+		}
+		data, err := readBounded(yubicoBundle, verify.MaxAttestationBundleSize)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ceremony: reading Yubico's attestation roots: %w", err)
+		}
+		return verify.YubicoAttestationPools(data)
+	}
+	data, err := readBounded(spec, maxSmallFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ceremony: reading attestation roots: %w", err)
+	}
+	roots, inter = x509.NewCertPool(), x509.NewCertPool()
+	n := 0
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ceremony: %s: %w", spec, err)
+		}
+		if c.CheckSignatureFrom(c) == nil {
+			roots.AddCert(c)
+			n++
+		} else {
+			inter.AddCert(c)
+		}
+	}
+	if n == 0 {
+		return nil, nil, fmt.Errorf("ceremony: %s holds no self-signed root certificate", spec)
+	}
+	return roots, inter, nil
+}
+
+// checkAttestation verifies a key file's attestation against the pools.
+func checkAttestation(kf *KeyFile, roots, inter *x509.CertPool) (*verify.Attestation, error) {
+	if kf.Attestation == nil {
+		return nil, fmt.Errorf("ceremony: %s's key has no attestation", kf.Holder)
+	}
+	serial, _ := strconv.ParseUint(kf.Serial, 10, 32)
+	opts := verify.AttestationOptions{Roots: roots, Intermediates: inter, PublicKey: kf.public(), Serial: uint32(serial)}
+	a, err := verify.VerifyAttestationPEM([]byte(kf.Attestation.SlotCertificate), []byte(kf.Attestation.DeviceCertificate), opts)
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: attestation of %s's key (keys/%s.json): %w", kf.Holder, kf.Holder, err)
+	}
+	return a, nil
+}
+
+// onlineSigner opens an online role's signer: fake:NAME or a KMS URI.
+func onlineSigner(ctx context.Context, spec string) (signer.Signer, error) {
+	if name, ok := strings.CutPrefix(spec, "fake:"); ok {
+		if name == "" {
+			return nil, fmt.Errorf("ceremony: online signer %q has no name", spec)
+		}
+		return fake.New("ceremony-online-" + name), nil
+	}
+	s, err := signer.LoadKMS(ctx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: online signer %s: %w", redactURI(spec), err)
+	}
+	return s, nil
+}
+
+// redactURI drops any user information or query from a KMS URI before it
+// is printed (a hashivault:// URI could carry a token).
+func redactURI(spec string) string {
+	if i := strings.IndexAny(spec, "?#"); i >= 0 {
+		spec = spec[:i]
+	}
+	if scheme, rest, ok := strings.Cut(spec, "://"); ok {
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			rest = rest[at+1:]
+		}
+		return scheme + "://" + rest
+	}
+	return spec
+}

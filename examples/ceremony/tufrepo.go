@@ -1,0 +1,437 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/secure-systems-lab/go-securesystemslib/cjson"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
+
+	"github.com/trustroot/trustroot/root"
+	"github.com/trustroot/trustroot/signer"
+)
+
+// online is the published online metadata of a repository: timestamp,
+// snapshot, targets and delegated targets.
+type online struct {
+	timestamp *metadata.Metadata[metadata.TimestampType]
+	snapshot  *metadata.Metadata[metadata.SnapshotType]
+	targets   *metadata.Metadata[metadata.TargetsType]
+	delegated map[string]*metadata.Metadata[metadata.TargetsType]
+}
+
+// loadOnline reads the online metadata the published timestamp points to.
+// It returns (nil, nil) when no timestamp is published. It checks
+// structure and the version references, not signatures (see verifyOnline).
+func (r *repo) loadOnline() (*online, error) {
+	tsData, err := readBounded(r.path(repoDir, "timestamp.json"), maxMetaFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: reading repository/timestamp.json: %w", err)
+	}
+	o := &online{delegated: map[string]*metadata.Metadata[metadata.TargetsType]{}}
+	if o.timestamp, err = metadata.Timestamp().FromBytes(tsData); err != nil {
+		return nil, fmt.Errorf("ceremony: repository/timestamp.json: %w", err)
+	}
+	sm, ok := o.timestamp.Signed.Meta["snapshot.json"]
+	if !ok || sm == nil {
+		return nil, fmt.Errorf("ceremony: repository/timestamp.json lists no snapshot.json")
+	}
+	snapName := fmt.Sprintf("%d.snapshot.json", sm.Version)
+	data, err := readBounded(r.path(repoDir, snapName), maxMetaFile)
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: reading repository/%s: %w", snapName, err)
+	}
+	if o.snapshot, err = metadata.Snapshot().FromBytes(data); err != nil {
+		return nil, fmt.Errorf("ceremony: repository/%s: %w", snapName, err)
+	}
+	if len(o.snapshot.Signed.Meta) > maxTargets {
+		return nil, fmt.Errorf("ceremony: repository/%s lists more than %d roles", snapName, maxTargets)
+	}
+	for name, mf := range o.snapshot.Signed.Meta {
+		if mf == nil {
+			return nil, fmt.Errorf("ceremony: repository/%s: empty entry for %s", snapName, name)
+		}
+		role := strings.TrimSuffix(name, ".json")
+		if role == name || (role != "targets" && checkName("role", role) != nil) {
+			return nil, fmt.Errorf("ceremony: repository/%s lists invalid role file %q", snapName, name)
+		}
+		fn := fmt.Sprintf("%d.%s", mf.Version, name)
+		data, err := readBounded(r.path(repoDir, fn), maxMetaFile)
+		if err != nil {
+			return nil, fmt.Errorf("ceremony: reading repository/%s: %w", fn, err)
+		}
+		md, err := metadata.Targets().FromBytes(data)
+		if err != nil {
+			return nil, fmt.Errorf("ceremony: repository/%s: %w", fn, err)
+		}
+		if md.Signed.Version != mf.Version {
+			return nil, fmt.Errorf("ceremony: repository/%s holds version %d", fn, md.Signed.Version)
+		}
+		if role == "targets" {
+			o.targets = md
+		} else {
+			o.delegated[role] = md
+		}
+	}
+	if o.targets == nil {
+		return nil, fmt.Errorf("ceremony: repository/%s lists no targets.json", snapName)
+	}
+	return o, nil
+}
+
+// verifyOnline runs a TUF client's checks (go-tuf's trusted metadata set)
+// over the published metadata with rootData as the trusted root, at now.
+func (r *repo) verifyOnline(rootData []byte, now time.Time) (*online, error) {
+	o, err := r.loadOnline()
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, fmt.Errorf("ceremony: repository/timestamp.json is missing")
+	}
+	tm, err := trustedmetadata.New(rootData)
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: loading the latest root as a TUF client: %w", err)
+	}
+	tm.RefTime = now.UTC()
+	read := func(name string) ([]byte, error) {
+		data, err := readBounded(r.path(repoDir, name), maxMetaFile)
+		if err != nil {
+			return nil, fmt.Errorf("ceremony: reading repository/%s: %w", name, err)
+		}
+		return data, nil
+	}
+	data, err := read("timestamp.json")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tm.UpdateTimestamp(data); err != nil {
+		return nil, fmt.Errorf("ceremony: repository/timestamp.json: %w", err)
+	}
+	snapName := fmt.Sprintf("%d.snapshot.json", o.snapshot.Signed.Version)
+	if data, err = read(snapName); err != nil {
+		return nil, err
+	}
+	if _, err := tm.UpdateSnapshot(data, false); err != nil {
+		return nil, fmt.Errorf("ceremony: repository/%s: %w", snapName, err)
+	}
+	tName := fmt.Sprintf("%d.targets.json", o.targets.Signed.Version)
+	if data, err = read(tName); err != nil {
+		return nil, err
+	}
+	if _, err := tm.UpdateTargets(data); err != nil {
+		return nil, fmt.Errorf("ceremony: repository/%s: %w", tName, err)
+	}
+	if d := o.targets.Signed.Delegations; d != nil {
+		for _, role := range d.Roles {
+			md, ok := o.delegated[role.Name]
+			if !ok {
+				continue // delegated but not yet published
+			}
+			name := fmt.Sprintf("%d.%s.json", md.Signed.Version, role.Name)
+			if data, err = read(name); err != nil {
+				return nil, err
+			}
+			if _, err := tm.UpdateDelegatedTargets(data, role.Name, "targets"); err != nil {
+				return nil, fmt.Errorf("ceremony: repository/%s: %w", name, err)
+			}
+		}
+	}
+	// Every target file listed must be present with its hashes.
+	check := func(md *metadata.Metadata[metadata.TargetsType]) error {
+		for name, tf := range md.Signed.Targets {
+			p, err := targetPath(name, tf)
+			if err != nil {
+				return err
+			}
+			data, err := readBounded(r.path(repoDir, p), maxTargetFile)
+			if err != nil {
+				return fmt.Errorf("ceremony: target %s: %w", name, err)
+			}
+			if err := tf.VerifyLengthHashes(data); err != nil {
+				return fmt.Errorf("ceremony: target %s (repository/%s): %w", name, p, err)
+			}
+		}
+		return nil
+	}
+	if err := check(o.targets); err != nil {
+		return nil, err
+	}
+	for _, md := range o.delegated {
+		if err := check(md); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+var targetNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){0,3}$`)
+
+func checkTargetName(name string) error {
+	if !targetNameRE.MatchString(name) || strings.Contains(name, "..") {
+		return fmt.Errorf("ceremony: invalid target name %q: use up to 4 path segments of letters, digits, '.', '_' and '-' (no '..')", name)
+	}
+	return nil
+}
+
+// targetPath is where a consistent-snapshot client fetches a target:
+// targets/DIR/<sha256>.BASE.
+func targetPath(name string, tf *metadata.TargetFiles) (string, error) {
+	if err := checkTargetName(name); err != nil {
+		return "", err
+	}
+	h, ok := tf.Hashes["sha256"]
+	if !ok {
+		return "", fmt.Errorf("ceremony: target %s has no sha256 hash", name)
+	}
+	dir, base := path.Split(name)
+	return path.Join("targets", dir, hex.EncodeToString(h)+"."+base), nil
+}
+
+func newTargetFile(data []byte, custom json.RawMessage) *metadata.TargetFiles {
+	s256 := sha256.Sum256(data)
+	s512 := sha512.Sum512(data)
+	tf := &metadata.TargetFiles{
+		Length: int64(len(data)),
+		Hashes: metadata.Hashes{"sha256": s256[:], "sha512": s512[:]},
+	}
+	if len(custom) > 0 {
+		c := json.RawMessage(append([]byte(nil), custom...))
+		tf.Custom = &c
+	}
+	return tf
+}
+
+// roleSigner is an online signer and the key ID it signs under.
+type roleSigner struct {
+	id string
+	s  signer.Signer
+}
+
+// onlineSigners opens the policy's signers for an online role and finds
+// their key IDs in rt.
+func onlineSigners(ctx context.Context, p *Policy, rt *root.Root, role string) ([]roleSigner, error) {
+	keys, thr := roleKeys(rt, root.Role(role))
+	var out []roleSigner
+	for _, spec := range p.Online[role].Signers {
+		s, err := onlineSigner(ctx, spec)
+		if err != nil {
+			return nil, err
+		}
+		fp := fingerprint(s.Public())
+		found := false
+		for _, k := range keys {
+			if k.Fingerprint() == fp {
+				out = append(out, roleSigner{id: string(k.ID()), s: s})
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("ceremony: online %s signer %s holds key %s, which root v%d does not list for %s", role, redactURI(spec), shortFP(fp), rt.Version(), role)
+		}
+	}
+	if len(out) < thr {
+		return nil, fmt.Errorf("ceremony: online role %s needs %d signers, ceremony.json gives %d", role, thr, len(out))
+	}
+	return out, nil
+}
+
+// signMeta replaces md's signatures with fresh ones by every signer.
+func signMeta[T metadata.Roles](ctx context.Context, md *metadata.Metadata[T], signers []roleSigner) error {
+	payload, err := cjson.EncodeCanonical(md.Signed)
+	if err != nil {
+		return fmt.Errorf("ceremony: canonical JSON: %w", err)
+	}
+	md.Signatures = nil
+	for _, rs := range signers {
+		sig, err := rs.s.Sign(ctx, payload)
+		if err != nil {
+			return fmt.Errorf("ceremony: online signature by key %s: %w", shortFP(rs.id), err)
+		}
+		md.Signatures = append(md.Signatures, metadata.Signature{KeyID: rs.id, Signature: sig})
+	}
+	return nil
+}
+
+func metaBytes[T metadata.Roles](md *metadata.Metadata[T]) ([]byte, error) {
+	data, err := md.ToBytes(true)
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// onlineUpdate is a set of changes to the online metadata, written by
+// commit in an order that keeps the repository valid at every step.
+type onlineUpdate struct {
+	targets   *metadata.Metadata[metadata.TargetsType]            // new top-level targets, or nil
+	delegated map[string]*metadata.Metadata[metadata.TargetsType] // new delegated roles
+	files     map[string][]byte                                   // target files by repository path
+}
+
+// commitOnline writes the update, a new snapshot and a new timestamp. The
+// new files get new names (content- or version-addressed), so until
+// timestamp.json is replaced, the last and only overwrite, clients and the
+// loader see the old state; after it, the new one.
+func (r *repo) commitOnline(ctx context.Context, p *Policy, rt *root.Root, cur *online, u onlineUpdate, now time.Time) (*online, error) {
+	next := &online{delegated: map[string]*metadata.Metadata[metadata.TargetsType]{}}
+	if cur != nil {
+		next.targets = cur.targets
+		for k, v := range cur.delegated {
+			next.delegated[k] = v
+		}
+	}
+	if u.targets != nil {
+		next.targets = u.targets
+	}
+	for k, v := range u.delegated {
+		next.delegated[k] = v
+	}
+	if next.targets == nil {
+		return nil, errors.New("ceremony: no targets metadata to publish")
+	}
+	// 1. Target files (content-addressed: new names).
+	paths := make([]string, 0, len(u.files))
+	for p := range u.files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if err := r.e.writeFile(r.path(repoDir, p), u.files[p]); err != nil {
+			return nil, err
+		}
+	}
+	// 2. Delegated and top-level targets (version-addressed).
+	names := make([]string, 0, len(u.delegated))
+	for n := range u.delegated {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := r.writeMeta(fmt.Sprintf("%d.%s.json", u.delegated[n].Signed.Version, n), u.delegated[n]); err != nil {
+			return nil, err
+		}
+	}
+	if u.targets != nil {
+		if err := r.writeMeta(fmt.Sprintf("%d.targets.json", u.targets.Signed.Version), u.targets); err != nil {
+			return nil, err
+		}
+	}
+	// 3. Snapshot.
+	snapVersion := int64(1)
+	if cur != nil {
+		snapVersion = cur.snapshot.Signed.Version + 1
+	}
+	snap := metadata.Snapshot(expiry(now, p.Online["snapshot"].ExpiresDays))
+	snap.Signed.Version = snapVersion
+	snap.Signed.Meta = map[string]*metadata.MetaFiles{"targets.json": metadata.MetaFile(next.targets.Signed.Version)}
+	for n, md := range next.delegated {
+		snap.Signed.Meta[n+".json"] = metadata.MetaFile(md.Signed.Version)
+	}
+	ss, err := onlineSigners(ctx, p, rt, "snapshot")
+	if err != nil {
+		return nil, err
+	}
+	if err := signMeta(ctx, snap, ss); err != nil {
+		return nil, err
+	}
+	snapData, err := metaBytes(snap)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.e.writeFile(r.path(repoDir, fmt.Sprintf("%d.snapshot.json", snapVersion)), snapData); err != nil {
+		return nil, err
+	}
+	next.snapshot = snap
+	// 4. Timestamp: the commit point.
+	ts := metadata.Timestamp(expiry(now, p.Online["timestamp"].ExpiresDays))
+	if cur != nil {
+		ts.Signed.Version = cur.timestamp.Signed.Version + 1
+	}
+	sum := sha256.Sum256(snapData)
+	mf := metadata.MetaFile(snapVersion)
+	mf.Length = int64(len(snapData))
+	mf.Hashes = metadata.Hashes{"sha256": sum[:]}
+	ts.Signed.Meta = map[string]*metadata.MetaFiles{"snapshot.json": mf}
+	tsig, err := onlineSigners(ctx, p, rt, "timestamp")
+	if err != nil {
+		return nil, err
+	}
+	if err := signMeta(ctx, ts, tsig); err != nil {
+		return nil, err
+	}
+	if err := r.writeMeta("timestamp.json", ts); err != nil {
+		return nil, err
+	}
+	next.timestamp = ts
+	return next, nil
+}
+
+func (r *repo) writeMeta(name string, md interface{ ToBytes(bool) ([]byte, error) }) error {
+	data, err := md.ToBytes(true)
+	if err != nil {
+		return fmt.Errorf("ceremony: encoding %s: %w", name, err)
+	}
+	return r.e.writeFile(r.path(repoDir, name), append(data, '\n'))
+}
+
+func expiry(now time.Time, days int) time.Time {
+	return now.Add(time.Duration(days) * 24 * time.Hour).UTC().Truncate(time.Second)
+}
+
+// newTargetsVersion returns a copy of cur's targets with the version
+// bumped and a fresh expiry, ready to change and sign; or version 1.
+func newTargetsVersion(p *Policy, cur *online, now time.Time) (*metadata.Metadata[metadata.TargetsType], error) {
+	t := metadata.Targets(expiry(now, p.Online["targets"].ExpiresDays))
+	if cur == nil || cur.targets == nil {
+		return t, nil
+	}
+	// Deep copy through JSON so the published object is not mutated.
+	data, err := cur.targets.ToBytes(false)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := metadata.Targets().FromBytes(data)
+	if err != nil {
+		return nil, err
+	}
+	cp.Signed.Version++
+	cp.Signed.Expires = t.Signed.Expires
+	cp.Signatures = nil
+	return cp, nil
+}
+
+// latestRootData returns the bytes of the latest published root.
+func (r *repo) latestRootData() (*root.Root, []byte, error) {
+	vs, err := r.publishedVersions()
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(vs) == 0 {
+		return nil, nil, fmt.Errorf("ceremony: no root is published yet (run publish first)")
+	}
+	rt, data, err := loadRootFile(r.path(repoDir, fmt.Sprintf("%d.root.json", vs[len(vs)-1])))
+	if err != nil {
+		return nil, nil, err
+	}
+	return rt, data, nil
+}
+
+var _ = os.Stat
