@@ -248,6 +248,23 @@ func versionAtLeast(v pivgo.Version, major, minor, patch int) bool {
 	return v.Patch >= patch
 }
 
+func (s Slot) orDefault() Slot {
+	if s == 0 {
+		return SlotSignature
+	}
+	return s
+}
+
+func (s Slot) valid() bool {
+	switch {
+	case s == SlotAuthentication, s == SlotSignature, s == SlotKeyManagement, s == SlotCardAuthentication:
+		return true
+	case s >= 0x82 && s <= 0x95:
+		return true
+	}
+	return false
+}
+
 func pivSlot(s Slot) (pivgo.Slot, error) {
 	if !s.valid() {
 		return pivgo.Slot{}, fmt.Errorf("signer/piv: invalid slot %s", s)

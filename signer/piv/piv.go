@@ -66,23 +66,6 @@ const (
 // String returns the slot in hex, e.g. "9c".
 func (s Slot) String() string { return strconv.FormatUint(uint64(s), 16) }
 
-func (s Slot) orDefault() Slot {
-	if s == 0 {
-		return SlotSignature
-	}
-	return s
-}
-
-func (s Slot) valid() bool {
-	switch {
-	case s == SlotAuthentication, s == SlotSignature, s == SlotKeyManagement, s == SlotCardAuthentication:
-		return true
-	case s >= 0x82 && s <= 0x95:
-		return true
-	}
-	return false
-}
-
 // Algorithm is a key algorithm. The zero value is ECDSA P-256.
 type Algorithm int
 

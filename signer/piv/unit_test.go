@@ -8,8 +8,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"strings"
 	"sync"
@@ -251,8 +251,8 @@ func TestUnitSignPINHandling(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if calls != 1 || touches != 0 {
-		t.Errorf("policy once: %d PIN calls, %d touches; want 1 and 0", calls, touches)
+	if calls != 1 || touches != 0 || c.signs != 3 {
+		t.Errorf("policy once: %d PIN calls, %d touches, %d signatures; want 1, 0, 3", calls, touches, c.signs)
 	}
 
 	calls = 0
