@@ -1,7 +1,11 @@
 package verify_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,3 +73,10 @@ func checkVerdict(t *testing.T, res *verify.ChainResult, err error, ok bool, wan
 type rootT = root.Root
 
 func parseRoot(data []byte) (*root.Root, error) { return root.Parse(data) }
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func bytesReader(s string) io.Reader { return strings.NewReader(s) }

@@ -432,3 +432,5 @@ func isTopLevel(name string) bool {
 	}
 	return false
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
