@@ -5,6 +5,8 @@ package vectors
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/trustroot/trustroot/root"
@@ -54,6 +56,37 @@ func runChain(c *Case) (*verify.ChainResult, error) {
 	return verify.Chain(trusted, steps, verify.Options{Now: c.At})
 }
 
+// runRepository verifies the case's directory as an offline repository
+// from its trusted root and, when the case names one, looks the target up.
+func runRepository(c *Case) (*verify.Target, error) {
+	data, err := c.Read(c.Trusted)
+	if err != nil {
+		return nil, err
+	}
+	trusted, err := root.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := verify.Repository(trusted, os.DirFS(c.Dir()), verify.RepositoryOptions{Now: c.At})
+	if err != nil {
+		if repo != nil {
+			return nil, fmt.Errorf("a repository came with the error %w", err)
+		}
+		return nil, err
+	}
+	if c.Target == "" {
+		return &verify.Target{}, nil
+	}
+	tgt, err := repo.Target(c.Target)
+	if err != nil {
+		if tgt.Name != "" {
+			return nil, fmt.Errorf("target %q came with the error %w", tgt.Name, err)
+		}
+		return nil, err
+	}
+	return &tgt, nil
+}
+
 // checkVerdict asserts that (ok, err) is the case's expected verdict.
 func checkVerdict(t *testing.T, c *Case, ok bool, err error) {
 	t.Helper()
@@ -78,19 +111,26 @@ func checkVerdict(t *testing.T, c *Case, ok bool, err error) {
 }
 
 // TestCorpusVerify runs every chain case through root.Parse and
-// verify.Chain.
+// verify.Chain, and every repository case through verify.Repository and
+// Repo.Target.
 func TestCorpusVerify(t *testing.T) {
 	cases, err := Load(CorpusDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ran := 0
+	ran := map[string]int{}
 	for _, c := range cases {
-		if c.Kind != KindChain {
-			continue
-		}
-		ran++
+		ran[c.Kind]++
 		t.Run(c.Name, func(t *testing.T) {
+			if c.Kind == KindRepository {
+				tgt, err := runRepository(c)
+				t.Logf("verify: %v", err)
+				checkVerdict(t, c, tgt != nil, err)
+				if err == nil && c.TargetSHA256 != "" && tgt.Hashes["sha256"] != c.TargetSHA256 {
+					t.Errorf("found %s in role %s with sha256 %s, want the entry with %s", tgt.Name, tgt.Role, tgt.Hashes["sha256"], c.TargetSHA256)
+				}
+				return
+			}
 			res, err := runChain(c)
 			t.Logf("verify: %v", err)
 			checkVerdict(t, c, res != nil, err)
@@ -110,7 +150,7 @@ func TestCorpusVerify(t *testing.T) {
 			}
 		})
 	}
-	if ran == 0 {
-		t.Fatal("no chain cases ran")
+	if ran[KindChain] == 0 || ran[KindRepository] == 0 {
+		t.Fatalf("cases run by kind: %v", ran)
 	}
 }
