@@ -34,7 +34,7 @@ step "go test -race ./..."
 go test -race -count=1 ./...
 
 step "YubiKey simulator tier (PIV_SIM=1, real piv-go through pcscd + vpcd)"
-PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -race -count=1 -v -run . ./signer/piv/... 2>&1 | tee /tmp/trustroot-pivsim.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' || true
+PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -race -count=1 -v -run . ./signer/piv/... ./internal/pivattest/... 2>&1 | tee /tmp/trustroot-pivsim.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' || true
 grep -q -- '--- SKIP' /tmp/trustroot-pivsim.log && { echo "simulator tier: tests were skipped with PIV_SIM=1"; exit 1; }
 grep -qE '^(FAIL|--- FAIL|panic)' /tmp/trustroot-pivsim.log && { echo "simulator tier failed; log in /tmp/trustroot-pivsim.log"; exit 1; }
 grep -qE '^ok ' /tmp/trustroot-pivsim.log || { echo "simulator tier did not report ok"; exit 1; }
