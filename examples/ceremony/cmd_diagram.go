@@ -70,6 +70,11 @@ func writeMermaid(w io.Writer, roots []*root.Root) {
 	var order []string
 	addHolder := func(fp, name, serial string) string {
 		if h, ok := holders[fp]; ok {
+			if name != "" && strings.HasPrefix(h.label, "key ") {
+				// A later root names the holder of this key.
+				h.label = mermaidText(name)
+				holders[fp] = h
+			}
 			return h.id
 		}
 		label := mermaidText(name)

@@ -140,7 +140,11 @@ func targetsList(ctx context.Context, e *env, args []string) error {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			e.printf("%-10s %-40s %8d  %s\n", role, n, lens[n], string(m[n]))
+			var c bytes.Buffer
+			if len(m[n]) > 0 {
+				_ = json.Compact(&c, m[n])
+			}
+			e.printf("%-10s %-40s %8d  %s\n", role, n, lens[n], c.String())
 		}
 	}
 	collect := func(role string, ts map[string]json.RawMessage, lens map[string]int64) { print(role, ts, lens) }

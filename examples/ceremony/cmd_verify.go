@@ -53,7 +53,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 		}
 		now = t
 	}
-	rep := &verifyReport{ReferenceTime: now.UTC(), Warnings: []string{}}
+	rep := &verifyReport{ReferenceTime: now.UTC().Truncate(time.Second), Warnings: []string{}}
 	var err error
 	if *chain != "" {
 		err = verifyChainDir(rep, *chain, *trusted, verify.Options{Now: now, Strict: *strict})
