@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"testing"
@@ -495,10 +496,13 @@ func (cp *corpus) repository(k keyset, name, expect, reason, gotuf string, advis
 	meta := obj{}
 	for _, role := range r.order {
 		f := r.delegated[role].file()
-		fn := role + ".json"
+		// The snapshot names the role's file role + ".json"; the case
+		// stores it under its base name, so a role name that tries to
+		// leave the repository directory cannot place a file outside it.
+		fn := path.Base(role) + ".json"
 		files[fn] = f
 		names[role] = fn
-		meta[fn] = metaFile(int(r.delegated[role].signed["version"].(int)), nil)
+		meta[role+".json"] = metaFile(int(r.delegated[role].signed["version"].(int)), nil)
 	}
 	tf := r.targets.sign(k.t).file()
 	files["targets.json"] = tf
@@ -598,6 +602,12 @@ func repositoryCases(t *testing.T, cp *corpus, k keyset) {
 	r.snapshotMeta = obj{"proj.json": metaFile(2, nil)}
 	cp.repository(k, "delegation-version-mismatch", Version,
 		"the snapshot says version 2 of the delegated role, the file is version 1", "agree", []string{"GHSA-66x3-6cw3-v5gj"}, "proj/a.txt", r)
+
+	cp.repository(k, "delegation-role-name-traversal", Missing,
+		"a role named \"../proj\" is looked up as the escaped file name ..%2Fproj.json, which the snapshot does not list: nothing outside the repository is read",
+		"stricter: go-tuf's metadata layer reads any role name the caller maps to a file (its updater URL-escapes names as trustroot does)",
+		[]string{"GHSA-wjw6-2cqr-j4qr", "GHSA-jqc5-w2xx-5vq4"}, "proj/a.txt",
+		projRepo(del("../proj", []*tkey{d1}, 1, "proj/*"), proj(d1)))
 
 	// A loop: targets -> a -> b -> a, and the target is nowhere.
 	loop := repo{

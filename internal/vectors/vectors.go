@@ -26,19 +26,20 @@ const (
 
 // Verdicts a case can expect.
 const (
-	Valid     = "valid"     // the metadata is trusted
-	Parse     = "parse"     // malformed: rejected before any signature counts
-	Threshold = "threshold" // a threshold of distinct keys did not sign
-	Version   = "version"   // a version is not exactly the one required (skip, equal, rollback)
-	Expired   = "expired"   // the final metadata is expired at the reference time
-	NotFound  = "not-found" // the target is not listed (loops and depth bounds end here)
-	Mismatch  = "mismatch"  // a length or hash in the chain of metadata does not match
-	BadTarget = "bad-target"
+	Valid     = "valid"      // the metadata is trusted
+	Parse     = "parse"      // malformed: rejected before any signature counts
+	Threshold = "threshold"  // a threshold of distinct keys did not sign
+	Version   = "version"    // a version is not exactly the one required (skip, equal, rollback)
+	Expired   = "expired"    // the final metadata is expired at the reference time
+	NotFound  = "not-found"  // the target is not listed (loops and depth bounds end here)
+	Mismatch  = "mismatch"   // a length or hash in the chain of metadata does not match
+	Missing   = "missing"    // a metadata file the client needs is not there (or not listed)
+	BadTarget = "bad-target" // a target name that is unsafe to use as a path
 )
 
 // Verdicts lists every verdict a case may expect.
 func Verdicts() []string {
-	return []string{Valid, Parse, Threshold, Version, Expired, NotFound, Mismatch, BadTarget}
+	return []string{Valid, Parse, Threshold, Version, Expired, NotFound, Mismatch, Missing, BadTarget}
 }
 
 // Case is one corpus entry, as described by its case.json.
