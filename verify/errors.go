@@ -167,3 +167,17 @@ func (e *MetadataError) Error() string {
 
 // Unwrap returns the cause.
 func (e *MetadataError) Unwrap() error { return e.Err }
+
+// sentinelError is an error with its own message that wraps a sentinel,
+// so the sentinel's text is not repeated in the message.
+type sentinelError struct {
+	msg string
+	err error
+}
+
+func (e *sentinelError) Error() string { return e.msg }
+func (e *sentinelError) Unwrap() error { return e.err }
+
+func errf(sentinel error, format string, args ...any) error {
+	return &sentinelError{msg: fmt.Sprintf(format, args...), err: sentinel}
+}

@@ -286,7 +286,7 @@ func (r *Repo) Target(name string) (Target, error) {
 			continue
 		}
 		if len(visited) > max {
-			return Target{}, fmt.Errorf("verify: target %q: %w: more than %d delegated roles visited", name, ErrTooLarge, max)
+			return Target{}, errf(ErrTooLarge, "verify: target %q: more than %d delegated roles visited", name, max)
 		}
 		visited[it.role] = true
 		var tm *TargetsMetadata
@@ -319,7 +319,7 @@ func (r *Repo) Target(name string) (Target, error) {
 			stack = append(stack, children[i])
 		}
 	}
-	return Target{}, fmt.Errorf("verify: target %q: %w", name, ErrTargetNotFound)
+	return Target{}, errf(ErrTargetNotFound, "verify: target %q not found", name)
 }
 
 // delegatedRole returns the verified metadata of role as delegated by

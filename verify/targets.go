@@ -81,7 +81,7 @@ func checkContent(what string, r io.Reader, length int64, hasLength bool, hashes
 		}
 	}
 	if len(hs) == 0 && len(hashes) > 0 {
-		return fmt.Errorf("verify: %s: %w: no supported hash algorithm among %v", what, ErrHashMismatch, sortedKeys(hashes))
+		return errf(ErrHashMismatch, "verify: %s: no supported hash algorithm among %v", what, sortedKeys(hashes))
 	}
 	ws := make([]io.Writer, 0, len(hs))
 	for _, h := range hs {
@@ -91,7 +91,7 @@ func checkContent(what string, r io.Reader, length int64, hasLength bool, hashes
 	var err error
 	if hasLength {
 		if length < 0 {
-			return fmt.Errorf("verify: %s: %w: negative length %d", what, ErrLengthMismatch, length)
+			return errf(ErrLengthMismatch, "verify: %s: negative trusted length %d", what, length)
 		}
 		n, err = io.Copy(io.MultiWriter(ws...), io.LimitReader(r, length+1))
 	} else {
@@ -102,14 +102,14 @@ func checkContent(what string, r io.Reader, length int64, hasLength bool, hashes
 	}
 	if hasLength && n != length {
 		if n > length {
-			return fmt.Errorf("verify: %s: %w: more than the trusted %d bytes", what, ErrLengthMismatch, length)
+			return errf(ErrLengthMismatch, "verify: %s: length mismatch: more than the trusted %d bytes", what, length)
 		}
-		return fmt.Errorf("verify: %s: %w: %d bytes, trusted length %d", what, ErrLengthMismatch, n, length)
+		return errf(ErrLengthMismatch, "verify: %s: length mismatch: %d bytes, trusted length %d", what, n, length)
 	}
 	for alg, h := range hs {
 		want, err := hex.DecodeString(hashes[alg])
 		if err != nil || !bytes.Equal(h.Sum(nil), want) {
-			return fmt.Errorf("verify: %s: %w: %s differs from the trusted %s", what, ErrHashMismatch, alg, hashes[alg])
+			return errf(ErrHashMismatch, "verify: %s: hash mismatch: %s differs from the trusted %s", what, alg, hashes[alg])
 		}
 	}
 	return nil
