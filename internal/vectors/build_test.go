@@ -137,20 +137,6 @@ func (k *tkey) withID(id string) *tkey {
 	return &c
 }
 
-// withField returns k with an extra custom field, and the key ID that
-// content gives.
-func (k *tkey) withField(name string, v any) *tkey {
-	o := obj{}
-	for f, x := range k.obj {
-		o[f] = x
-	}
-	o[name] = v
-	c := *k
-	c.obj = o
-	c.id = keyID(o)
-	return &c
-}
-
 // sig is one signature entry.
 type sig struct {
 	KeyID string `json:"keyid"`
