@@ -59,8 +59,8 @@ type Signer struct {
 var _ signer.Signer = (*Signer)(nil)
 
 // New returns a P-256 signer whose key is derived from name: the same name
-// gives the same key on every run. It is New(name) == NewSeed([]byte(name),
-// P256) in key.
+// gives the same key on every run. Its key is the one
+// NewSeed([]byte(name), P256) derives.
 func New(name string) *Signer {
 	// Deriving a P-256 key never fails.
 	s, _ := NewSeed([]byte(name), P256)
