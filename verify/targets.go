@@ -371,6 +371,9 @@ func newTargetsMetadata(role string, doc *tufmeta.Doc[metadata.TargetsType], now
 		if tf == nil {
 			return nil, &MetadataError{Role: role, Version: s.Version, Err: fmt.Errorf("%w: target %q is null", ErrMalformed, name)}
 		}
+		if err := checkTargetName(name); err != nil {
+			return nil, &MetadataError{Role: role, Version: s.Version, Err: err}
+		}
 		t := Target{Name: name, Length: tf.Length, Hashes: hexHashes(tf.Hashes), Role: role}
 		if tf.Custom != nil {
 			t.Custom = append(json.RawMessage(nil), *tf.Custom...)

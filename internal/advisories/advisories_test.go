@@ -501,3 +501,23 @@ func TestAdvisory_JSONParsingHazards(t *testing.T) {
 		t.Fatal("the reformatted root has another signing payload")
 	}
 }
+
+// CVE-2026-6968 (tough < 0.22.0): target names such as "../x" or "/x"
+// were used as file paths and written outside the download directory.
+// Targets metadata that lists such a name is refused as a whole, so no
+// caller that enumerates targets ever sees one.
+func TestAdvisory_CVE_2026_6968_TargetPathTraversal(t *testing.T) {
+	for _, name := range []string{"target-path-traversal", "target-path-absolute", "target-path-backslash"} {
+		c, repo, err := repository(t, name, nil)
+		if err == nil {
+			_, err = repo.Target(c.Target)
+			t.Errorf("%s: the repository verified; its targets were %v", name, repo.Targets().Targets())
+		}
+		if !errors.Is(err, verify.ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", name, err)
+		}
+	}
+	if _, err := lookup(t, "repo-valid"); err != nil {
+		t.Fatalf("a repository with a plain target name: %v", err)
+	}
+}
