@@ -48,8 +48,8 @@ func cmdEnroll(ctx context.Context, e *env, args []string) error {
 	if *attRoots != "" {
 		spec = *attRoots
 	}
-	if tok.kind == "fake" && spec != "fake" {
-		return fmt.Errorf("ceremony: a fake token's attestation chains to the fake test CA, which %s does not trust (attestation_roots %q); pass -attestation-roots fake explicitly to accept it", policyFile, spec)
+	if tok.kind == "fake" && (spec == "" || spec == "yubico") {
+		return fmt.Errorf("ceremony: a fake token's attestation chains to the fake test CA, not to Yubico's roots (attestation_roots %q in %s); pass -attestation-roots fake explicitly to accept it", spec, policyFile)
 	}
 	roots, inter, err := attestationPools(spec, *yubico)
 	if err != nil {

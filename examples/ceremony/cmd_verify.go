@@ -312,6 +312,14 @@ func (r *repo) verifyStaged(rep *verifyReport) error {
 	if _, err := os.Stat(r.path(stagedRoot)); err != nil {
 		return nil
 	}
+	st, _, err := loadRootFile(r.path(stagedRoot))
+	if err != nil {
+		return err
+	}
+	if pub, err := r.published(); err == nil && pub != nil && st.Version() <= pub.Version() {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s (v%d) is already published; an interrupted publish? run publish again to finish", stagedRoot, st.Version()))
+		return nil
+	}
 	s, err := r.mergeSignatures()
 	if err != nil {
 		return err
@@ -319,9 +327,9 @@ func (r *repo) verifyStaged(rep *verifyReport) error {
 	if len(s.bad) > 0 {
 		return fmt.Errorf("ceremony: invalid signature files:\n  %s", strings.Join(s.bad, "\n  "))
 	}
-	st := verify.Status(s.st, s.prev)
+	status := verify.Status(s.st, s.prev)
 	need := 0
-	for _, q := range st.Requirements {
+	for _, q := range status.Requirements {
 		need += q.Needed
 	}
 	rep.Checks = append(rep.Checks, fmt.Sprintf("staged root v%d: every signature file verifies; %d more signature(s) needed", s.st.Version(), need))

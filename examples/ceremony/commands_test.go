@@ -56,7 +56,7 @@ func TestCommandTable(t *testing.T) {
 		{args: []string{"status"}, stdout: []string{"Ready to publish"}},
 		{args: []string{"targets", "add", "ca.pem", target}, code: 1, stderr: []string{"no root is published yet"}},
 		{args: []string{"publish"}, stdout: []string{"Published repository/1.root.json", "Root v1 SHA-256: "},
-			files: []string{"repository/1.root.json", "repository/root.json", "repository/1.targets.json", "repository/1.snapshot.json", "repository/timestamp.json"},
+			files:  []string{"repository/1.root.json", "repository/root.json", "repository/1.targets.json", "repository/1.snapshot.json", "repository/timestamp.json"},
 			absent: []string{"staged/root.json"}},
 		{args: []string{"targets", "add", "ca.pem", target, "-custom", "[1]"}, code: 2, stderr: []string{"-custom must be one JSON object"}},
 		{args: []string{"targets", "add", "../ca.pem", target}, code: 2, stderr: []string{"invalid target name"}},

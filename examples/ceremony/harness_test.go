@@ -197,3 +197,12 @@ var demoOnce struct {
 	dir string
 	res result
 }
+
+func mustSelfSignedPEM(t *testing.T) string {
+	t.Helper()
+	m, err := newServiceMaterial(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(m.caPEM)
+}
