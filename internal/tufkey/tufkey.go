@@ -32,17 +32,24 @@ import (
 
 // Keytypes and schemes.
 const (
-	KeyTypeECDSA         = "ecdsa"
-	KeyTypeECDSAP256     = "ecdsa-sha2-nistp256"
-	KeyTypeECDSAP384     = "ecdsa-sha2-nistp384"
-	KeyTypeEd25519       = "ed25519"
-	KeyTypeRSA           = "rsa"
-	SchemeECDSAP256      = "ecdsa-sha2-nistp256"
-	SchemeECDSAP384      = "ecdsa-sha2-nistp384"
-	SchemeEd25519        = "ed25519"
-	SchemeRSAPSSSHA256   = "rsassa-pss-sha256"
-	MinRSABits           = 2048
-	MaxRSABits           = 8192
+	KeyTypeECDSA       = "ecdsa"
+	KeyTypeECDSAP256   = "ecdsa-sha2-nistp256"
+	KeyTypeECDSAP384   = "ecdsa-sha2-nistp384"
+	KeyTypeEd25519     = "ed25519"
+	KeyTypeRSA         = "rsa"
+	SchemeECDSAP256    = "ecdsa-sha2-nistp256"
+	SchemeECDSAP384    = "ecdsa-sha2-nistp384"
+	SchemeEd25519      = "ed25519"
+	SchemeRSAPSSSHA256 = "rsassa-pss-sha256"
+)
+
+// Bounds on RSA key sizes.
+const (
+	MinRSABits = 2048
+	MaxRSABits = 8192
+)
+
+const (
 	maxPublicValueLength = 8 << 10
 	maxSignatureLength   = 2048
 	fieldKeyType         = "keytype"
