@@ -119,6 +119,7 @@ func (s *Signer) SetFault(f Fault) {
 // FailNext makes the next n calls to Sign fail with an error wrapping err
 // (or [ErrInjected] when err is nil), as a backend error would. A
 // *signer.PINError passed here is found with errors.As on the result.
+// FailNext(0, nil) cancels a pending failure.
 func (s *Signer) FailNext(n int, err error) {
 	if err == nil {
 		err = ErrInjected
