@@ -35,9 +35,8 @@ var _ card = (*pivgo.YubiKey)(nil)
 // backend is how the package reaches tokens: PC/SC through piv-go in
 // production, a fake in unit tests.
 type backend struct {
-	cards  func() ([]string, error)
-	open   func(reader string) (card, error)
-	verify func(roots *x509.CertPool, device, slot *x509.Certificate) (*pivgo.Attestation, error)
+	cards func() ([]string, error)
+	open  func(reader string) (card, error)
 }
 
 func pcscBackend() backend {
@@ -50,11 +49,35 @@ func pcscBackend() backend {
 			}
 			return yk, nil
 		},
-		verify: func(roots *x509.CertPool, device, slot *x509.Certificate) (*pivgo.Attestation, error) {
-			v := pivgo.Verifier{Roots: roots}
-			return v.Verify(device, slot)
-		},
 	}
+}
+
+// verifyAttestation checks that slot chains through device (and
+// intermediates, if any) to roots, or to Yubico's roots built into piv-go
+// when roots is nil, and returns what it attests. piv-go's Verifier takes
+// no intermediates for caller roots, which Yubico's 2024 chain (firmware
+// 5.7.4 and later) needs, so with intermediates the chain is checked here
+// and piv-go only parses the attestation, anchored at the checked device
+// certificate.
+func verifyAttestation(roots, intermediates *x509.CertPool, device, slot *x509.Certificate) (*pivgo.Attestation, error) {
+	if roots == nil || intermediates == nil {
+		v := pivgo.Verifier{Roots: roots}
+		return v.Verify(device, slot)
+	}
+	dev := *device // piv-go-style fix-up on a copy: old f9 certificates lack basicConstraints
+	if !dev.BasicConstraintsValid {
+		dev.BasicConstraintsValid = true
+		dev.IsCA = true
+	}
+	pool := intermediates.Clone()
+	pool.AddCert(&dev)
+	if _, err := slot.Verify(x509.VerifyOptions{Roots: roots, Intermediates: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		return nil, fmt.Errorf("error verifying attestation certificate: %w", err)
+	}
+	anchor := x509.NewCertPool()
+	anchor.AddCert(&dev)
+	v := pivgo.Verifier{Roots: anchor}
+	return v.Verify(&dev, slot)
 }
 
 // isYubiKeyReader reports whether a PC/SC reader name looks like a

@@ -111,7 +111,7 @@ func enrol(ctx context.Context, b backend, opts EnrolOptions) (*Enrolment, error
 	// DER we publish exactly as the token gave it.
 	slotDER := append([]byte(nil), slotCert.Raw...)
 	deviceDER := append([]byte(nil), device.Raw...)
-	att, err := b.verify(opts.Roots, device, slotCert)
+	att, err := verifyAttestation(opts.Roots, opts.Intermediates, device, slotCert)
 	if err != nil {
 		return nil, &TokenError{Op: "verify attestation", Serial: serial, Err: fmt.Errorf("%w: %w", ErrAttestation, err)}
 	}

@@ -199,9 +199,15 @@ type EnrolOptions struct {
 	// Replace permits overwriting a key already in the slot. Without
 	// it Enrol refuses with ErrSlotInUse.
 	Replace bool
-	// Roots verify the attestation. Nil means the Yubico roots built
-	// into piv-go. Tests with a simulated token pass its test root.
+	// Roots verify the attestation. Nil means the Yubico roots and
+	// intermediates built into piv-go. Tests with a simulated token pass
+	// its test root.
 	Roots *x509.CertPool
+	// Intermediates are extra intermediate certificates for Roots, such
+	// as Yubico's "Attestation Intermediate" and "PIV Attestation" CAs,
+	// which firmware 5.7.4 and later chain through when Roots holds
+	// Yubico's 2024 root. The device certificate is always used.
+	Intermediates *x509.CertPool
 }
 
 // Enrolment is what a keyholder publishes after generating a key: the

@@ -449,3 +449,48 @@ func TestUnitConcurrentAndCancel(t *testing.T) {
 		t.Fatalf("the Sign holding the card: %v", err)
 	}
 }
+
+// Yubico's 2024 chain has intermediates between the root and the device
+// certificate; with caller roots they must be passed explicitly.
+func TestUnitEnrolIntermediates(t *testing.T) {
+	ca := testCA(t)
+	inter, err := ca.NewIntermediate("trustroot unit Test PIV Attestation A 1", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	interPool := x509.NewCertPool()
+	interPool.AddCert(inter.Cert)
+	for _, legacy := range []bool{false, true} {
+		c := newFakeCard(t, ca, 6001)
+		if legacy {
+			c.dev, err = inter.NewLegacyDevice(6001, [3]byte{5, 7, 1}, time.Time{})
+		} else {
+			c.dev, err = inter.NewDevice(6001, [3]byte{5, 7, 1}, time.Time{})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := fakeBackend(ca, fakeReader{name: "Yubico YubiKey 00 00", card: c})
+		opts := EnrolOptions{AllowDefaultManagementKey: true, Roots: ca.Pool(), Replace: true}
+		if _, err := enrol(context.Background(), b, opts); !errors.Is(err, ErrAttestation) {
+			t.Fatalf("legacy=%v without intermediates: %v, want ErrAttestation", legacy, err)
+		}
+		opts.Intermediates = interPool
+		e, err := enrol(context.Background(), b, opts)
+		if err != nil {
+			t.Fatalf("legacy=%v with intermediates: %v", legacy, err)
+		}
+		if e.Serial != 6001 || e.PINPolicy != PINPolicyAlways {
+			t.Errorf("legacy=%v: enrolment %+v", legacy, e)
+		}
+		dev, _ := x509.ParseCertificate(e.DeviceCertificate)
+		if legacy && dev.BasicConstraintsValid {
+			t.Error("published legacy device certificate gained basicConstraints")
+		}
+		// The intermediates do not stand in for the root.
+		opts.Roots = testCAName(t, "unrelated root")
+		if _, err := enrol(context.Background(), b, opts); !errors.Is(err, ErrAttestation) {
+			t.Fatalf("legacy=%v under an unrelated root: %v", legacy, err)
+		}
+	}
+}
