@@ -209,6 +209,14 @@ func FuzzDecodeEncode(f *testing.F) {
 		if err != nil {
 			return // e.g. a float
 		}
+		// Differential check against go-securesystemslib.
+		theirs, err := sslcjson.EncodeCanonical(v)
+		if err != nil {
+			t.Fatalf("securesystemslib refused what we encoded: %v", err)
+		}
+		if !bytes.Equal(c, theirs) {
+			t.Fatalf("canonical bytes differ from securesystemslib:\nours:   %q\ntheirs: %q", c, theirs)
+		}
 		// Canonical JSON leaves control characters raw, so it is not
 		// always valid JSON; the pretty form is, and must decode to a tree
 		// with the same canonical bytes.

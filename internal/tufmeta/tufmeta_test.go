@@ -150,3 +150,28 @@ func TestOtherRoles(t *testing.T) {
 		t.Errorf("snapshot parsed as timestamp: %v", err)
 	}
 }
+
+// TestCanonicalMatchesPayload: for metadata go-tuf writes itself, the
+// canonical form of its typed model equals the payload Parse computes.
+func TestCanonicalMatchesPayload(t *testing.T) {
+	m := metadata.Root(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	m.Signed.UnrecognizedFields = map[string]any{"x-custom": "v"}
+	data, err := m.ToBytes(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Parse[metadata.RootType](data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Canonical(m.Signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(c, doc.Payload) || !bytes.Contains(c, []byte(`"x-custom":"v"`)) {
+		t.Fatalf("Canonical = %s\npayload   = %s", c, doc.Payload)
+	}
+	if _, err := Canonical(map[string]any{"f": 1.5}); err == nil {
+		t.Fatal("Canonical accepted a float")
+	}
+}
