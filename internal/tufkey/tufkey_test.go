@@ -332,3 +332,29 @@ func TestSigstoreKeys(t *testing.T) {
 		t.Errorf("decoded only %d keys", total)
 	}
 }
+
+func TestHexP384AndKeytypeSpellings(t *testing.T) {
+	priv := ecKey(t, elliptic.P384(), "hex384")
+	raw, err := priv.PublicKey.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey, _ := New(priv.Public(), nil)
+	for _, o := range []map[string]any{
+		obj("ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384", hex.EncodeToString(raw)),
+		obj("ecdsa", "ecdsa-sha2-nistp384", hex.EncodeToString(raw)),
+		obj("ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384", pemKey.PublicValue()),
+	} {
+		k, err := Decode(o)
+		if err != nil {
+			t.Fatalf("%v: %v", o["keytype"], err)
+		}
+		if k.Fingerprint() != pemKey.Fingerprint() {
+			t.Fatal("fingerprint differs between encodings")
+		}
+		msg := []byte("p384 message")
+		if err := k.Verify(msg, sign(t, k, priv, msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
