@@ -113,6 +113,7 @@ func (s *Server) accept() {
 func (s *Server) serve(conn net.Conn) {
 	var hdr [2]byte
 	for {
+		quickAck(conn)
 		if _, err := io.ReadFull(conn, hdr[:]); err != nil {
 			return
 		}
@@ -121,6 +122,7 @@ func (s *Server) serve(conn net.Conn) {
 			return
 		}
 		msg := make([]byte, n)
+		quickAck(conn)
 		if _, err := io.ReadFull(conn, msg); err != nil {
 			return
 		}
