@@ -26,7 +26,14 @@ var (
 	demoErr  error
 )
 
+// TestMain runs the ceremony demo once for every test. With
+// INTEROP_REPO=DIR set, the tests check the TUF repository in DIR instead
+// (for instance a real ceremony's repository/ directory).
 func TestMain(m *testing.M) {
+	if dir := os.Getenv("INTEROP_REPO"); dir != "" {
+		demoRepo, demoErr = filepath.Abs(dir)
+		os.Exit(m.Run())
+	}
 	tmp, err := os.MkdirTemp("", "trustroot-interop-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "interop:", err)
