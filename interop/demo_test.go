@@ -49,23 +49,25 @@ func TestMain(m *testing.M) {
 // and returns the path of the TUF repository it published.
 func runDemo(tmp string) (string, error) {
 	out := filepath.Join(tmp, "demo")
-	cmd := exec.Command("go", "run", "../examples/ceremony", "demo", "-out", out)
+	// Run it in the library's module, exactly as the README tells a user.
+	cmd := exec.Command("go", "run", "./examples/ceremony", "demo", "-out", out)
+	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	done := make(chan error, 1)
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("start go run ../examples/ceremony demo: %w", err)
+		return "", fmt.Errorf("start go run ./examples/ceremony demo: %w", err)
 	}
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
-			return "", fmt.Errorf("go run ../examples/ceremony demo -out %s: %w\n%s", out, err, log.String())
+			return "", fmt.Errorf("go run ./examples/ceremony demo -out %s: %w\n%s", out, err, log.String())
 		}
 	case <-time.After(5 * time.Minute):
 		_ = cmd.Process.Kill()
-		return "", fmt.Errorf("go run ../examples/ceremony demo: still running after 5 minutes\n%s", log.String())
+		return "", fmt.Errorf("go run ./examples/ceremony demo: still running after 5 minutes\n%s", log.String())
 	}
 	repo := filepath.Join(out, "repository")
 	if _, err := os.Stat(filepath.Join(repo, "1.root.json")); err != nil {
