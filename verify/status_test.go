@@ -131,4 +131,3 @@ func holders(ks []verify.KeyStatus) string {
 	}
 	return strings.Join(out, ",")
 }
-
