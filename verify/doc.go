@@ -66,7 +66,17 @@
 // order, honouring path patterns, path hash prefixes and terminating roles,
 // visiting each role once and at most MaxDelegations roles.
 //
+// # YubiKey attestation
+//
+// [VerifyAttestation] and [VerifyAttestationPEM] check, in pure Go, that a
+// key was generated on a YubiKey: the slot certificate chains through the
+// token's device certificate to a Yubico root ([YubicoAttestationPools]),
+// and the attested serial, firmware, PIN and touch policies and public key
+// meet [AttestationOptions]. Pass a root's key as AttestationOptions.PublicKey
+// to bind the attestation to the key a root lists.
+//
 // # Errors
+//
 //
 // Errors wrap sentinels ([ErrThreshold], [ErrExpired], [ErrVersion],
 // [ErrRollback], [ErrMalformed], [ErrTooLarge], [ErrKeyIDMismatch],
@@ -86,7 +96,8 @@
 //     drop its previous State.
 //   - Succinct (hash-bin) delegations are refused at lookup, not verified.
 //   - Target files are checked only when the caller passes their content.
-//   - YubiKey attestations of root keys are verified separately.
+//   - YubiKey attestations are not part of root verification: a root does
+//     not carry them, so call [VerifyAttestation] for each key you enrol.
 //   - Key IDs are not required to match key content unless Options.Strict.
 //   - ECDSA signatures must be ASN.1 DER; high-S signatures are accepted,
 //     as every published Sigstore root needs.
