@@ -107,7 +107,10 @@ func classify(err error) error {
 		strings.Contains(msg, "not currently available for use"),
 		strings.Contains(msg, "power has been removed"),
 		strings.Contains(msg, "smart card has been reset"),
-		strings.Contains(msg, "the supplied handle was invalid"):
+		strings.Contains(msg, "the supplied handle was invalid"),
+		// pcsc-lite's answer inside a transaction on a card that was
+		// removed or reset meanwhile (SCARD_E_NOT_TRANSACTED).
+		strings.Contains(msg, "end a non-existent transaction"):
 		return ErrTokenRemoved
 	case strings.Contains(msg, "resource manager is not running"),
 		strings.Contains(msg, "Resource Manager has shut down"),

@@ -350,6 +350,7 @@ func TestUnitErrorMapping(t *testing.T) {
 		{errors.New("transmitting request: the smart card has been removed, so further communication is not possible"), ErrTokenRemoved},
 		{errors.New("connecting to smart card: the operation requires a Smart Card, but no Smart Card is currently in the device"), ErrTokenRemoved},
 		{errors.New("connecting to pcsc: the Smart card resource manager is not running"), ErrNoPCSC},
+		{errors.New("invalid response: transmitting request: an attempt was made to end a non-existent transaction"), ErrTokenRemoved},
 		{errors.New("command failed: " + pivgo.ErrNotFound.Error()), nil},
 		{pivgo.ErrNotFound, signer.ErrKeyNotFound},
 		{pivgo.AuthErr{Retries: 2}, signer.ErrWrongPIN},
