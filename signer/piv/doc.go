@@ -59,7 +59,14 @@
 //     the vpcd driver is missing; it must run as root (pcscd creates
 //     /run/pcscd) and with no other pcscd running:
 //
-//     PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -race -v -count=1 ./signer/piv/
+//     PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -race -v -count=1 ./signer/piv/... ./internal/pivsim/...
+//
+//     (signer/piv/testdata/run-sim-tests.sh runs exactly that). Through
+//     the simulator the tests enrol, attest, sign, count wrong PINs down
+//     to a blocked PIN, refuse the last try, pick tokens by serial, run
+//     the signertest conformance suite and a whole 3-of-5 root ceremony
+//     on five simulated YubiKeys. Unplugging a token is only unit-tested:
+//     Debian 12's vpcd brings pcscd down when a card connection drops.
 //
 //   - Hardware tests (build tag yubikey) check what only a real YubiKey
 //     shows: Yubico's attestation chain, touch, real PIN policy
