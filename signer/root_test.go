@@ -18,6 +18,7 @@ import (
 // in five different places, signs it with a fake signer, an encrypted PEM
 // file and a fakekms:// key, and has go-tuf's own VerifyDelegate check it.
 func TestRootSignedByMixedBackends(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	alice := fake.New("alice") // fake, P-256

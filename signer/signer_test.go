@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	fakekms "github.com/sigstore/sigstore/pkg/signature/kms/fake"
@@ -256,7 +257,14 @@ func TestLoadPEMConformance(t *testing.T) {
 
 func encryptedPEM(t testing.TB, k crypto.Signer, password []byte) []byte {
 	t.Helper()
-	der, err := cryptoutils.MarshalPrivateKeyToEncryptedDER(k, cryptoutils.StaticPasswordFunc(password))
+	plain, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The format cryptoutils.MarshalPrivateKeyToEncryptedDER writes, with
+	// the cheapest of the scrypt parameter sets LoadPEM accepts, to keep
+	// the tests fast under -race.
+	der, err := encrypted.EncryptWithCustomKDFParameters(plain, password, encrypted.Legacy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,6 +272,7 @@ func encryptedPEM(t testing.TB, k crypto.Signer, password []byte) []byte {
 }
 
 func TestLoadPEMEncrypted(t *testing.T) {
+	t.Parallel()
 	key := fakeKey(t, "encrypted", fake.P256)
 	password := []byte("correct horse battery staple")
 	data := encryptedPEM(t, key, password)
@@ -281,6 +290,24 @@ func TestLoadPEMEncrypted(t *testing.T) {
 	cosign := bytes.Replace(data, []byte("ENCRYPTED SIGSTORE PRIVATE KEY"), []byte("ENCRYPTED COSIGN PRIVATE KEY"), 2)
 	if _, err := signer.LoadPEM(cosign, password); err != nil {
 		t.Errorf("LoadPEM(ENCRYPTED COSIGN PRIVATE KEY): %v", err)
+	}
+
+	// A key pair exactly as sigstore's cryptoutils (and so cosign)
+	// generates it.
+	privPEM, pubPEM, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), cryptoutils.StaticPasswordFunc(password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromCosign, err := signer.LoadPEM(privPEM, password)
+	if err != nil {
+		t.Fatalf("LoadPEM of a cryptoutils-generated key: %v", err)
+	}
+	wantPub, err := cryptoutils.UnmarshalPEMToPublicKey(pubPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !wantPub.(*ecdsa.PublicKey).Equal(fromCosign.Public()) {
+		t.Fatal("LoadPEM of a cryptoutils-generated key returned another key")
 	}
 
 	for name, pw := range map[string][]byte{"wrong": []byte("Tr0ub4dor&3"), "missing": nil} {
