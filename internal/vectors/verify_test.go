@@ -112,9 +112,11 @@ func checkVerdict(t *testing.T, c *Case, ok bool, err error) {
 	t.Fatalf("%s: want %q (errors.Is one of %v), got %v", c.Reason, c.Expect, sentinels(c.Expect), err)
 }
 
-// TestCorpusVerify runs every chain case through root.Parse and
-// verify.Chain, and every repository case through verify.Repository and
-// Repo.Target.
+// TestCorpusVerify is the corpus table test. It runs every chain case
+// through root.Parse and verify.Chain, and every repository case through
+// verify.Repository and Repo.Target, and asserts the expected verdict with
+// errors.Is. It then runs go-tuf v2.4.2 on the same files and asserts the
+// case's "gotuf" claim: agreement, or the named difference.
 func TestCorpusVerify(t *testing.T) {
 	cases, err := Load(CorpusDir())
 	if err != nil {
@@ -128,6 +130,7 @@ func TestCorpusVerify(t *testing.T) {
 				tgt, err := runRepository(c)
 				t.Logf("verify: %v", err)
 				checkVerdict(t, c, tgt != nil, err)
+				checkGoTUF(t, c, err == nil)
 				if err == nil && c.TargetSHA256 != "" && tgt.Hashes["sha256"] != c.TargetSHA256 {
 					t.Errorf("found %s in role %s with sha256 %s, want the entry with %s", tgt.Name, tgt.Role, tgt.Hashes["sha256"], c.TargetSHA256)
 				}
@@ -136,6 +139,7 @@ func TestCorpusVerify(t *testing.T) {
 			res, err := runChain(c)
 			t.Logf("verify: %v", err)
 			checkVerdict(t, c, res != nil, err)
+			checkGoTUF(t, c, err == nil)
 			if err == nil {
 				last := c.Trusted
 				if len(c.Steps) > 0 {
