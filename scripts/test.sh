@@ -34,7 +34,17 @@ step "go test -race ./..."
 go test -race -count=1 ./...
 
 step "YubiKey simulator tier (PIV_SIM=1, real piv-go through pcscd + vpcd)"
-PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -race -count=1 -v -run . ./signer/piv/... ./internal/pivattest/... 2>&1 | tee /tmp/trustroot-pivsim.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' || true
+# The tier runs its own pcscd with a private reader config; a system pcscd
+# (socket-activated by systemd after apt installs it) would hold the socket.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet pcscd.socket 2>/dev/null; then
+  echo "stopping the system pcscd (socket activation) for the simulator tier"
+  systemctl stop pcscd.socket pcscd.service || true
+fi
+if [ "${CI:-}" = "true" ] && pgrep -x pcscd >/dev/null 2>&1; then
+  echo "CI: stopping a running system pcscd for the simulator tier"
+  pkill -x pcscd || true; sleep 1
+fi
+PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -race -count=1 -v -run . ./signer/piv/... ./internal/pivsim/... ./internal/pivattest/... 2>&1 | tee /tmp/trustroot-pivsim.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' || true
 grep -q -- '--- SKIP' /tmp/trustroot-pivsim.log && { echo "simulator tier: tests were skipped with PIV_SIM=1"; exit 1; }
 grep -qE '^(FAIL|--- FAIL|panic)' /tmp/trustroot-pivsim.log && { echo "simulator tier failed; log in /tmp/trustroot-pivsim.log"; exit 1; }
 grep -qE '^ok ' /tmp/trustroot-pivsim.log || { echo "simulator tier did not report ok"; exit 1; }
