@@ -95,6 +95,9 @@ type TokenOptions struct {
 	PIN string
 	// PINRetries is how many wrong PINs block the PIN; zero means 3.
 	PINRetries int
+	// PUK unblocks a blocked PIN; empty means "12345678", the YubiKey
+	// default. Three wrong PUKs block it for good.
+	PUK string
 	// CAName is the common name of the test attestation root; empty
 	// means "trustroot Fake YubiKey Root CA". Tokens with the same CA
 	// name chain to the same root.
@@ -106,6 +109,11 @@ type TokenOptions struct {
 
 // DefaultPIN is the PIN of a token made with an empty TokenOptions.PIN.
 const DefaultPIN = "123456"
+
+// DefaultPUK is the PUK of a token made with an empty TokenOptions.PUK.
+const DefaultPUK = "12345678"
+
+const pukRetries = 3
 
 const defaultCAName = "trustroot Fake YubiKey Root CA"
 
@@ -135,6 +143,8 @@ type Token struct {
 	pin         string
 	maxRetries  int
 	retries     int
+	puk         string
+	pukRetries  int
 	pinVerified bool
 	touched     bool
 	removed     bool
@@ -159,6 +169,8 @@ func NewToken(name string, opts TokenOptions) (*Token, error) {
 		formFactor: opts.FormFactor,
 		pin:        opts.PIN,
 		maxRetries: opts.PINRetries,
+		puk:        opts.PUK,
+		pukRetries: pukRetries,
 		op:         make(chan struct{}, 1),
 		slots:      make(map[Slot]*slotKey),
 	}
@@ -175,8 +187,14 @@ func NewToken(name string, opts TokenOptions) (*Token, error) {
 	if t.pin == "" {
 		t.pin = DefaultPIN
 	}
-	if len(t.pin) < 6 || len(t.pin) > 8 {
+	if !validPIN(t.pin) {
 		return nil, errors.New("fake: a PIV PIN has 6 to 8 characters")
+	}
+	if t.puk == "" {
+		t.puk = DefaultPUK
+	}
+	if !validPIN(t.puk) {
+		return nil, errors.New("fake: a PIV PUK has 6 to 8 characters")
 	}
 	if t.maxRetries == 0 {
 		t.maxRetries = 3
@@ -264,6 +282,59 @@ func (t *Token) verifyPINLocked(pin string) error {
 	}
 	t.retries = t.maxRetries
 	t.pinVerified = true
+	return nil
+}
+
+func validPIN(p string) bool { return len(p) >= 6 && len(p) <= 8 }
+
+// ChangePIN changes the PIN. A wrong old PIN costs a try, as in
+// [Token.VerifyPIN].
+func (t *Token) ChangePIN(oldPIN, newPIN string) error {
+	if !validPIN(newPIN) {
+		return errors.New("fake: a PIV PIN has 6 to 8 characters")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.removed {
+		return t.removedErr()
+	}
+	if err := t.verifyPINLocked(oldPIN); err != nil {
+		return err
+	}
+	t.pin = newPIN
+	return nil
+}
+
+// ErrPUKBlocked means the token's PUK has no tries left: a blocked PIN
+// can then only be cleared by resetting the PIV application.
+var ErrPUKBlocked = errors.New("fake: PUK blocked")
+
+// Unblock sets a new PIN and restores the PIN tries using the PUK, as
+// piv-go's Unblock does. A wrong PUK costs one of its three tries; when
+// none are left Unblock fails with [ErrPUKBlocked].
+func (t *Token) Unblock(puk, newPIN string) error {
+	if !validPIN(newPIN) {
+		return errors.New("fake: a PIV PIN has 6 to 8 characters")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.removed {
+		return t.removedErr()
+	}
+	if t.pukRetries <= 0 {
+		return fmt.Errorf("fake: token %d: %w", t.serial, ErrPUKBlocked)
+	}
+	if subtle.ConstantTimeCompare([]byte(puk), []byte(t.puk)) != 1 {
+		t.pukRetries--
+		if t.pukRetries == 0 {
+			return fmt.Errorf("fake: token %d: wrong PUK: %w", t.serial, ErrPUKBlocked)
+		}
+		return fmt.Errorf("fake: token %d: wrong PUK, %d tries left", t.serial, t.pukRetries)
+	}
+	t.pukRetries = pukRetries
+	t.pin = newPIN
+	t.retries = t.maxRetries
+	t.pinVerified = false
 	return nil
 }
 

@@ -319,3 +319,39 @@ func TestTokenAttestation(t *testing.T) {
 		t.Errorf("Attest of an imported key = %v; want an error", err)
 	}
 }
+
+func TestTokenChangePINAndUnblock(t *testing.T) {
+	tok := newToken(t, "unblock", TokenOptions{PINRetries: 1})
+	if err := tok.ChangePIN("000000", "654321"); !errors.Is(err, signer.ErrPINBlocked) {
+		t.Fatalf("ChangePIN with a wrong PIN and 1 try: %v; want ErrPINBlocked", err)
+	}
+	if err := tok.Unblock("87654321", "654321"); err == nil || errors.Is(err, ErrPUKBlocked) || strings.Contains(err.Error(), "87654321") {
+		t.Fatalf("Unblock with a wrong PUK: %v", err)
+	}
+	if err := tok.Unblock(DefaultPUK, "654321"); err != nil {
+		t.Fatalf("Unblock: %v", err)
+	}
+	if err := tok.VerifyPIN("654321"); err != nil {
+		t.Fatalf("new PIN after Unblock: %v", err)
+	}
+	if err := tok.ChangePIN("654321", "1234567"); err != nil {
+		t.Fatalf("ChangePIN: %v", err)
+	}
+	if err := tok.VerifyPIN("1234567"); err != nil {
+		t.Fatalf("changed PIN: %v", err)
+	}
+	if err := tok.ChangePIN("1234567", "123"); err == nil {
+		t.Fatal("ChangePIN to a 3-digit PIN succeeded")
+	}
+	for range 2 {
+		if err := tok.Unblock("00000000", "111111"); errors.Is(err, ErrPUKBlocked) {
+			t.Fatalf("PUK blocked too early: %v", err)
+		}
+	}
+	if err := tok.Unblock("00000000", "111111"); !errors.Is(err, ErrPUKBlocked) {
+		t.Fatalf("third wrong PUK: %v; want ErrPUKBlocked", err)
+	}
+	if err := tok.Unblock(DefaultPUK, "111111"); !errors.Is(err, ErrPUKBlocked) {
+		t.Fatalf("right PUK after blocking: %v; want ErrPUKBlocked", err)
+	}
+}

@@ -170,9 +170,13 @@ func testForm(t *testing.T, s signer.Signer) {
 		bytes.Repeat([]byte{0xa5}, 100<<10),
 	}
 	for i, m := range messages {
+		orig := bytes.Clone(m)
 		sig, err := s.Sign(ctx, m)
 		if err != nil {
 			t.Fatalf("message %d: Sign: %v", i, err)
+		}
+		if !bytes.Equal(m, orig) {
+			t.Fatalf("message %d: Sign modified the message", i)
 		}
 		if err := verifyExact(pub, m, sig); err != nil {
 			t.Errorf("message %d (%d bytes): %v", i, len(m), err)
@@ -180,6 +184,17 @@ func testForm(t *testing.T, s signer.Signer) {
 		other := append([]byte("x"), m...)
 		if verifyExact(pub, other, sig) == nil {
 			t.Errorf("message %d: the signature also verifies over a different message", i)
+		}
+	}
+	// Signing the same message again gives a valid signature too (no
+	// state such as a nonce is reused or exhausted).
+	for range 2 {
+		sig, err := s.Sign(ctx, messages[1])
+		if err != nil {
+			t.Fatalf("repeated Sign: %v", err)
+		}
+		if err := verifyExact(pub, messages[1], sig); err != nil {
+			t.Errorf("repeated Sign: %v", err)
 		}
 	}
 }
