@@ -51,7 +51,7 @@ func (r result) String() string {
 func (tl *tool) env(stdout, stderr io.Writer) *env {
 	fsys := tl.fs
 	if fsys == nil {
-		fsys = atomicfile.OS()
+		fsys = testFS()
 	}
 	e := &env{
 		stdout: stdout,
@@ -167,7 +167,7 @@ func snapshotTree(t *testing.T, dir string) map[string]string {
 // copyTree copies src into a new temporary directory.
 func copyTree(t *testing.T, src string) string {
 	t.Helper()
-	dst := t.TempDir()
+	dst := fastTempDir(t)
 	for rel, data := range snapshotTree(t, src) {
 		p := filepath.Join(dst, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -205,4 +205,39 @@ func mustSelfSignedPEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(m.caPEM)
+}
+
+// fastFS is the operating system's file system without fsync: tests model
+// crashes by fault injection, not by pulling the plug, and fsync on a
+// test machine's disk only makes them slow.
+type fastFS struct{ atomicfile.FS }
+
+type noSyncFile struct{ atomicfile.File }
+
+func (noSyncFile) Sync() error { return nil }
+
+func (f fastFS) CreateTemp(dir, pattern string) (atomicfile.File, error) {
+	file, err := f.FS.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	return noSyncFile{file}, nil
+}
+
+func (fastFS) SyncDir(string) error { return nil }
+
+func testFS() atomicfile.FS { return fastFS{atomicfile.OS()} }
+
+// fastTempDir is a temporary directory on a memory file system when the
+// machine has one (/dev/shm), else t.TempDir(): the fault-injection loops
+// create thousands of small files, which is slow on some disks.
+func fastTempDir(t *testing.T) string {
+	t.Helper()
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "ceremony-test-"); err == nil {
+			t.Cleanup(func() { _ = os.RemoveAll(d) })
+			return d
+		}
+	}
+	return t.TempDir()
 }
