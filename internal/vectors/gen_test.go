@@ -7,10 +7,13 @@ package vectors
 
 import (
 	"bytes"
+	"crypto/elliptic"
 	"crypto/sha256"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"path"
 	"sort"
 	"strings"
@@ -350,6 +353,77 @@ func chainCases(t *testing.T, cp *corpus, k keyset) {
 	cp.chain("signature-truncated", Threshold,
 		"a truncated signature does not verify and does not count", "agree", nil,
 		rootNames(1, 1), tr.file())
+
+	// ECDSA signatures must be ASN.1 DER; the same signature as raw r||s
+	// (IEEE P1363) does not count.
+	pk := ecKey("root-q", "ecdsa")
+	s = k.base(1, future)
+	s.root = role{keys: []*tkey{k.a, pk, k.b}, threshold: 2}
+	pm := s.md().sign(k.a, pk)
+	pm.sigs[1].Sig = hex.EncodeToString(derToP1363(t, mustHex(t, pm.sigs[1].Sig)))
+	cp.chain("signature-ecdsa-p1363", Threshold,
+		"an ECDSA signature as raw r||s instead of ASN.1 DER does not count",
+		"stricter: go-tuf's sigstore verifier also accepts IEEE P1363 signatures", nil,
+		rootNames(1, 1), pm.file())
+
+	// Key IDs that are not the hash of their key are accepted (real roots
+	// have them) and reported as warnings.
+	s = k.base(1, future)
+	s.root = role{keys: []*tkey{k.a.withID(keyID(obj{"legacy-id": "a"})), k.b.withID(keyID(obj{"legacy-id": "b"})), k.c}, threshold: 2}
+	cp.chain("keyid-not-content-hash", Valid,
+		"key IDs that are not the SHA-256 of their key object are accepted, with a warning, as Sigstore's v11 needs", "agree", nil,
+		rootNames(1, 1), s.md().sign(s.root.keys[0], s.root.keys[1]).file())
+
+	// Expiry spellings: an offset and a fraction, signed as written, are
+	// accepted; a fraction with a trailing zero, which Go's time encoding
+	// cannot reproduce, makes a document whose meaning depends on the
+	// decoder.
+	em := k.base(1, future).md()
+	em.signed["expires"] = "2029-12-31T18:00:00.99008-06:00"
+	cp.chain("expires-offset-fraction", Valid,
+		"expires with a UTC offset and a fraction, as Sigstore's v1 to v3 use, is read as written", "agree", nil,
+		rootNames(1, 1), em.sign(k.a, k.b).file())
+	em = k.base(1, future).md()
+	em.signed["expires"] = "2029-12-31T00:00:00.500Z"
+	cp.chain("expires-trailing-zero-fraction", Parse,
+		"expires .500Z does not survive Go's metadata model (it becomes .5Z), so the signed bytes are ambiguous", "agree", nil,
+		rootNames(1, 1), em.sign(k.a, k.b).file())
+
+	// Custom fields everywhere are signed and kept.
+	cm := k.base(1, future).md()
+	cm.signed["x-custom"] = obj{"nested": []any{1, "two", true, nil}}
+	cm.signed["roles"].(obj)["root"].(obj)["x-role-note"] = "kept"
+	for id, ko := range cm.signed["keys"].(obj) {
+		o := obj{}
+		for f, v := range ko.(obj) {
+			o[f] = v
+		}
+		o["x-tuf-on-ci-keyowner"] = "@holder"
+		cm.signed["keys"].(obj)[id] = o
+	}
+	cp.chain("custom-fields-everywhere", Valid,
+		"unknown fields on signed, roles and keys are covered by the signatures and keep them valid", "agree", nil,
+		rootNames(1, 1), cm.sign(k.a, k.b).file())
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// derToP1363 converts an ASN.1 DER ECDSA P-256 signature to r||s.
+func derToP1363(t *testing.T, der []byte) []byte {
+	var rs struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(der, &rs); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]byte, 64)
+	rs.R.FillBytes(out[:32])
+	rs.S.FillBytes(out[32:])
+	return out
 }
 
 // ---- keys ----
@@ -374,6 +448,23 @@ func keyCases(t *testing.T, cp *corpus, k keyset) {
 		rawKey("long", obj{"keytype": "ed25519", "scheme": "ed25519", "keyval": obj{"public": pub + "00"}}))
 	bad("key-ed25519-as-ecdsa", "an Ed25519 key labelled keytype ecdsa", "agree",
 		rawKey("mislabelled", obj{"keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": obj{"public": pub}}))
+
+	bad("key-ecdsa-hex-undecodable", "a hex ECDSA public key that is not hex", "agree",
+		rawKey("bad-ec-hex", obj{"keytype": "ecdsa-sha2-nistp256", "scheme": "ecdsa-sha2-nistp256", "keyval": obj{"public": "04" + strings.Repeat("zz", 64)}}))
+
+	// A legacy hex-encoded ECDSA key (uncompressed point), as Sigstore's
+	// first roots use, signing for real.
+	ep := ecPriv("root-hex")
+	hexKey := newKey("root-hex", obj{
+		"keytype": "ecdsa-sha2-nistp256", "scheme": "ecdsa-sha2-nistp256",
+		"keyval": obj{"public": hex.EncodeToString(elliptic.Marshal(elliptic.P256(), ep.X, ep.Y))},
+	}, ecSign(ep))
+	hs := k.base(1, future)
+	hs.root = role{keys: []*tkey{k.a, hexKey, k.b}, threshold: 2}
+	cp.chain("key-ecdsa-hex-legacy", Valid,
+		"a hex-encoded ECDSA P-256 key (Sigstore's v1 form) verifies its signature",
+		"lenient: go-tuf v2 reads ECDSA keys only as PEM, so it cannot use this key", nil,
+		rootNames(1, 1), hs.md().sign(k.a, hexKey).file())
 
 	weak := rsaKey(t, "rsa-1024", 1024)
 	s := k.base(1, future)
@@ -648,6 +739,26 @@ func repositoryCases(t *testing.T, cp *corpus, k keyset) {
 	}
 	cp.repository(k, "delegation-terminating", NotFound,
 		"a terminating role that matches x.txt but does not list it ends the search", "agree", nil, "x.txt", term)
+
+	// A chain of 40 delegations, deeper than any client should follow.
+	const deep = 40
+	chainRepo := repo{delegated: map[string]*md{}}
+	chainRepo.targets = targetsMD(1, future, obj{}, []delegation{del("d01", []*tkey{d1}, 1, "*")})
+	for i := 1; i <= deep; i++ {
+		name := fmt.Sprintf("d%02d", i)
+		var dels []delegation
+		tg := obj{}
+		if i < deep {
+			dels = []delegation{del(fmt.Sprintf("d%02d", i+1), []*tkey{d1}, 1, "*")}
+		} else {
+			tg["deep.txt"] = targetEntry(file, nil)
+		}
+		chainRepo.delegated[name] = targetsMD(1, future, tg, dels).sign(d1)
+		chainRepo.order = append(chainRepo.order, name)
+	}
+	cp.repository(k, "delegation-too-deep", TooLarge,
+		fmt.Sprintf("a target %d delegations deep is beyond the bound on roles a search visits", deep), "agree", nil,
+		"deep.txt", chainRepo)
 
 	wrongKey := projRepo(del("proj", []*tkey{d1}, 1, "proj/*"), proj(d3))
 	cp.repository(k, "delegation-wrong-key", Threshold,

@@ -31,15 +31,16 @@ const (
 	Threshold = "threshold"  // a threshold of distinct keys did not sign
 	Version   = "version"    // a version is not exactly the one required (skip, equal, rollback)
 	Expired   = "expired"    // the final metadata is expired at the reference time
-	NotFound  = "not-found"  // the target is not listed (loops and depth bounds end here)
+	NotFound  = "not-found"  // the target is not listed (a delegation loop ends here)
 	Mismatch  = "mismatch"   // a length or hash in the chain of metadata does not match
 	Missing   = "missing"    // a metadata file the client needs is not there (or not listed)
+	TooLarge  = "too-large"  // a bound on sizes, counts or depth was hit
 	BadTarget = "bad-target" // a target name that is unsafe to use as a path
 )
 
 // Verdicts lists every verdict a case may expect.
 func Verdicts() []string {
-	return []string{Valid, Parse, Threshold, Version, Expired, NotFound, Mismatch, Missing, BadTarget}
+	return []string{Valid, Parse, Threshold, Version, Expired, NotFound, Mismatch, Missing, TooLarge, BadTarget}
 }
 
 // Case is one corpus entry, as described by its case.json.

@@ -29,6 +29,8 @@ func sentinels(verdict string) []error {
 		return []error{verify.ErrTargetNotFound}
 	case Mismatch:
 		return []error{verify.ErrHashMismatch, verify.ErrLengthMismatch}
+	case TooLarge:
+		return []error{verify.ErrTooLarge}
 	case Missing:
 		return []error{verify.ErrMissing}
 	case BadTarget:
