@@ -1,0 +1,161 @@
+// Command bootstrap creates version 1 of a project's TUF root: three
+// keyholders, any two of whom can sign the root and targets (2-of-3), and an
+// online key for snapshot and timestamp. Every keyholder signs, the result
+// is verified, and DIR/1.root.json is written atomically.
+//
+//	go run ./examples/bootstrap -out repo    # fake tokens: INSECURE, for trying it out
+//	CGO_ENABLED=1 go run -tags pivkey ./examples/bootstrap -out repo -piv 111,222,333
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/trustroot/trustroot/root"
+	"github.com/trustroot/trustroot/signer"
+	"github.com/trustroot/trustroot/signer/fake"
+	"github.com/trustroot/trustroot/signer/piv"
+	"github.com/trustroot/trustroot/verify"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bootstrap:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fl := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
+	out := fl.String("out", "", "directory for 1.root.json")
+	serials := fl.String("piv", "", "the keyholders' YubiKey serials, comma-separated (slot 9c)")
+	if err := fl.Parse(args); err != nil || *out == "" {
+		return errors.New("usage: bootstrap -out DIR [-piv SERIAL,SERIAL,SERIAL]")
+	}
+	holders := []string{"alice", "bob", "carol"}
+	serialNums := make([]uint64, len(holders)) // zero: a fake token
+	if list := strings.Split(*serials, ","); *serials != "" {
+		for i := range list {
+			n, err := strconv.ParseUint(list[i], 10, 32)
+			if len(list) != len(holders) || err != nil || n == 0 {
+				return fmt.Errorf("-piv wants three YubiKey serial numbers, got %q", *serials)
+			}
+			serialNums[i] = n
+		}
+	}
+	var signers []signer.Signer
+	var keys []root.Key
+	for i, h := range holders {
+		s, err := token(ctx, h, uint32(serialNums[i]))
+		if err != nil {
+			return err
+		}
+		if c, ok := s.(io.Closer); ok {
+			defer c.Close() // a YubiKey stays locked to us until closed
+		}
+		k, err := root.NewKey(s.Public(), root.KeyOptions{Holder: h}) // annotated with its holder
+		if err != nil {
+			return err
+		}
+		signers, keys = append(signers, s), append(keys, k)
+	}
+	// In production the online key lives in a KMS (signer.LoadKMS); the
+	// root only needs its public half.
+	online, err := root.NewKey(fake.New("online").Public(), root.KeyOptions{Holder: "online"})
+	if err != nil {
+		return err
+	}
+	r, err := root.New(root.Policy{
+		Roles: map[root.Role]root.RolePolicy{
+			root.RoleRoot:      {Keys: keys, Threshold: 2},
+			root.RoleTargets:   {Keys: keys, Threshold: 2},
+			root.RoleSnapshot:  {Keys: []root.Key{online}, Threshold: 1},
+			root.RoleTimestamp: {Keys: []root.Key{online}, Threshold: 1},
+		},
+		Expires:            time.Now().AddDate(0, 6, 0),
+		ConsistentSnapshot: true, // what HTTP mirrors want
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range root.Lint(r, root.LintOptions{}) {
+		fmt.Fprintf(stdout, "warning: %s\n", w.Message)
+	}
+	// Sign checks each key is listed before a token asks for a PIN, and
+	// verifies every signature it adds.
+	for i, s := range signers {
+		if _, err := r.Sign(ctx, s, nil); err != nil {
+			return fmt.Errorf("%s: %w", holders[i], err)
+		}
+	}
+	if _, err := verify.Root(r, verify.Options{}); err != nil { // as any client will
+		return err
+	}
+	data, err := r.MarshalFile()
+	if err != nil {
+		return err
+	}
+	digest, err := r.Digest()
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(*out, "1.root.json"), data); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: 2 of 3 keyholders (%s), expires %s\nannounce its SHA-256: %s\n",
+		filepath.Join(*out, "1.root.json"), strings.Join(holders, ", "), r.Expires().Format(time.DateOnly), digest)
+	return nil
+}
+
+// token returns a keyholder's signer: a fake token derived from the name,
+// or the key in slot 9c of the YubiKey with serial n, unlocked with a PIN.
+func token(ctx context.Context, holder string, n uint32) (signer.Signer, error) {
+	if n == 0 {
+		return fake.New(holder), nil // INSECURE: anyone can derive this key
+	}
+	s, err := piv.New(ctx, piv.Options{Serial: n, PIN: func(context.Context) ([]byte, error) {
+		fmt.Fprintf(os.Stderr, "PIN for %s's YubiKey %d (touch it after): ", holder, n)
+		defer fmt.Fprintln(os.Stderr)
+		return term.ReadPassword(int(os.Stdin.Fd())) // never a flag or env var
+	}})
+	if errors.Is(err, piv.ErrNotSupported) {
+		return nil, fmt.Errorf("-piv: this binary has no YubiKey support: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s's YubiKey %d: %w", holder, n, err)
+	}
+	return s, nil
+}
+
+// writeAtomic leaves the old file or the whole new one: temp, fsync, rename.
+func writeAtomic(name string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/trustroot/trustroot/root"
+	"github.com/trustroot/trustroot/verify"
+)
+
+// TestBootstrap runs the program with fake tokens and checks what it wrote
+// with the library's parser and verifier.
+func TestBootstrap(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-out", dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "1.root.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := root.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verify.Root(r, verify.Options{}); err != nil {
+		t.Fatalf("the written root does not verify: %v", err)
+	}
+	if r.Version() != 1 || !r.ConsistentSnapshot() {
+		t.Errorf("version %d, consistent_snapshot %v; want 1, true", r.Version(), r.ConsistentSnapshot())
+	}
+	holders := func(role root.Role) (names []string, threshold int) {
+		rk, ok := r.Role(role)
+		if !ok {
+			t.Fatalf("no %s role", role)
+		}
+		for _, id := range rk.KeyIDs {
+			k, ok := r.Key(id)
+			if !ok {
+				t.Fatalf("%s lists unknown key %s", role, id)
+			}
+			names = append(names, k.Holder())
+		}
+		sort.Strings(names)
+		return names, rk.Threshold
+	}
+	for role, want := range map[root.Role]string{
+		root.RoleRoot:      "[alice bob carol] 2",
+		root.RoleTargets:   "[alice bob carol] 2",
+		root.RoleSnapshot:  "[online] 1",
+		root.RoleTimestamp: "[online] 1",
+	} {
+		names, th := holders(role)
+		if got := fmt.Sprint(names, " ", th); got != want {
+			t.Errorf("%s: %s; want %s", role, got, want)
+		}
+	}
+	// All three keyholders signed, so any two would have been enough.
+	if n := len(r.Signatures()); n != 3 {
+		t.Errorf("%d signatures; want 3", n)
+	}
+	digest, err := r.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), digest) {
+		t.Errorf("output does not announce the digest %s:\n%s", digest, out.String())
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+func TestBootstrapErrors(t *testing.T) {
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "usage"},
+		{[]string{"-out", t.TempDir(), "-piv", "1,2"}, "three YubiKey serial"},
+		{[]string{"-out", t.TempDir(), "-piv", "1,x,3"}, "three YubiKey serial"},
+		{[]string{"-out", filepath.Join(blocker, "repo")}, "not a directory"},
+	} {
+		err := run(context.Background(), c.args, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run(%q) = %v; want an error containing %q", c.args, err, c.want)
+		}
+	}
+}
