@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -131,8 +132,9 @@ func Rotation(prev, next *root.Root, opts Options) (*ChainResult, error) {
 	if next == nil {
 		return nil, fmt.Errorf("%w: nil next root", ErrMalformed)
 	}
-	return walk(prev, func(yield func(*root.Root, error) bool) {
-		yield(next, nil)
+	return walk(prev, func(yield func(*rootView, []byte, error) bool) {
+		v, err := viewOf(next)
+		yield(v, nil, err)
 	}, opts)
 }
 
@@ -153,19 +155,20 @@ func Chain(trusted *root.Root, next [][]byte, opts Options) (*ChainResult, error
 		return nil, fmt.Errorf("%w: %d root versions offered, at most %d allowed", ErrTooLarge, len(next), opts.maxSteps())
 	}
 	max := opts.maxFileSize()
-	return walk(trusted, func(yield func(*root.Root, error) bool) {
+	cache := keyCache{}
+	return walk(trusted, func(yield func(*rootView, []byte, error) bool) {
 		for i, data := range next {
 			file := fmt.Sprintf("candidate %d of %d", i+1, len(next))
 			if len(data) > max {
-				yield(nil, &MetadataError{Role: "root", File: file, Err: fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, len(data), max)})
+				yield(nil, nil, &MetadataError{Role: "root", File: file, Err: fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, len(data), max)})
 				return
 			}
-			r, err := root.Parse(data)
+			v, err := parseStep(data, cache)
 			if err != nil {
-				yield(nil, &MetadataError{Role: "root", File: file, Err: fmt.Errorf("%w: %w", ErrMalformed, err)})
+				yield(nil, nil, &MetadataError{Role: "root", File: file, Err: err})
 				return
 			}
-			if !yield(r, nil) {
+			if !yield(v, data, nil) {
 				return
 			}
 		}
@@ -173,26 +176,32 @@ func Chain(trusted *root.Root, next [][]byte, opts Options) (*ChainResult, error
 }
 
 // walk verifies trusted on its own, then each root from next against its
-// predecessor, then the newest root's expiry.
-func walk(trusted *root.Root, next func(yield func(*root.Root, error) bool), opts Options) (*ChainResult, error) {
+// predecessor, then the newest root's expiry. A root that next yields with
+// its file rather than as a parsed root.Root is parsed with root.Parse if
+// it ends the walk.
+func walk(trusted *root.Root, next func(yield func(*rootView, []byte, error) bool), opts Options) (*ChainResult, error) {
 	if trusted == nil {
 		return nil, fmt.Errorf("%w: nil trusted root", ErrMalformed)
 	}
 	now := opts.now()
 	res := &ChainResult{}
-	step, err := selfStep(trusted)
+	tv, err := viewOf(trusted)
+	if err != nil {
+		return nil, err
+	}
+	step, err := selfStep(tv)
 	if err != nil {
 		return nil, err
 	}
 	res.Steps = append(res.Steps, step)
-	if err := res.checkKeyIDs(trusted, opts.Strict); err != nil {
+	if err := res.checkKeyIDs(tv, opts.Strict); err != nil {
 		return nil, err
 	}
-	cur := trusted
+	cur, curData := tv, []byte(nil)
 	var failed error
 	steps := 0
 	if next != nil {
-		next(func(r *root.Root, err error) bool {
+		next(func(v *rootView, data []byte, err error) bool {
 			if err != nil {
 				failed = err
 				return false
@@ -202,27 +211,37 @@ func walk(trusted *root.Root, next func(yield func(*root.Root, error) bool), opt
 				failed = fmt.Errorf("%w: more than %d root versions offered", ErrTooLarge, opts.maxSteps())
 				return false
 			}
-			step, err := rotationStep(cur, r)
+			step, err := rotationStep(cur, v)
 			if err != nil {
 				failed = err
 				return false
 			}
-			if err := res.checkKeyIDs(r, opts.Strict); err != nil {
+			if err := res.checkKeyIDs(v, opts.Strict); err != nil {
 				failed = err
 				return false
 			}
 			res.Steps = append(res.Steps, step)
-			cur = r
+			cur, curData = v, data
 			return true
 		})
 	}
 	if failed != nil {
 		return nil, failed
 	}
-	if !now.Before(cur.Expires()) {
-		return nil, &ExpiredError{Role: "root", Version: cur.Version(), Expires: cur.Expires(), Now: now, Steps: res.Steps}
+	if !now.Before(cur.expires) {
+		return nil, &ExpiredError{Role: "root", Version: cur.version, Expires: cur.expires, Now: now, Steps: res.Steps}
 	}
-	res.Root = cur
+	if cur.full == nil {
+		r, err := root.Parse(curData)
+		if err != nil {
+			return nil, &MetadataError{Role: "root", Version: cur.version, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
+		}
+		if r.Version() != cur.version || !bytes.Equal(r.SigningPayload(), cur.payload) {
+			return nil, &MetadataError{Role: "root", Version: cur.version, Err: fmt.Errorf("%w: root.Parse reads the file differently", ErrMalformed)}
+		}
+		cur.full = r
+	}
+	res.Root = cur.full
 	return res, nil
 }
 
@@ -230,47 +249,35 @@ func ownName(v int64) string  { return fmt.Sprintf("root v%d (own)", v) }
 func prevName(v int64) string { return fmt.Sprintf("root v%d (previous)", v) }
 
 // selfStep checks r against its own root role.
-func selfStep(r *root.Root) (Step, error) {
-	own, ok := rootRequirement(r, ownName(r.Version()))
-	if !ok {
-		return Step{}, &MetadataError{Role: "root", Version: r.Version(), Err: fmt.Errorf("%w: no root role", ErrMalformed)}
-	}
-	sigs := sigMap(r.Signatures())
+func selfStep(r *rootView) (Step, error) {
+	own := r.own
+	own.name = ownName(r.version)
 	var c pairCache
-	payload := r.SigningPayload()
-	got := c.count(&own, payload, sigs, nil)
+	got := c.count(&own, r.payload, r.sigs, nil)
 	if len(got) < own.threshold || own.threshold < 1 {
-		return Step{}, &ThresholdError{Role: "root", Version: r.Version(), Requirement: own.name, Threshold: own.threshold, Valid: len(got)}
+		return Step{}, &ThresholdError{Role: "root", Version: r.version, Requirement: own.name, Threshold: own.threshold, Valid: len(got)}
 	}
-	return Step{Version: r.Version(), Expires: r.Expires(), Requirements: []Met{met(&own, got)}}, nil
+	return Step{Version: r.version, Expires: r.expires, Requirements: []Met{met(&own, got)}}, nil
 }
 
 // rotationStep checks next against prev's and its own root role.
-func rotationStep(prev, next *root.Root) (Step, error) {
-	if want := prev.Version() + 1; next.Version() != want {
-		return Step{}, &VersionError{Role: "root", Got: next.Version(), Want: want, Rollback: next.Version() < want,
-			Detail: fmt.Sprintf("a new root must be exactly version %d + 1", prev.Version())}
+func rotationStep(prev, next *rootView) (Step, error) {
+	if want := prev.version + 1; next.version != want {
+		return Step{}, &VersionError{Role: "root", Got: next.version, Want: want, Rollback: next.version < want,
+			Detail: fmt.Sprintf("a new root must be exactly version %d + 1", prev.version)}
 	}
-	old, ok := rootRequirement(prev, prevName(prev.Version()))
-	if !ok {
-		return Step{}, &MetadataError{Role: "root", Version: prev.Version(), Err: fmt.Errorf("%w: no root role", ErrMalformed)}
-	}
-	own, ok := rootRequirement(next, ownName(next.Version()))
-	if !ok {
-		return Step{}, &MetadataError{Role: "root", Version: next.Version(), Err: fmt.Errorf("%w: no root role", ErrMalformed)}
-	}
-	sigs := sigMap(next.Signatures())
-	payload := next.SigningPayload()
+	old, own := prev.own, next.own
+	old.name, own.name = prevName(prev.version), ownName(next.version)
 	var c pairCache
-	gotOld := c.count(&old, payload, sigs, own.signedFingerprints(sigs))
+	gotOld := c.count(&old, next.payload, next.sigs, own.signedFingerprints(next.sigs))
 	if len(gotOld) < old.threshold || old.threshold < 1 {
-		return Step{}, &ThresholdError{Role: "root", Version: next.Version(), Requirement: old.name, Threshold: old.threshold, Valid: len(gotOld)}
+		return Step{}, &ThresholdError{Role: "root", Version: next.version, Requirement: old.name, Threshold: old.threshold, Valid: len(gotOld)}
 	}
-	gotOwn := c.count(&own, payload, sigs, nil)
+	gotOwn := c.count(&own, next.payload, next.sigs, nil)
 	if len(gotOwn) < own.threshold || own.threshold < 1 {
-		return Step{}, &ThresholdError{Role: "root", Version: next.Version(), Requirement: own.name, Threshold: own.threshold, Valid: len(gotOwn)}
+		return Step{}, &ThresholdError{Role: "root", Version: next.version, Requirement: own.name, Threshold: own.threshold, Valid: len(gotOwn)}
 	}
-	return Step{Version: next.Version(), Expires: next.Expires(), Requirements: []Met{met(&old, gotOld), met(&own, gotOwn)}}, nil
+	return Step{Version: next.version, Expires: next.expires, Requirements: []Met{met(&old, gotOld), met(&own, gotOwn)}}, nil
 }
 
 func met(req *requirement, idx []int) Met {
@@ -283,16 +290,13 @@ func met(req *requirement, idx []int) Met {
 
 // checkKeyIDs records a warning, or in strict mode returns an error, for
 // each key of r whose ID does not match its content.
-func (res *ChainResult) checkKeyIDs(r *root.Root, strict bool) error {
-	for _, k := range r.Keys() {
-		if k.IDMatchesContent() {
-			continue
-		}
+func (res *ChainResult) checkKeyIDs(r *rootView, strict bool) error {
+	for _, id := range r.mismatched {
 		if strict {
-			return &MetadataError{Role: "root", Version: r.Version(), Err: fmt.Errorf("%w: key %s", ErrKeyIDMismatch, k.ID())}
+			return &MetadataError{Role: "root", Version: r.version, Err: fmt.Errorf("%w: key %s", ErrKeyIDMismatch, id)}
 		}
-		res.Warnings = append(res.Warnings, Warning{Role: "root", Version: r.Version(), Code: "keyid-mismatch", KeyID: string(k.ID()),
-			Message: fmt.Sprintf("key ID %s is not the SHA-256 of its key object", k.ID())})
+		res.Warnings = append(res.Warnings, Warning{Role: "root", Version: r.version, Code: "keyid-mismatch", KeyID: id,
+			Message: fmt.Sprintf("key ID %s is not the SHA-256 of its key object", id)})
 	}
 	return nil
 }

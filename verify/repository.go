@@ -111,7 +111,8 @@ func Repository(trusted *root.Root, fsys fs.FS, opts RepositoryOptions) (*Repo, 
 	copts := Options{Now: now, MaxSteps: opts.MaxRootSteps, MaxFileSize: opts.MaxFileSize, Strict: opts.Strict}
 	rootMax := copts.maxFileSize()
 	// 5.3: root chain.
-	chain, err := walk(trusted, func(yield func(*root.Root, error) bool) {
+	cache := keyCache{}
+	chain, err := walk(trusted, func(yield func(*rootView, []byte, error) bool) {
 		for v := trusted.Version() + 1; ; v++ {
 			name := strconv.FormatInt(v, 10) + ".root.json"
 			data, err := readBounded(fsys, name, rootMax)
@@ -119,15 +120,15 @@ func Repository(trusted *root.Root, fsys fs.FS, opts RepositoryOptions) (*Repo, 
 				return
 			}
 			if err != nil {
-				yield(nil, &MetadataError{Role: "root", Version: v, File: name, Err: err})
+				yield(nil, nil, &MetadataError{Role: "root", Version: v, File: name, Err: err})
 				return
 			}
-			r, err := root.Parse(data)
+			rv, err := parseStep(data, cache)
 			if err != nil {
-				yield(nil, &MetadataError{Role: "root", Version: v, File: name, Err: fmt.Errorf("%w: %w", ErrMalformed, err)})
+				yield(nil, nil, &MetadataError{Role: "root", Version: v, File: name, Err: err})
 				return
 			}
-			if !yield(r, nil) {
+			if !yield(rv, data, nil) {
 				return
 			}
 		}

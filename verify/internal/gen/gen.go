@@ -295,3 +295,6 @@ func canon(b *bytes.Buffer, v any) {
 		panic(fmt.Sprintf("gen: cannot canonicalise %T", v))
 	}
 }
+
+// ExpiryTime returns January 1st of year, UTC.
+func ExpiryTime(year int) time.Time { return time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC) }
