@@ -87,7 +87,7 @@ func TestCommandTable(t *testing.T) {
 		{args: []string{"frobnicate"}, code: 2, stderr: []string{"unknown command"}},
 	}
 	for i, s := range steps {
-		before := snapshotTree(t, tl.dir)
+		before := treeContents(t, tl.dir)
 		var r result
 		if s.args[0] == "frobnicate" {
 			r = tl.run(s.args...)
@@ -119,7 +119,7 @@ func TestCommandTable(t *testing.T) {
 			}
 		}
 		if s.code != 0 {
-			if after := snapshotTree(t, tl.dir); !reflect.DeepEqual(before, after) {
+			if after := treeContents(t, tl.dir); !reflect.DeepEqual(before, after) {
 				t.Errorf("step %d: failed ceremony %s changed the repository", i, name)
 			}
 		}
@@ -128,7 +128,7 @@ func TestCommandTable(t *testing.T) {
 		}
 	}
 	// No PIN is in any file of the repository.
-	for rel, data := range snapshotTree(t, tl.dir) {
+	for rel, data := range treeContents(t, tl.dir) {
 		if strings.Contains(data, `"`+tl.pin+`"`) || strings.Contains(data, "pin\": \""+tl.pin) {
 			t.Errorf("%s contains the PIN", rel)
 		}

@@ -56,7 +56,7 @@ func faultLoop(t *testing.T, template string, crash bool, op []string, oldState,
 	t.Helper()
 	steps := 0
 	for k := 1; ; k++ {
-		dir := copyTree(t, template)
+		dir := cloneDir(t, template)
 		tl := &tool{t: t, dir: dir, tokens: newFakeTokens(), pin: "123456"}
 		ffs := &atomicfile.FaultFS{Base: testFS(), FailAt: k, Crash: crash}
 		if !crash {
@@ -115,7 +115,7 @@ func TestInterruptedPublish(t *testing.T) {
 	for _, h := range []string{"alice", "bob", "carol"} {
 		tl.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
 	}
-	v1 := copyTree(t, tl.dir)
+	v1 := cloneDir(t, tl.dir)
 	// Template 2: v1 published, a target added, v2 staged and signed.
 	tl.must("publish")
 	ca := filepath.Join(t.TempDir(), "ca.pem")
@@ -123,13 +123,13 @@ func TestInterruptedPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	tl.must("targets", "add", "ca.pem", ca)
-	withTarget := copyTree(t, tl.dir)
+	withTarget := cloneDir(t, tl.dir)
 	tl.must("enroll", "-holder", "frank", "-token", "fake")
 	tl.must("stage", "-replace", "dave=frank")
 	for _, h := range []string{"alice", "bob", "carol"} {
 		tl.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
 	}
-	v2 := copyTree(t, tl.dir)
+	v2 := cloneDir(t, tl.dir)
 	before := loadState(t, v2)
 
 	for _, crash := range []bool{true, false} {
@@ -171,10 +171,10 @@ func TestInterruptedPublish(t *testing.T) {
 func TestConcurrentSign(t *testing.T) {
 	tl := newTool(t)
 	tl.setupV1Staged()
-	template := copyTree(t, tl.dir)
+	template := cloneDir(t, tl.dir)
 	holders := []string{"alice", "bob", "carol", "dave", "erin"}
 	for round := 0; round < 3; round++ {
-		dir := copyTree(t, template)
+		dir := cloneDir(t, template)
 		var wg sync.WaitGroup
 		results := make([]result, len(holders))
 		for i, h := range holders {
@@ -249,12 +249,12 @@ func TestTamperedSignatureFile(t *testing.T) {
 	if err := os.WriteFile(files[0], data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshotTree(t, tl.dir)
+	before := treeContents(t, tl.dir)
 	r := tl.in("publish")
 	if r.code != 1 || !strings.Contains(r.stderr, filepath.Base(files[0])) || !strings.Contains(r.stderr, "does not verify") || !strings.Contains(r.stderr, "refusing to publish") {
 		t.Fatalf("publish with a tampered signature: %v", r)
 	}
-	if !reflect.DeepEqual(before, snapshotTree(t, tl.dir)) || tl.exists("repository/1.root.json") {
+	if !reflect.DeepEqual(before, treeContents(t, tl.dir)) || tl.exists("repository/1.root.json") {
 		t.Fatal("a refused publish changed the repository")
 	}
 	if r := tl.in("status"); !strings.Contains(r.stdout, "INVALID staged/signatures/bob-") {
@@ -384,14 +384,14 @@ func TestWrongPIN(t *testing.T) {
 func TestFullDisk(t *testing.T) {
 	tl := newTool(t)
 	tl.setupV1Staged()
-	before := snapshotTree(t, tl.dir)
+	before := treeContents(t, tl.dir)
 	tl.fs = &atomicfile.FaultFS{Base: testFS(), FailAt: 1, Ops: []atomicfile.Op{atomicfile.OpWrite}, Err: syscall.ENOSPC}
 	r := tl.in("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
 	tl.fs = nil
 	if r.code != 1 || !strings.Contains(r.stderr, "no space left on device") || !strings.Contains(r.stderr, "staged/signatures/alice-") {
 		t.Fatalf("sign on a full disk: %v", r)
 	}
-	if !reflect.DeepEqual(before, snapshotTree(t, tl.dir)) {
+	if !reflect.DeepEqual(before, treeContents(t, tl.dir)) {
 		t.Fatal("a failed sign changed the repository")
 	}
 	for _, h := range []string{"alice", "bob", "carol"} {

@@ -143,7 +143,7 @@ func (tl *tool) read(rel string) []byte {
 }
 
 // snapshotTree returns every file under dir with its content.
-func snapshotTree(t *testing.T, dir string) map[string]string {
+func treeContents(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -165,10 +165,10 @@ func snapshotTree(t *testing.T, dir string) map[string]string {
 }
 
 // copyTree copies src into a new temporary directory.
-func copyTree(t *testing.T, src string) string {
+func cloneDir(t *testing.T, src string) string {
 	t.Helper()
 	dst := fastTempDir(t)
-	for rel, data := range snapshotTree(t, src) {
+	for rel, data := range treeContents(t, src) {
 		p := filepath.Join(dst, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -184,7 +184,7 @@ func copyTree(t *testing.T, src string) string {
 func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
-	for rel := range snapshotTree(t, dir) {
+	for rel := range treeContents(t, dir) {
 		if atomicfile.IsTemp(rel) {
 			out = append(out, rel)
 		}
@@ -240,4 +240,27 @@ func fastTempDir(t *testing.T) string {
 		}
 	}
 	return t.TempDir()
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func writeFile(t *testing.T, p string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func removeFile(t *testing.T, p string) {
+	t.Helper()
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
 }
