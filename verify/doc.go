@@ -77,7 +77,6 @@
 //
 // # Errors
 //
-//
 // Errors wrap sentinels ([ErrThreshold], [ErrExpired], [ErrVersion],
 // [ErrRollback], [ErrMalformed], [ErrTooLarge], [ErrKeyIDMismatch],
 // [ErrHashMismatch], [ErrLengthMismatch], [ErrTargetNotFound], [ErrMissing])
