@@ -301,7 +301,54 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico 
 	for _, d := range o.delegated {
 		nt += len(d.Signed.Targets)
 	}
-	rep.Checks = append(rep.Checks, fmt.Sprintf("timestamp v%d, snapshot v%d, targets v%d and %d delegated role(s) verify as a TUF client sees them; %d target file(s) match their hashes",
+	// The same repository through this project's own offline client
+	// workflow, from the first root, looking up every target.
+	vr, err := verify.Repository(trusted, os.DirFS(r.path(repoDir)), verify.RepositoryOptions{Now: opts.Now, Strict: opts.Strict})
+	if err != nil {
+		return fmt.Errorf("ceremony: repository: %w", err)
+	}
+	if vr.Root().Version() != res.Root.Version() {
+		return fmt.Errorf("ceremony: repository: the client workflow trusts root v%d, the chain v%d", vr.Root().Version(), res.Root.Version())
+	}
+	checkTarget := func(name string) error {
+		t, err := vr.Target(name)
+		if err != nil {
+			return fmt.Errorf("ceremony: target %s: %w", name, err)
+		}
+		var tf = o.targets.Signed.Targets[name]
+		if tf == nil {
+			for _, d := range o.delegated {
+				if x, ok := d.Signed.Targets[name]; ok {
+					tf = x
+				}
+			}
+		}
+		p, err := targetPath(name, tf)
+		if err != nil {
+			return err
+		}
+		data, err := readBounded(r.path(repoDir, p), maxTargetFile)
+		if err != nil {
+			return fmt.Errorf("ceremony: target %s: %w", name, err)
+		}
+		if err := t.Verify(data); err != nil {
+			return fmt.Errorf("ceremony: target %s (repository/%s): %w", name, p, err)
+		}
+		return nil
+	}
+	for name := range o.targets.Signed.Targets {
+		if err := checkTarget(name); err != nil {
+			return err
+		}
+	}
+	for _, d := range o.delegated {
+		for name := range d.Signed.Targets {
+			if err := checkTarget(name); err != nil {
+				return err
+			}
+		}
+	}
+	rep.Checks = append(rep.Checks, fmt.Sprintf("timestamp v%d, snapshot v%d, targets v%d and %d delegated role(s) verify as a TUF client sees them (go-tuf and trustroot's verifier); %d target file(s) match their hashes",
 		o.timestamp.Signed.Version, o.snapshot.Signed.Version, o.targets.Signed.Version, len(o.delegated), nt))
 	return r.verifyStaged(rep)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -204,12 +203,15 @@ func targetPath(name string, tf *metadata.TargetFiles) (string, error) {
 	return path.Join("targets", dir, hex.EncodeToString(h)+"."+base), nil
 }
 
+// newTargetFile lists only the sha256 hash: under consistent snapshots a
+// client may fetch HASH.NAME for any hash listed (go-tuf's updater takes
+// whichever its map yields first), and the repository publishes the file
+// under its sha256 name only.
 func newTargetFile(data []byte, custom json.RawMessage) *metadata.TargetFiles {
 	s256 := sha256.Sum256(data)
-	s512 := sha512.Sum512(data)
 	tf := &metadata.TargetFiles{
 		Length: int64(len(data)),
-		Hashes: metadata.Hashes{"sha256": s256[:], "sha512": s512[:]},
+		Hashes: metadata.Hashes{"sha256": s256[:]},
 	}
 	if len(custom) > 0 {
 		c := json.RawMessage(append([]byte(nil), custom...))
