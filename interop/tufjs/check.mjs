@@ -13,7 +13,8 @@
 //   - the snapshot the timestamp names (length, hashes, version, signatures);
 //   - the top-level targets and every delegated role the targets metadata
 //     delegates to, each against the snapshot and its delegator's keys;
-//   - every target file listed by any of those roles: length and hashes.
+//   - every target file listed by any of those roles: length and hashes
+//     (under consistent snapshots, the copy named after each listed hash).
 // On success it prints one JSON object describing what it verified, which
 // the Go test compares with what go-tuf's client saw.
 
@@ -126,17 +127,22 @@ function checkMeta(metaFile, raw, name) {
   }
 }
 
+// checkTarget verifies a target file's length and hashes. Under consistent
+// snapshots a client may fetch HASH.NAME for any hash listed, so every one
+// of those files must be present and match.
 async function checkTarget(targetsDir, tf, consistent) {
   const dir = posix.dirname(tf.path);
   const base = posix.basename(tf.path);
   if (tf.path.split('/').some((p) => p === '..' || p === '.' || p === '')) throw new Error(`target ${tf.path}: unsafe path`);
-  const candidates = consistent ? Object.values(tf.hashes).map((h) => `${h}.${base}`) : [base];
-  const found = candidates.map((c) => join(targetsDir, dir, c)).find((p) => existsSync(p));
-  if (!found) throw new Error(`target ${tf.path}: no file in ${targetsDir} (looked for ${candidates.join(', ')})`);
-  try {
-    await tf.verify(createReadStream(found));
-  } catch (e) {
-    throw new Error(`target ${tf.path}: ${e.message}`);
+  const names = consistent ? Object.values(tf.hashes).map((h) => `${h}.${base}`) : [base];
+  for (const name of names) {
+    const file = join(targetsDir, dir, name);
+    if (!existsSync(file)) throw new Error(`target ${tf.path}: ${join(dir, name)} is missing from ${targetsDir}`);
+    try {
+      await tf.verify(createReadStream(file));
+    } catch (e) {
+      throw new Error(`target ${tf.path} (${join(dir, name)}): ${e.message}`);
+    }
   }
   return { path: tf.path, length: tf.length, custom: tf.custom ?? null };
 }
