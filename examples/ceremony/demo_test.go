@@ -20,7 +20,7 @@ import (
 )
 
 // demoRun runs the demo once per test binary.
-func demoRun(t *testing.T) (string, result) {
+func demoRun(t testing.TB) (string, result) {
 	t.Helper()
 	demoOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "ceremony-demo-")

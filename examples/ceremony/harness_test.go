@@ -143,7 +143,7 @@ func (tl *tool) read(rel string) []byte {
 }
 
 // snapshotTree returns every file under dir with its content.
-func treeContents(t *testing.T, dir string) map[string]string {
+func treeContents(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -165,7 +165,7 @@ func treeContents(t *testing.T, dir string) map[string]string {
 }
 
 // copyTree copies src into a new temporary directory.
-func cloneDir(t *testing.T, src string) string {
+func cloneDir(t testing.TB, src string) string {
 	t.Helper()
 	dst := fastTempDir(t)
 	for rel, data := range treeContents(t, src) {
@@ -231,7 +231,7 @@ func testFS() atomicfile.FS { return fastFS{atomicfile.OS()} }
 // fastTempDir is a temporary directory on a memory file system when the
 // machine has one (/dev/shm), else t.TempDir(): the fault-injection loops
 // create thousands of small files, which is slow on some disks.
-func fastTempDir(t *testing.T) string {
+func fastTempDir(t testing.TB) string {
 	t.Helper()
 	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
 		if d, err := os.MkdirTemp("/dev/shm", "ceremony-test-"); err == nil {
