@@ -163,7 +163,7 @@ func Chain(trusted *root.Root, next [][]byte, opts Options) (*ChainResult, error
 				yield(nil, nil, &MetadataError{Role: "root", File: file, Err: fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, len(data), max)})
 				return
 			}
-			v, err := parseStep(data, cache)
+			v, err := stepOrFinal(data, cache, i == len(next)-1)
 			if err != nil {
 				yield(nil, nil, &MetadataError{Role: "root", File: file, Err: err})
 				return
@@ -243,6 +243,20 @@ func walk(trusted *root.Root, next func(yield func(*rootView, []byte, error) boo
 	}
 	res.Root = cur.full
 	return res, nil
+}
+
+// stepOrFinal reads a candidate root: with root.Parse when it is the last
+// one, whose root.Root the walk returns, else with the step parser. Either
+// way the file is decoded and canonicalised once.
+func stepOrFinal(data []byte, cache keyCache, last bool) (*rootView, error) {
+	if !last {
+		return parseStep(data, cache)
+	}
+	r, err := root.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return viewOf(r)
 }
 
 func ownName(v int64) string  { return fmt.Sprintf("root v%d (own)", v) }

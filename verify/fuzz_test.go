@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/trustroot/trustroot/verify"
@@ -25,22 +26,38 @@ func FuzzChainStep(f *testing.F) {
 	f.Add([]byte(`{"signed":{"_type":"root","_type":"root"},"signatures":[]}`))
 	f.Add([]byte{})
 	trusted := mustParse(f, trustedFile)
+	v3 := rootFile(3, farAway, ks, 2, ks)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The bytes as the last step, read by root.Parse.
 		res, err := verify.Chain(trusted, [][]byte{data}, verify.Options{Now: t0})
 		if (res == nil) == (err == nil) {
 			t.Fatalf("result %v with error %v", res, err)
 		}
-		if err != nil {
-			return
+		if err == nil {
+			if res.Root == nil || res.Root.Version() != 2 || len(res.Steps) != 2 {
+				t.Fatalf("trusted result %+v", res)
+			}
+			if st := verify.Status(res.Root, trusted); !st.Complete {
+				t.Fatalf("Chain trusted a root whose status is incomplete: %+v", st)
+			}
+			if !t0.Before(res.Root.Expires()) {
+				t.Fatalf("trusted an expired root")
+			}
 		}
-		if res.Root == nil || res.Root.Version() != 2 || len(res.Steps) != 2 {
-			t.Fatalf("trusted result %+v", res)
+		// The same bytes as an intermediate step, read by the step
+		// parser: same contract, and a step that verified on its own
+		// still verifies (v3 is signed by the trusted keys).
+		res2, err2 := verify.Chain(trusted, [][]byte{data, v3}, verify.Options{Now: t0})
+		if (res2 == nil) == (err2 == nil) {
+			t.Fatalf("intermediate: result %v with error %v", res2, err2)
 		}
-		if st := verify.Status(res.Root, trusted); !st.Complete {
-			t.Fatalf("Chain trusted a root whose status is incomplete: %+v", st)
-		}
-		if !t0.Before(res.Root.Expires()) {
-			t.Fatalf("trusted an expired root")
+		if err2 == nil {
+			if res2.Root.Version() != 3 || len(res2.Steps) != 3 || !verify.Status(res2.Root, nil).Complete {
+				t.Fatalf("intermediate: trusted result %+v", res2)
+			}
+			if err != nil && !errors.Is(err, verify.ErrExpired) {
+				t.Fatalf("the step verified as intermediate but not as last: %v", err)
+			}
 		}
 	})
 }

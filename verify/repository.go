@@ -123,7 +123,8 @@ func Repository(trusted *root.Root, fsys fs.FS, opts RepositoryOptions) (*Repo, 
 				yield(nil, nil, &MetadataError{Role: "root", Version: v, File: name, Err: err})
 				return
 			}
-			rv, err := parseStep(data, cache)
+			_, statErr := fs.Stat(fsys, strconv.FormatInt(v+1, 10)+".root.json")
+			rv, err := stepOrFinal(data, cache, statErr != nil)
 			if err != nil {
 				yield(nil, nil, &MetadataError{Role: "root", Version: v, File: name, Err: err})
 				return
