@@ -116,16 +116,6 @@ func (tl *tool) setupV1Staged() {
 	tl.must("stage")
 }
 
-// setupV1Published publishes v1 signed by alice, bob and carol.
-func (tl *tool) setupV1Published() {
-	tl.t.Helper()
-	tl.setupV1Staged()
-	for _, h := range []string{"alice", "bob", "carol"} {
-		tl.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
-	}
-	tl.must("publish")
-}
-
 func (tl *tool) path(rel string) string { return filepath.Join(tl.dir, filepath.FromSlash(rel)) }
 
 func (tl *tool) exists(rel string) bool {

@@ -1,11 +1,3 @@
-// Command ceremony runs a TUF root key ceremony from a directory meant to
-// live in git: keyholders enrol keys on hardware tokens, sign staged roots
-// one file each, and a host publishes a TUF repository that any TUF client
-// can fetch. Run "ceremony help" for the commands, or
-//
-//	go run ./examples/ceremony demo -out /tmp/demo
-//
-// for the whole story with fake tokens.
 package main
 
 import (
