@@ -104,12 +104,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return os.DirFS(*repoDir), *repoDir
 	}
-	for {
+	for started := false; ; started = true {
 		fsys, where := source()
-		if err := svc.Refresh(fsys, now); err != nil {
-			return fmt.Errorf("%w (repository %s)", err, where)
+		err := svc.Refresh(fsys, now)
+		switch {
+		case err != nil && !started:
+			return fmt.Errorf("%w (repository %s)", err, where) // nothing to serve with
+		case err != nil:
+			// A running service keeps what it trusted and tries again.
+			fmt.Fprintf(stdout, "refresh failed, keeping %s: %v\n", svc.versions, err)
+		default:
+			svc.report(stdout)
 		}
-		svc.report(stdout)
 		if *stateFile != "" {
 			if err := svc.saveState(*stateFile); err != nil {
 				return err
@@ -153,11 +159,17 @@ type Material struct {
 // trusts, the metadata versions it saw (to refuse rollbacks), and the
 // material currently active for its usage.
 type Service struct {
-	Usage    string
-	Trusted  *root.Root
-	State    *verify.State
-	Active   []Material
-	versions string
+	// Usage selects the targets: those whose custom metadata says
+	// {"sigstore": {"usage": Usage, "status": "Active"}}.
+	Usage string
+	// Trusted is the newest root trusted so far; updates start from it.
+	Trusted *root.Root
+	// State is what the last update trusted, nil before the first.
+	State *verify.State
+	// Active is the material loaded by the last update.
+	Active []Material
+
+	versions string // for messages
 }
 
 // Refresh updates from one copy of the repository. On any error the

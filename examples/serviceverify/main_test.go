@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -397,6 +398,39 @@ func TestRefreshLoop(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "trusted: "); n < 2 {
 		t.Errorf("%d refreshes in 2s with -every 100ms:\n%s", n, out.String())
+	}
+}
+
+// TestRefreshLoopKeepsServing: once started, a failed refresh is reported
+// and the service carries on with what it trusted.
+func TestRefreshLoopKeepsServing(t *testing.T) {
+	_, repo := repos(t)
+	files := http.FileServer(http.Dir(repo))
+	var mu sync.Mutex
+	timestamps := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/timestamp.json" {
+			mu.Lock()
+			timestamps++
+			n := timestamps
+			mu.Unlock()
+			if n > 1 {
+				http.Error(w, "mirror down", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		files.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	err := run(ctx, []string{"-root", filepath.Join(repo, "1.root.json"), "-url", srv.URL, "-usage", "Fulcio", "-every", "100ms"}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(out.String(), "Fulcio: loaded") != 1 || !strings.Contains(out.String(), "refresh failed, keeping root v") || !strings.Contains(out.String(), "503") {
+		t.Errorf("want one good refresh, then failures that keep the trusted state:\n%s", out.String())
 	}
 }
 
