@@ -372,10 +372,25 @@ func TestWrongPIN(t *testing.T) {
 	if m, _ := filepath.Glob(tl.path("staged/signatures/*")); len(m) != 0 {
 		t.Fatalf("signature files written: %v", m)
 	}
-	// The right PIN typed at the prompt.
+	// A second wrong PIN leaves one try: the tool then refuses to use it
+	// without -force-last-pin-try, before reading any PIN.
+	r = tl.in("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
+	if r.code != 1 || !strings.Contains(r.stderr, "1 try left") {
+		t.Fatalf("second wrong PIN: %v", r)
+	}
+	reads := tl.pinReads.Load()
 	tl.pin = "123456"
-	r = tl.in("sign", "-holder", "alice", "-token", "fake")
-	if r.code != 0 || !strings.Contains(r.stderr, "Enter the PIN of alice's token") {
+	r = tl.in("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
+	if r.code != 1 || !strings.Contains(r.stderr, "refusing to risk blocking") || !strings.Contains(r.stderr, "-force-last-pin-try") {
+		t.Fatalf("sign on the last PIN try without force: %v", r)
+	}
+	if tl.pinReads.Load() != reads {
+		t.Fatal("a PIN was read although the last try was refused")
+	}
+	tl.must("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3", "-force-last-pin-try")
+	// The right PIN typed at the prompt (bob's token is fresh).
+	r = tl.in("sign", "-holder", "bob", "-token", "fake")
+	if r.code != 0 || !strings.Contains(r.stderr, "Enter the PIN of bob's token") {
 		t.Fatalf("sign with the PIN at the prompt: %v", r)
 	}
 }

@@ -31,7 +31,7 @@ func tokenFlags(f *flag.FlagSet) *tokenOpts {
 	f.StringVar(&t.kind, "token", "", "the token kind: piv (a YubiKey) or fake (a deterministic, INSECURE test token)")
 	f.StringVar(&t.serial, "serial", "", "piv: the YubiKey `serial` to use when several are plugged in")
 	f.StringVar(&t.fakeName, "fake-token", "", "fake: the `name` of the fake token plugged in (default: the holder's name)")
-	f.BoolVar(&t.forceLast, "force-last-pin-try", false, "piv: allow a PIN attempt when only one try is left (a wrong PIN then blocks the token)")
+	f.BoolVar(&t.forceLast, "force-last-pin-try", false, "allow a PIN attempt when only one try is left (a wrong PIN then blocks the token)")
 	return t
 }
 
@@ -189,6 +189,11 @@ func (t *tokenOpts) open(ctx context.Context, e *env, kf *KeyFile, pin func(cont
 		if fingerprint(got) != kf.Fingerprint {
 			return nil, nil, fmt.Errorf("ceremony: %w: fake token %s (serial %d) holds key %s, but %s enrolled key %s from token %s; plug in %s's token",
 				signer.ErrWrongKey, name, tok.Serial(), shortFP(fingerprint(got)), kf.Holder, shortFP(kf.Fingerprint), kf.Serial, kf.Holder)
+		}
+		// Like signer/piv, never risk the last PIN try without an
+		// explicit -force-last-pin-try: a wrong PIN would block the token.
+		if tok.PINRetries() <= 1 && !t.forceLast {
+			return nil, nil, fmt.Errorf("ceremony: fake token %s has %d PIN try left; refusing to risk blocking it (check the PIN, then use -force-last-pin-try)", name, tok.PINRetries())
 		}
 		s, err := tok.Signer(fake.SlotSignature, fake.SignerOptions{
 			Expect: want,
