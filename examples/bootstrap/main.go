@@ -1,10 +1,3 @@
-// Command bootstrap creates version 1 of a project's TUF root: three
-// keyholders, any two of whom can sign the root and targets (2-of-3), and an
-// online key for snapshot and timestamp. Every keyholder signs, the result
-// is verified, and DIR/1.root.json is written atomically.
-//
-//	go run ./examples/bootstrap -out repo    # fake tokens: INSECURE, for trying it out
-//	CGO_ENABLED=1 go run -tags pivkey ./examples/bootstrap -out repo -piv 111,222,333
 package main
 
 import (

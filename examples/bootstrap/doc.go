@@ -1,0 +1,18 @@
+// Command bootstrap creates version 1 of a project's TUF root with the
+// trustroot API: three keyholders, any two of whom can sign the root and
+// targets (2-of-3), and an online key for snapshot and timestamp. Every
+// keyholder signs, the result is checked with package verify, and
+// DIR/1.root.json is written atomically (temporary file, fsync, rename).
+//
+//	go run ./examples/bootstrap -out repo    # fake tokens: INSECURE, for trying it out
+//	CGO_ENABLED=1 go run -tags pivkey ./examples/bootstrap -out repo -piv 111,222,333
+//
+// With -piv each keyholder's key must already be in slot 9c of their
+// YubiKey (generated and attested with piv.Enrol, or `ceremony enroll`);
+// each PIN is read from the terminal, never from a flag. A binary built
+// without cgo and the pivkey tag says so and writes nothing.
+//
+// It is the shortest honest start: for a multi-person ceremony with one
+// file per signature, rotations, targets and a published repository, use
+// examples/ceremony.
+package main
