@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,6 +67,30 @@ func TestBootstrap(t *testing.T) {
 	// All three keyholders signed, so any two would have been enough.
 	if n := len(r.Signatures()); n != 3 {
 		t.Errorf("%d signatures; want 3", n)
+	}
+	// Any two signatures are enough, one is not.
+	for keep, ok := range map[int]bool{2: true, 1: false} {
+		var file map[string]json.RawMessage
+		if err := json.Unmarshal(data, &file); err != nil {
+			t.Fatal(err)
+		}
+		var sigs []json.RawMessage
+		if err := json.Unmarshal(file["signatures"], &sigs); err != nil {
+			t.Fatal(err)
+		}
+		file["signatures"], _ = json.Marshal(sigs[len(sigs)-keep:])
+		b, _ := json.Marshal(file)
+		fewer, err := root.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = verify.Root(fewer, verify.Options{})
+		if ok && err != nil {
+			t.Errorf("with %d signatures: %v", keep, err)
+		}
+		if !ok && !errors.Is(err, verify.ErrThreshold) {
+			t.Errorf("with %d signature: err = %v; want verify.ErrThreshold", keep, err)
+		}
 	}
 	digest, err := r.Digest()
 	if err != nil {
