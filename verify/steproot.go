@@ -12,12 +12,13 @@ import (
 	"github.com/trustroot/trustroot/internal/cjson"
 	"github.com/trustroot/trustroot/internal/tufkey"
 	"github.com/trustroot/trustroot/root"
+	"github.com/trustroot/trustroot/verify/internal/jsontree"
 )
 
 // A chain walk reads every intermediate root with parseStep rather than
-// root.Parse: it decodes and canonicalises the file once with the same
-// strict decoder (package cjson) and applies the same structural rules as
-// root.Parse, but skips building go-tuf's typed model, and decodes each
+// root.Parse: it decodes the file with package jsontree (held to the
+// strict cjson decoder root.Parse uses), canonicalises it once with cjson,
+// and applies the same structural rules as root.Parse, but skips building go-tuf's typed model, and decodes each
 // distinct key once per walk. The newest root is read with root.Parse, as
 // it is returned to the caller. TestStepParseAgreesWithRootParse and
 // FuzzStepParse hold the two parsers to the same verdicts.
@@ -144,7 +145,7 @@ func parseStep(data []byte, cache keyCache) (*rootView, error) {
 	if len(data) > root.MaxRootSize {
 		return nil, stepErr("file is %d bytes, more than %d", len(data), root.MaxRootSize)
 	}
-	tree, err := cjson.Decode(data)
+	tree, err := jsontree.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
