@@ -35,6 +35,14 @@ func (r *repo) mergeSignatures() (*stagedState, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := r.loadKeys()
+	if err != nil {
+		return nil, err
+	}
+	enrolledFP := map[string]string{} // holder -> fingerprint
+	for _, k := range keys {
+		enrolledFP[k.Holder] = k.Fingerprint
+	}
 	sum := sha256.Sum256(st.SigningPayload())
 	digest := hex.EncodeToString(sum[:])
 	s := &stagedState{st: st, prev: prev}
@@ -51,7 +59,9 @@ func (r *repo) mergeSignatures() (*stagedState, error) {
 			s.bad = append(s.bad, fmt.Sprintf("%s: key ID %s is not a key of staged v%d%s", se.rel, shortFP(string(se.sig.KeyID)), st.Version(), prevNote(prev)))
 			continue
 		}
-		if k.Holder() != "" && k.Holder() != se.f.Holder {
+		// The file names its signer: the key must be that holder's,
+		// by annotation or by the holder's enrolled key.
+		if k.Holder() != se.f.Holder && enrolledFP[se.f.Holder] != k.Fingerprint() {
 			s.bad = append(s.bad, fmt.Sprintf("%s: says it is from %s, but key %s belongs to %s", se.rel, se.f.Holder, shortFP(string(se.sig.KeyID)), k.Holder()))
 			continue
 		}

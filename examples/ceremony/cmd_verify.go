@@ -225,9 +225,9 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico 
 	if err != nil {
 		return err
 	}
-	enrolled := map[string]*KeyFile{}
+	enrolled := map[string][]*KeyFile{}
 	for _, k := range keys {
-		enrolled[k.Fingerprint] = k
+		enrolled[k.Fingerprint] = append(enrolled[k.Fingerprint], k)
 		if roots == nil {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("attestation of %s's key not checked: pass -yubico-roots FILE (Yubico's published roots)", k.Holder))
 			continue
@@ -269,12 +269,22 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico 
 		}
 		keys, _ := roleKeys(rt, root.RoleRoot)
 		for _, k := range keys {
-			kf, ok := enrolled[k.Fingerprint()]
-			switch {
-			case !ok:
+			kfs, ok := enrolled[k.Fingerprint()]
+			if !ok {
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: root key %s (%s) has no enrolment in keys/", rt.Version(), shortFP(k.Fingerprint()), k.Holder()))
-			case k.Holder() != "" && kf.Holder != k.Holder():
-				return fmt.Errorf("ceremony: root v%d lists key %s as %s's, but keys/%s.json enrolled it", rt.Version(), shortFP(k.Fingerprint()), k.Holder(), kf.Holder)
+				continue
+			}
+			if k.Holder() == "" {
+				continue
+			}
+			match := false
+			var names []string
+			for _, kf := range kfs {
+				match = match || kf.Holder == k.Holder()
+				names = append(names, "keys/"+kf.Holder+".json")
+			}
+			if !match {
+				return fmt.Errorf("ceremony: root v%d lists key %s as %s's, but %s enrolled it", rt.Version(), shortFP(k.Fingerprint()), k.Holder(), strings.Join(names, ", "))
 			}
 		}
 	}
