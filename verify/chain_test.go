@@ -415,3 +415,46 @@ func TestChainResultJSON(t *testing.T) {
 		t.Fatalf("first requirement %q", back.Steps[1].Requirements[0].Name)
 	}
 }
+
+func TestUnsignedInitialRoot(t *testing.T) {
+	ks := keys(1, 2, 3)
+	for _, tc := range []struct {
+		name    string
+		signers []*gen.Key
+		ok      bool
+	}{
+		{"unsigned", nil, false},
+		{"below threshold", ks[:1], false},
+		{"signed by other keys", keys(4, 5), false},
+		{"threshold", ks[1:], true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustParse(t, rootFile(1, farAway, ks, 2, tc.signers))
+			res, err := verify.Root(r, verify.Options{Now: t0})
+			checkVerdict(t, res, err, tc.ok, verify.ErrThreshold)
+			res, err = verify.Chain(r, [][]byte{rootFile(2, farAway, ks, 2, ks)}, verify.Options{Now: t0})
+			checkVerdict(t, res, err, tc.ok, verify.ErrThreshold)
+		})
+	}
+}
+
+func TestRotation(t *testing.T) {
+	ks := keys(1, 2, 3)
+	v1 := mustParse(t, rootFile(1, farAway, ks, 2, ks))
+	good := mustParse(t, rootFile(2, farAway, keys(1, 2, 4), 2, keys(1, 2)))
+	newOnly := mustParse(t, rootFile(2, farAway, keys(4, 5), 2, keys(4, 5)))
+	skip := mustParse(t, rootFile(3, farAway, ks, 2, ks))
+	res, err := verify.Rotation(v1, good, verify.Options{Now: t0})
+	checkVerdict(t, res, err, true, nil)
+	if res.Root != good {
+		t.Fatalf("Rotation returned another root")
+	}
+	res, err = verify.Rotation(v1, newOnly, verify.Options{Now: t0})
+	checkVerdict(t, res, err, false, verify.ErrThreshold)
+	res, err = verify.Rotation(v1, skip, verify.Options{Now: t0})
+	checkVerdict(t, res, err, false, verify.ErrVersion)
+	res, err = verify.Rotation(v1, nil, verify.Options{Now: t0})
+	checkVerdict(t, res, err, false, verify.ErrMalformed)
+	res, err = verify.Rotation(v1, good, verify.Options{Now: farAway})
+	checkVerdict(t, res, err, false, verify.ErrExpired)
+}

@@ -157,6 +157,14 @@ func TestRepository(t *testing.T) {
 		{"root rotation to v2", func(b *repoBuild) {
 			b.extraRoots = [][]byte{gen.Sign(gen.Root(2, farAway, false, repoRoles()), repoRootKeys...)}
 		}, verify.RepositoryOptions{}, nil},
+		{"root rotation to v4 through v2 and v3, replacing a key", func(b *repoBuild) {
+			r2 := gen.Sign(gen.Root(2, farAway, false, repoRoles()), repoRootKeys...)
+			roles := repoRoles()
+			roles["root"] = gen.Role{Keys: keys(1, 2, 4), Threshold: 2}
+			r3 := gen.Sign(gen.Root(3, farAway, false, roles), keys(1, 2, 4)...)
+			r4 := gen.Sign(gen.Root(4, farAway, false, roles), keys(2, 4)...)
+			b.extraRoots = [][]byte{r2, r3, r4}
+		}, verify.RepositoryOptions{}, nil},
 		{"bad root v2 stops the workflow", func(b *repoBuild) {
 			b.extraRoots = [][]byte{gen.Sign(gen.Root(2, farAway, false, repoRoles()), repoRootKeys[0])}
 		}, verify.RepositoryOptions{}, verify.ErrThreshold},
