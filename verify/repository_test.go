@@ -414,6 +414,10 @@ func TestTargetContent(t *testing.T) {
 			}
 		})
 	}
+	noHash := verify.Target{Name: "x", Length: 1}
+	if err := noHash.Verify([]byte("x")); !errors.Is(err, verify.ErrHashMismatch) {
+		t.Fatalf("target without hashes: %v", err)
+	}
 	noKnownHash := verify.Target{Name: "x", Length: 1, Hashes: map[string]string{"md5": "00"}}
 	if err := noKnownHash.Verify([]byte("x")); !errors.Is(err, verify.ErrHashMismatch) {
 		t.Fatalf("target without a supported hash: %v", err)

@@ -65,6 +65,9 @@ func (t Target) Verify(data []byte) error {
 // reads at most Length+1 bytes, so a reader that yields more than the
 // trusted length fails without being read to its end.
 func (t Target) VerifyReader(r io.Reader) error {
+	if len(t.Hashes) == 0 {
+		return errf(ErrHashMismatch, "verify: target %s: no hashes listed; refusing to trust content by length alone", t.Name)
+	}
 	return checkContent("target "+t.Name, r, t.Length, true, t.Hashes)
 }
 
