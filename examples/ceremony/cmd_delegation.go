@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"sort"
 	"strings"
 
@@ -480,6 +478,3 @@ func delegationList(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
-
-var _ = hex.EncodeToString
-var _ = path.Join

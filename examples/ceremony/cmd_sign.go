@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 
@@ -139,6 +137,3 @@ func alreadySigned(r *repo, st, prev *root.Root, holder string, ids []root.KeyID
 	}
 	return true
 }
-
-var _ = bytes.Equal
-var _ = errors.New

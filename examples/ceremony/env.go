@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -95,5 +94,3 @@ func (e *env) currentTime() time.Time {
 	}
 	return e.now()
 }
-
-var _ = context.Background

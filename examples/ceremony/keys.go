@@ -8,7 +8,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -82,5 +81,3 @@ func readPublicKeyFile(path string) (crypto.PublicKey, error) {
 	}
 	return nil, fmt.Errorf("%s: PEM block %q is neither a PUBLIC KEY nor a CERTIFICATE", path, block.Type)
 }
-
-var _ = os.Stat

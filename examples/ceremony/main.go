@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -146,5 +145,3 @@ func repoFlag(fs *flag.FlagSet) *string {
 }
 
 func openRepo(e *env, dir string) *repo { return &repo{dir: dir, e: e} }
-
-var _ io.Writer

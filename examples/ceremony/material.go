@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
@@ -194,5 +193,3 @@ func trustedRootJSON(ca *x509.Certificate, logKeyDER []byte, tsaChain []*x509.Ce
 	}
 	return append(data, '\n'), nil
 }
-
-var _ crypto.Signer = (*ecdsa.PrivateKey)(nil)

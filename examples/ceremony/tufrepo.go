@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -435,5 +434,3 @@ func (r *repo) latestRootData() (*root.Root, []byte, error) {
 	}
 	return rt, data, nil
 }
-
-var _ = os.Stat
