@@ -153,10 +153,16 @@ func verifyChainDir(rep *verifyReport, dir, trustedFile string, opts verify.Opti
 	return nil
 }
 
+// expiryWarnDays is how close to its expiry a trusted root draws a warning.
+const expiryWarnDays = 30
+
 func fillChainResult(rep *verifyReport, res *verify.ChainResult) {
 	rep.FinalVersion = res.Root.Version()
 	exp := res.Root.Expires().UTC()
 	rep.Expires = &exp
+	if left := exp.Sub(rep.ReferenceTime); left < expiryWarnDays*24*time.Hour {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d expires in %d day(s), on %s: stage and sign a new version soon", rep.FinalVersion, int(left.Hours()/24), formatTime(exp)))
+	}
 	for _, w := range res.Warnings {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: %s", w.Version, w.Message))
 	}

@@ -378,7 +378,7 @@ func (r *repo) staged() (*root.Root, *root.Root, error) {
 	case prev == nil && st.Version() != 1:
 		return nil, nil, fmt.Errorf("ceremony: %s is version %d but nothing is published yet", stagedRoot, st.Version())
 	case prev != nil && st.Version() <= prev.Version():
-		return nil, nil, fmt.Errorf("ceremony: %s (version %d) is already published; run stage for version %d", stagedRoot, st.Version(), prev.Version()+1)
+		return nil, nil, fmt.Errorf("ceremony: %s (version %d) is already published; if a publish was interrupted run publish again to finish it, otherwise run stage for version %d", stagedRoot, st.Version(), prev.Version()+1)
 	case prev != nil && st.Version() != prev.Version()+1:
 		return nil, nil, fmt.Errorf("ceremony: %s is version %d but the latest published root is version %d", stagedRoot, st.Version(), prev.Version())
 	}
