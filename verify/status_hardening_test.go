@@ -9,6 +9,8 @@ package verify_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,6 +22,7 @@ import (
 	"github.com/trustroot/trustroot/internal/sharedtestdata"
 	"github.com/trustroot/trustroot/internal/vectors"
 	"github.com/trustroot/trustroot/root"
+	"github.com/trustroot/trustroot/signer/fake"
 	"github.com/trustroot/trustroot/verify"
 )
 
@@ -226,4 +229,156 @@ func FuzzSigningStatus(f *testing.F) {
 		}
 		checkStatus(t, r, prev)
 	})
+}
+
+// statusSigners are the keys FuzzSigningStatusSigned builds roots from:
+// five keyholders and a stranger (index 5) no root lists.
+func statusSigners(tb testing.TB) ([]*fake.Signer, []root.Key) {
+	tb.Helper()
+	var ss []*fake.Signer
+	var ks []root.Key
+	for i := 0; i < 6; i++ {
+		s, err := fake.NewType(fmt.Sprintf("status-fuzz-%d", i), fake.Ed25519)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		k, err := root.NewKey(s.Public(), root.KeyOptions{Holder: fmt.Sprintf("holder-%d", i)})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ss, ks = append(ss, s), append(ks, k)
+	}
+	return ss, ks
+}
+
+// pickKeys returns the keys whose bit is set in mask (at least one).
+func pickKeys(ks []root.Key, mask byte) []root.Key {
+	var out []root.Key
+	for i := 0; i < 5; i++ {
+		if mask&(1<<i) != 0 {
+			out = append(out, ks[i])
+		}
+	}
+	if len(out) == 0 {
+		out = ks[:1]
+	}
+	return out
+}
+
+// FuzzSigningStatusSigned builds roots and rotations from fuzz-chosen key
+// sets and thresholds, then adds fuzz-chosen signature entries: valid ones,
+// ones over other bytes, empty ones, ones under another key's ID, repeated
+// ones, and a stranger's. Unlike FuzzSigningStatus, whose mutations mostly
+// break every signature, here many signatures verify, so the threshold
+// arithmetic itself is under test.
+func FuzzSigningStatusSigned(f *testing.F) {
+	ss, ks := statusSigners(f)
+	for _, seed := range [][]byte{
+		{0x1f, 3, 0, 0x07, 0x1c, 0, 4, 8, 12},
+		{0x1f, 3, 1, 0x07, 0x1c, 2, 0, 4, 8, 12, 16},
+		{0x03, 2, 0, 0, 0, 0, 0, 0},
+		{0x07, 2, 1, 0x07, 0x07, 2, 1, 5, 2, 6, 3},
+		{0x1f, 5, 1, 0x03, 0x1f, 3, 0, 4, 8, 12, 16, 20, 1},
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 6 || len(b) > 64 {
+			return
+		}
+		expires := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		online := root.RolePolicy{Keys: ks[5:6], Threshold: 1}
+		policy := func(keys []root.Key, thr byte) root.Policy {
+			return root.Policy{
+				Roles: map[root.Role]root.RolePolicy{
+					root.RoleRoot:    {Keys: keys, Threshold: 1 + int(thr)%len(keys)},
+					root.RoleTargets: online, root.RoleSnapshot: online, root.RoleTimestamp: online,
+				},
+				Expires: expires,
+			}
+		}
+		r, err := root.New(policy(pickKeys(ks, b[0]), b[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prev *root.Root
+		if b[2]&1 == 1 {
+			// A rotation: b[0]/b[1] describe v1, b[3]/b[4] v2.
+			prev = r
+			for _, s := range ss[:5] {
+				_, _ = prev.Sign(context.Background(), s, nil) // keys prev lacks are refused
+			}
+			newKeys := pickKeys(ks, b[3])
+			var change root.RoleChange
+			for _, k := range prev.Keys() {
+				if rk, _ := prev.Role(root.RoleRoot); slicesContains(rk.KeyIDs, k.ID()) {
+					change.Remove = append(change.Remove, k.ID())
+				}
+			}
+			change.Add = newKeys
+			change.Threshold = 1 + int(b[4])%len(newKeys)
+			if r, err = prev.Next(root.Rotation{Expires: expires, Roles: map[root.Role]root.RoleChange{root.RoleRoot: change}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Signature entries, added to the file form.
+		payload := r.SigningPayload()
+		idOf := func(i int) string { return string(ks[i].ID()) }
+		var entries []map[string]string
+		for _, op := range b[5:] {
+			who := int(op>>2) % 6
+			var e map[string]string
+			switch op & 3 {
+			case 0: // a valid signature under the signer's own key ID
+				sig, _ := ss[who].Sign(context.Background(), payload)
+				e = map[string]string{"keyid": idOf(who), "sig": hex.EncodeToString(sig)}
+			case 1: // a signature over other bytes
+				sig, _ := ss[who].Sign(context.Background(), append([]byte("x"), payload...))
+				e = map[string]string{"keyid": idOf(who), "sig": hex.EncodeToString(sig)}
+			case 2: // an empty placeholder
+				e = map[string]string{"keyid": idOf(who), "sig": ""}
+			case 3: // a valid signature under the next key's ID
+				sig, _ := ss[who].Sign(context.Background(), payload)
+				e = map[string]string{"keyid": idOf((who + 1) % 6), "sig": hex.EncodeToString(sig)}
+			}
+			entries = append(entries, e)
+		}
+		file, err := r.MarshalFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal(file, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if entries == nil {
+			entries = []map[string]string{}
+		}
+		doc["signatures"], _ = json.Marshal(entries)
+		file, _ = json.Marshal(doc)
+		signed, err := root.Parse(file)
+		if err != nil {
+			// Only repeated key IDs make the file malformed.
+			seen := map[string]bool{}
+			dup := false
+			for _, e := range entries {
+				dup = dup || seen[e["keyid"]]
+				seen[e["keyid"]] = true
+			}
+			if !dup {
+				t.Fatalf("Parse refused signatures without repeated key IDs: %v", err)
+			}
+			return
+		}
+		checkStatus(t, signed, prev)
+	})
+}
+
+func slicesContains(ids []root.KeyID, id root.KeyID) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
 }

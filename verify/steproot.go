@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustroot/trustroot/internal/cjson"
 	"github.com/trustroot/trustroot/internal/tufkey"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify/internal/jsontree"
@@ -17,7 +16,7 @@ import (
 
 // A chain walk reads every intermediate root with parseStep rather than
 // root.Parse: it decodes the file with package jsontree (held to the
-// strict cjson decoder root.Parse uses), canonicalises it once with cjson,
+// strict cjson decoder root.Parse uses), canonicalises it once (jsontree.AppendCanonical, held to cjson),
 // and applies the same structural rules as root.Parse, but skips building go-tuf's typed model, and decodes each
 // distinct key once per walk. The newest root is read with root.Parse, as
 // it is returned to the caller. TestStepParseAgreesWithRootParse and
@@ -267,7 +266,7 @@ func parseStep(data []byte, cache keyCache) (*rootView, error) {
 			}
 		}
 	}
-	if v.payload, err = cjson.EncodeCanonical(signed); err != nil {
+	if v.payload, err = jsontree.AppendCanonical(make([]byte, 0, len(data)), signed); err != nil {
 		return nil, fmt.Errorf("%w: signed: %w", ErrMalformed, err)
 	}
 	return v, nil

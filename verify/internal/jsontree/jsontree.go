@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -308,4 +310,83 @@ func (d *decoder) number() (any, error) {
 		}
 	}
 	return json.Number(d.data[start:d.pos]), nil
+}
+
+// AppendCanonical appends the OLPC canonical JSON of v, a tree as Decode
+// returns, to dst: the same bytes as cjson.EncodeCanonical, with fewer
+// allocations. Numbers must be integers that fit in an int64.
+func AppendCanonical(dst []byte, v any) ([]byte, error) {
+	return appendCanonical(dst, v, 0)
+}
+
+func appendCanonical(b []byte, v any, depth int) ([]byte, error) {
+	if depth > cjson.MaxDepth {
+		return nil, fmt.Errorf("jsontree: nesting deeper than %d levels", cjson.MaxDepth)
+	}
+	switch t := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		if t {
+			return append(b, "true"...), nil
+		}
+		return append(b, "false"...), nil
+	case string:
+		if !utf8.ValidString(t) {
+			return nil, errors.New("jsontree: string is not valid UTF-8")
+		}
+		return appendString(b, t), nil
+	case json.Number:
+		if _, err := strconv.ParseInt(string(t), 10, 64); err != nil {
+			return nil, fmt.Errorf("jsontree: number %q is not an integer canonical JSON can encode", string(t))
+		}
+		return append(b, t...), nil
+	case []any:
+		b = append(b, '[')
+		for i, e := range t {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendCanonical(b, e, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case map[string]any:
+		var buf [16]string
+		keys := buf[:0]
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if !utf8.ValidString(k) {
+				return nil, errors.New("jsontree: object key is not valid UTF-8")
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendCanonical(b, t[k], depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	}
+	return nil, fmt.Errorf("jsontree: cannot encode %T", v)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
 }

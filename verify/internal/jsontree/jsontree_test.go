@@ -1,6 +1,7 @@
 package jsontree
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -49,8 +50,16 @@ func compare(t *testing.T, in []byte) {
 	if (werr == nil) != (gerr == nil) {
 		t.Fatalf("%.80q: cjson error %v, jsontree error %v", in, werr, gerr)
 	}
-	if werr == nil && !reflect.DeepEqual(want, got) {
+	if werr != nil {
+		return
+	}
+	if !reflect.DeepEqual(want, got) {
 		t.Fatalf("%.80q: trees differ:\ncjson    %#v\njsontree %#v", in, want, got)
+	}
+	wc, werr := cjson.EncodeCanonical(want)
+	gc, gerr := AppendCanonical(nil, got)
+	if (werr == nil) != (gerr == nil) || !bytes.Equal(wc, gc) {
+		t.Fatalf("%.80q: canonical forms differ:\ncjson    %q %v\njsontree %q %v", in, wc, werr, gc, gerr)
 	}
 }
 
