@@ -90,29 +90,27 @@ func cmdPublish(ctx context.Context, e *env, args []string) error {
 	return r.finishPublish(s.st, data)
 }
 
-// publishOnline re-signs the online metadata under rt: a first targets
-// role if there is none, a new snapshot and a new timestamp.
+// publishOnline re-signs the online metadata under rt with fresh expiry
+// dates: a new version of targets (the first one if there is none), a new
+// snapshot and a new timestamp. Delegated roles belong to their own
+// keyholders and are left as they are.
 func (r *repo) publishOnline(ctx context.Context, p *Policy, rt *root.Root, now time.Time) error {
 	cur, err := r.loadOnline()
 	if err != nil {
 		return err
 	}
-	var u onlineUpdate
-	if cur == nil || cur.targets == nil {
-		t, err := newTargetsVersion(p, cur, now)
-		if err != nil {
-			return err
-		}
-		ts, err := onlineSigners(ctx, p, rt, "targets")
-		if err != nil {
-			return err
-		}
-		if err := signMeta(ctx, t, ts); err != nil {
-			return err
-		}
-		u.targets = t
+	t, err := newTargetsVersion(p, cur, now)
+	if err != nil {
+		return err
 	}
-	_, err = r.commitOnline(ctx, p, rt, cur, u, now)
+	ts, err := onlineSigners(ctx, p, rt, "targets")
+	if err != nil {
+		return err
+	}
+	if err := signMeta(ctx, t, ts); err != nil {
+		return err
+	}
+	_, err = r.commitOnline(ctx, p, rt, cur, onlineUpdate{targets: t}, now)
 	return err
 }
 
