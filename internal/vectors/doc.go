@@ -10,18 +10,25 @@
 //	testdata/vectors/<name>/2.root.json   chain steps, in order
 //	testdata/vectors/<name>/targets.json  for repository cases, and so on
 //
-// The manifest names the expected verdict ("valid", "threshold",
-// "version", "expired", "parse", ...), gives a one-line reason, the
-// reference time, and how go-tuf is expected to judge the same files
-// ("agree", or "stricter: why" / "lenient: why" where trustroot
-// deliberately differs).
+// A "chain" case walks root versions from a trusted root; a "repository"
+// case verifies a whole offline repository (timestamp, snapshot, targets,
+// delegated targets) and looks a target up. The manifest names the
+// expected verdict (see [Verdicts]), gives a one-line reason and the
+// reference time, and says how go-tuf judges the same files: "agree", or
+// "stricter: why" / "lenient: why" where trustroot deliberately differs.
 //
 // The corpus is generated, never hand-edited: keys come from fixed seeds,
-// every signature is made by the generator over canonical JSON, and the
-// attack is applied as a mutation of a correct file. Regenerate with
+// every signature is made by the generator over canonical JSON (its own
+// encoder, not trustroot's), and the attack is applied as a mutation of a
+// correct file. Regenerate with
 //
 //	go test ./internal/vectors -update
 //
-// and the corpus test checks that the committed files equal what the
-// generator produces, byte for byte.
+// TestCorpusUpToDate checks that the committed files equal what the
+// generator writes, byte for byte (ECDSA and RSA randomness is fixed with
+// testing/cryptotest). TestCorpusVerify runs every case through
+// root.Parse and verify (Chain, or Repository and Repo.Target), asserts
+// the verdict with errors.Is, then runs go-tuf v2.4.2 (trustedmetadata,
+// with the updater's delegation search) on the same files and asserts the
+// manifest's go-tuf claim.
 package vectors
