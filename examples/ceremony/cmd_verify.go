@@ -20,7 +20,7 @@ type verifyReport struct {
 	// FinalVersion is the last root version whose signatures verified.
 	FinalVersion int64 `json:"final_version"`
 	// Expires is that version's expiry.
-	Expires *time.Time `json:"expires,omitempty"`
+	Expires *time.Time `json:"expires"`
 	// ReferenceTime is the time expiry was checked against.
 	ReferenceTime time.Time `json:"reference_time"`
 	// TrustedVersion is the version the walk started from.
