@@ -233,7 +233,7 @@ func (r *Repo) metaFile(role string, version int64) string {
 // loadTargets reads and verifies targets metadata for role: top-level when
 // delegator is nil, else delegated by delegator.
 func (r *Repo) loadTargets(role string, delegator *TargetsMetadata) (*TargetsMetadata, error) {
-	metaName := url.PathEscape(role) + ".json"
+	metaName := role + ".json"
 	m := r.meta[metaName]
 	if m == nil {
 		return nil, &MetadataError{Role: role, Err: fmt.Errorf("%w: snapshot v%d does not list %s", ErrMissing, r.snapshot, metaName)}

@@ -485,3 +485,31 @@ func TestTargetsStandalone(t *testing.T) {
 		})
 	}
 }
+
+// TestDelegationConsistentSnapshot reads delegated roles by their
+// versioned file names, including names that need escaping.
+func TestDelegationConsistentSnapshot(t *testing.T) {
+	b := defaultRepo()
+	b.consistent = true
+	b.snVersion, b.tgVersion = 3, 5
+	x := map[string]any{"projects/x": gen.Target([]byte("x"), nil)}
+	b.delegations = gen.Delegations(gen.Delegated{Name: "team/a", Keys: []*gen.Key{dKeyA}, Threshold: 1, Paths: []string{"projects/*"}})
+	b.delegated = []delegatedFile{{name: "team/a", version: 7, expires: farAway, targets: x, signers: []*gen.Key{dKeyA}}}
+	fsys := b.build()
+	// build names the file after the raw role name; the repository
+	// escapes it, as python-tuf does.
+	fsys["7.team%2Fa.json"] = fsys["7.team/a.json"]
+	delete(fsys, "7.team/a.json")
+	trusted := mustParse(t, b.rootV1())
+	repo, err := verify.Repository(trusted, fsys, verify.RepositoryOptions{Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := repo.Target("projects/x")
+	if err != nil || tg.Role != "team/a" || tg.Verify([]byte("x")) != nil {
+		t.Fatalf("target %+v: %v", tg, err)
+	}
+	if st := repo.State(); st.Meta["team/a.json"] != 7 || st.Meta["targets.json"] != 5 || st.Snapshot != 3 {
+		t.Fatalf("state %+v", st)
+	}
+}
