@@ -108,6 +108,7 @@ func checkVerdict(t *testing.T, c *Case, ok bool, err error) {
 	}
 	for _, s := range sentinels(c.Expect) {
 		if errors.Is(err, s) {
+			checkTyped(t, c, err)
 			return
 		}
 	}
@@ -160,5 +161,37 @@ func TestCorpusVerify(t *testing.T) {
 	}
 	if ran[KindChain] == 0 || ran[KindRepository] == 0 {
 		t.Fatalf("cases run by kind: %v", ran)
+	}
+}
+
+// checkTyped asserts that the verdicts with a typed error carry one, with
+// details that make sense.
+func checkTyped(t *testing.T, c *Case, err error) {
+	t.Helper()
+	switch c.Expect {
+	case Threshold:
+		var te *verify.ThresholdError
+		if !errors.As(err, &te) {
+			t.Fatalf("%v is not a *verify.ThresholdError", err)
+		}
+		if te.Threshold >= 1 && te.Valid >= te.Threshold {
+			t.Errorf("threshold error with %d of %d valid", te.Valid, te.Threshold)
+		}
+	case Version:
+		var ve *verify.VersionError
+		if !errors.As(err, &ve) {
+			t.Fatalf("%v is not a *verify.VersionError", err)
+		}
+		if ve.Got == ve.Want {
+			t.Errorf("version error with got == want == %d", ve.Got)
+		}
+	case Expired:
+		var ee *verify.ExpiredError
+		if !errors.As(err, &ee) {
+			t.Fatalf("%v is not a *verify.ExpiredError", err)
+		}
+		if !ee.Now.Equal(c.At) || ee.Expires.After(c.At) {
+			t.Errorf("expired at %v with reference time %v, case time %v", ee.Expires, ee.Now, c.At)
+		}
 	}
 }
