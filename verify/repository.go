@@ -95,8 +95,10 @@ func (r *Repo) State() State {
 // length and hashes), and the top-level targets metadata the snapshot names,
 // with expiry at the reference time and rollback checks against
 // opts.Previous. With consistent snapshots, snapshot and targets files are
-// read as VERSION.snapshot.json and VERSION.targets.json. Files are read
-// only from fsys, each bounded in size.
+// read as VERSION.snapshot.json and VERSION.targets.json, and a delegated
+// role's as VERSION.NAME.json, its name path-escaped (url.PathEscape, so
+// "team/a" is "team%2Fa"). Files are read only from fsys, each bounded in
+// size.
 func Repository(trusted *root.Root, fsys fs.FS, opts RepositoryOptions) (*Repo, error) {
 	if trusted == nil {
 		return nil, fmt.Errorf("%w: nil trusted root", ErrMalformed)
