@@ -529,3 +529,28 @@ func TestAdvisory_CVE_2026_6968_TargetPathTraversal(t *testing.T) {
 		t.Fatalf("a repository with a plain target name: %v", err)
 	}
 }
+
+// tough #946, root-signing #1431 and tuf-on-ci #792 (interoperability, not
+// advisories): clients that recompute key IDs disagree about real roots
+// whose key IDs are not the hash of their key objects. trustroot accepts
+// them with a warning, and Strict makes them errors.
+func TestAdvisory_Tough946_KeyIDNotContentHash(t *testing.T) {
+	res := wantValid(t, "keyid-not-content-hash")
+	warned := 0
+	for _, w := range res.Warnings {
+		if w.Code == "keyid-mismatch" {
+			warned++
+		}
+	}
+	if warned < 2 {
+		t.Fatalf("%d keyid-mismatch warnings for two mismatched key IDs: %+v", warned, res.Warnings)
+	}
+	c := loadCase(t, "keyid-not-content-hash")
+	r, err := root.Parse(read(t, c, c.Trusted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := verify.Root(r, verify.Options{Now: c.At, Strict: true}); !errors.Is(err, verify.ErrKeyIDMismatch) || res != nil {
+		t.Fatalf("Strict: %v, want ErrKeyIDMismatch and no result", err)
+	}
+}
