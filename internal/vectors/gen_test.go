@@ -7,7 +7,6 @@ package vectors
 
 import (
 	"bytes"
-	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/hex"
@@ -455,9 +454,13 @@ func keyCases(t *testing.T, cp *corpus, k keyset) {
 	// A legacy hex-encoded ECDSA key (uncompressed point), as Sigstore's
 	// first roots use, signing for real.
 	ep := ecPriv("root-hex")
+	point, err := ep.PublicKey.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
 	hexKey := newKey("root-hex", obj{
 		"keytype": "ecdsa-sha2-nistp256", "scheme": "ecdsa-sha2-nistp256",
-		"keyval": obj{"public": hex.EncodeToString(elliptic.Marshal(elliptic.P256(), ep.X, ep.Y))},
+		"keyval": obj{"public": hex.EncodeToString(point)},
 	}, ecSign(ep))
 	hs := k.base(1, future)
 	hs.root = role{keys: []*tkey{k.a, hexKey, k.b}, threshold: 2}
