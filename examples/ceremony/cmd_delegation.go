@@ -41,10 +41,10 @@ func delegDir(role string) string { return delegStaged + "/" + role }
 
 // delegationKey reads a delegated role's public key: fake:NAME or a PEM
 // public key (or certificate) file.
-func delegationKey(ctx context.Context, spec string) (*metadata.Key, error) {
+func delegationKey(ctx context.Context, e *env, spec string) (*metadata.Key, error) {
 	var pub any
 	if strings.HasPrefix(spec, "fake:") || strings.Contains(spec, "://") {
-		s, err := onlineSigner(ctx, spec)
+		s, err := e.onlineSigner(ctx, spec)
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +129,7 @@ func delegationAdd(ctx context.Context, e *env, args []string) error {
 	dr := metadata.DelegatedRole{Name: *role, Threshold: *thr, Terminating: *term, Paths: paths}
 	seen := map[string]bool{}
 	for _, spec := range keys {
-		k, err := delegationKey(ctx, spec)
+		k, err := delegationKey(ctx, e, spec)
 		if err != nil {
 			return err
 		}
@@ -145,11 +145,11 @@ func delegationAdd(ctx context.Context, e *env, args []string) error {
 		dr.KeyIDs = append(dr.KeyIDs, id)
 	}
 	d.Roles = append(d.Roles, dr)
-	signers, err := onlineSigners(ctx, p, rt, "targets")
+	signers, err := onlineSigners(ctx, e, p, rt, "targets")
 	if err != nil {
 		return err
 	}
-	if err := signMeta(ctx, t, signers); err != nil {
+	if err := signMeta(ctx, e, t, signers); err != nil {
 		return err
 	}
 	// Stage the role's first metadata for its keyholders to sign.
@@ -311,7 +311,7 @@ func delegationSign(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := onlineSigner(ctx, *keySpec)
+	s, err := e.onlineSigner(ctx, *keySpec)
 	if err != nil {
 		return err
 	}
@@ -323,9 +323,19 @@ func delegationSign(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("ceremony: canonical JSON: %w", err)
 	}
-	sig, err := s.Sign(ctx, payload)
+	sctx, cancel := context.WithTimeout(ctx, e.timeout())
+	sig, err := s.Sign(sctx, payload)
+	cancel()
 	if err != nil {
 		return fmt.Errorf("ceremony: signing %s: %w", *role, err)
+	}
+	// Check the signature before it is written.
+	one := *md
+	one.Signatures = []metadata.Signature{{KeyID: id, Signature: sig}}
+	single := *dr
+	single.Threshold, single.KeyIDs = 1, []string{id}
+	if err := verifyDelegated(cur, &single, &one); err != nil {
+		return fmt.Errorf("ceremony: the signer for key %s returned a signature that does not verify under that key; nothing written: %w", shortFP(id), err)
 	}
 	rel := delegDir(*role) + "/signatures/" + shortFP(id) + ".json"
 	if err := r.writeJSON(rel, metadata.Signature{KeyID: id, Signature: sig}); err != nil {

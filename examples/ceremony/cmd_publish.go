@@ -66,11 +66,17 @@ func cmdPublish(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("ceremony: encoding root v%d: %w", s.st.Version(), err)
 	}
 	name := fmt.Sprintf("%d.root.json", s.st.Version())
+	// Every online signature is made and checked before anything is
+	// written.
+	plan, err := r.prepareRefresh(ctx, p, s.st, now)
+	if err != nil {
+		return err
+	}
 	if s.prev == nil {
 		// Version 1: the online metadata goes first; until 1.root.json
 		// exists nothing is published, so a crash leaves the old
 		// (empty) state.
-		if err := r.publishOnline(ctx, p, s.st, now); err != nil {
+		if err := r.writeOnline(plan); err != nil {
 			return err
 		}
 		if err := e.writeFile(r.path(repoDir, name), data); err != nil {
@@ -83,7 +89,7 @@ func cmdPublish(ctx context.Context, e *env, args []string) error {
 		if err := e.writeFile(r.path(repoDir, name), data); err != nil {
 			return err
 		}
-		if err := r.publishOnline(ctx, p, s.st, now); err != nil {
+		if err := r.writeOnline(plan); err != nil {
 			return fmt.Errorf("%w (root v%d is published; run publish again to finish)", err, s.st.Version())
 		}
 	}
@@ -95,23 +101,31 @@ func cmdPublish(ctx context.Context, e *env, args []string) error {
 // snapshot and a new timestamp. Delegated roles belong to their own
 // keyholders and are left as they are.
 func (r *repo) publishOnline(ctx context.Context, p *Policy, rt *root.Root, now time.Time) error {
-	cur, err := r.loadOnline()
+	plan, err := r.prepareRefresh(ctx, p, rt, now)
 	if err != nil {
 		return err
+	}
+	return r.writeOnline(plan)
+}
+
+// prepareRefresh signs the refreshed online metadata without writing it.
+func (r *repo) prepareRefresh(ctx context.Context, p *Policy, rt *root.Root, now time.Time) (*onlinePlan, error) {
+	cur, err := r.loadOnline()
+	if err != nil {
+		return nil, err
 	}
 	t, err := newTargetsVersion(p, cur, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ts, err := onlineSigners(ctx, p, rt, "targets")
+	ts, err := onlineSigners(ctx, r.e, p, rt, "targets")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := signMeta(ctx, t, ts); err != nil {
-		return err
+	if err := signMeta(ctx, r.e, t, ts); err != nil {
+		return nil, err
 	}
-	_, err = r.commitOnline(ctx, p, rt, cur, onlineUpdate{targets: t}, now)
-	return err
+	return r.prepareOnline(ctx, p, rt, cur, onlineUpdate{targets: t}, now)
 }
 
 // finishPublish writes root.json, clears the staging area and announces

@@ -166,7 +166,7 @@ func stageFirst(ctx context.Context, r *repo, p *Policy, holders []string, thr i
 		o := p.Online[role]
 		var okeys []root.Key
 		for _, spec := range o.Signers {
-			s, err := onlineSigner(ctx, spec)
+			s, err := r.e.onlineSigner(ctx, spec)
 			if err != nil {
 				return nil, err
 			}

@@ -96,11 +96,11 @@ func targetsAdd(ctx context.Context, e *env, args []string) error {
 	tf := newTargetFile(data, c)
 	_, replaced := t.Signed.Targets[name]
 	t.Signed.Targets[name] = tf
-	signers, err := onlineSigners(ctx, p, rt, "targets")
+	signers, err := onlineSigners(ctx, e, p, rt, "targets")
 	if err != nil {
 		return err
 	}
-	if err := signMeta(ctx, t, signers); err != nil {
+	if err := signMeta(ctx, e, t, signers); err != nil {
 		return err
 	}
 	tp, err := targetPath(name, tf)

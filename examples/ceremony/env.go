@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trustroot/trustroot/internal/atomicfile"
+	"github.com/trustroot/trustroot/signer"
 )
 
 // env is everything a command touches outside its arguments, so tests run
@@ -31,6 +32,11 @@ type env struct {
 	readPassword func(prompt string) ([]byte, error)
 	// tokens holds the fake tokens "plugged in" for this process.
 	tokens *fakeTokens
+	// wrapSigner, when set, wraps every online or delegated signer the
+	// tool opens (a test seam for misbehaving backends).
+	wrapSigner func(spec string, s signer.Signer) signer.Signer
+	// signTimeout bounds one online signature; zero means 2 minutes.
+	signTimeout time.Duration
 }
 
 func osEnv() *env {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/trustroot/trustroot/internal/atomicfile"
+	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/fake"
 )
 
@@ -32,6 +33,9 @@ type tool struct {
 	pinReads atomic.Int32
 	// pin is what file descriptor 3 and stdin hold.
 	pin string
+	// wrap and timeout set env.wrapSigner and env.signTimeout.
+	wrap    func(spec string, s signer.Signer) signer.Signer
+	timeout time.Duration
 }
 
 func newTool(t *testing.T) *tool {
@@ -66,7 +70,9 @@ func (tl *tool) env(stdout, stderr io.Writer) *env {
 			tl.pinReads.Add(1)
 			return io.NopCloser(strings.NewReader(tl.pin + "\n")), nil
 		},
-		tokens: tl.tokens,
+		tokens:      tl.tokens,
+		wrapSigner:  tl.wrap,
+		signTimeout: tl.timeout,
 	}
 	if !tl.now.IsZero() {
 		now := tl.now

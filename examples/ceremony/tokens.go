@@ -300,16 +300,22 @@ func checkAttestation(kf *KeyFile, roots, inter *x509.CertPool) (*verify.Attesta
 }
 
 // onlineSigner opens an online role's signer: fake:NAME or a KMS URI.
-func onlineSigner(ctx context.Context, spec string) (signer.Signer, error) {
+func (e *env) onlineSigner(ctx context.Context, spec string) (signer.Signer, error) {
+	var s signer.Signer
 	if name, ok := strings.CutPrefix(spec, "fake:"); ok {
 		if name == "" {
 			return nil, fmt.Errorf("ceremony: online signer %q has no name", spec)
 		}
-		return fake.New("ceremony-online-" + name), nil
+		s = fake.New("ceremony-online-" + name)
+	} else {
+		k, err := signer.LoadKMS(ctx, spec)
+		if err != nil {
+			return nil, fmt.Errorf("ceremony: online signer %s: %w", redactURI(spec), err)
+		}
+		s = k
 	}
-	s, err := signer.LoadKMS(ctx, spec)
-	if err != nil {
-		return nil, fmt.Errorf("ceremony: online signer %s: %w", redactURI(spec), err)
+	if e.wrapSigner != nil {
+		s = e.wrapSigner(spec, s)
 	}
 	return s, nil
 }

@@ -221,17 +221,19 @@ func newTargetFile(data []byte, custom json.RawMessage) *metadata.TargetFiles {
 
 // roleSigner is an online signer and the key ID it signs under.
 type roleSigner struct {
-	id string
-	s  signer.Signer
+	id   string
+	key  root.Key
+	s    signer.Signer
+	spec string
 }
 
 // onlineSigners opens the policy's signers for an online role and finds
 // their key IDs in rt.
-func onlineSigners(ctx context.Context, p *Policy, rt *root.Root, role string) ([]roleSigner, error) {
+func onlineSigners(ctx context.Context, e *env, p *Policy, rt *root.Root, role string) ([]roleSigner, error) {
 	keys, thr := roleKeys(rt, root.Role(role))
 	var out []roleSigner
 	for _, spec := range p.Online[role].Signers {
-		s, err := onlineSigner(ctx, spec)
+		s, err := e.onlineSigner(ctx, spec)
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +241,7 @@ func onlineSigners(ctx context.Context, p *Policy, rt *root.Root, role string) (
 		found := false
 		for _, k := range keys {
 			if k.Fingerprint() == fp {
-				out = append(out, roleSigner{id: string(k.ID()), s: s})
+				out = append(out, roleSigner{id: string(k.ID()), key: k, s: s, spec: spec})
 				found = true
 				break
 			}
@@ -255,20 +257,36 @@ func onlineSigners(ctx context.Context, p *Policy, rt *root.Root, role string) (
 }
 
 // signMeta replaces md's signatures with fresh ones by every signer.
-func signMeta[T metadata.Roles](ctx context.Context, md *metadata.Metadata[T], signers []roleSigner) error {
+// Each signature is checked under the signer's key in the root before it
+// is used, so a backend that signs with another key, or returns garbage,
+// is caught before anything is written; one that hangs is cut off after
+// the signing timeout.
+func signMeta[T metadata.Roles](ctx context.Context, e *env, md *metadata.Metadata[T], signers []roleSigner) error {
 	payload, err := cjson.EncodeCanonical(md.Signed)
 	if err != nil {
 		return fmt.Errorf("ceremony: canonical JSON: %w", err)
 	}
 	md.Signatures = nil
 	for _, rs := range signers {
-		sig, err := rs.s.Sign(ctx, payload)
+		sctx, cancel := context.WithTimeout(ctx, e.timeout())
+		sig, err := rs.s.Sign(sctx, payload)
+		cancel()
 		if err != nil {
-			return fmt.Errorf("ceremony: online signature by key %s: %w", shortFP(rs.id), err)
+			return fmt.Errorf("ceremony: online signer %s (key %s): %w", redactURI(rs.spec), shortFP(rs.id), err)
+		}
+		if err := rs.key.Verify(payload, sig); err != nil {
+			return fmt.Errorf("ceremony: online signer %s returned a signature that does not verify under its key %s; nothing written: %w", redactURI(rs.spec), shortFP(rs.id), err)
 		}
 		md.Signatures = append(md.Signatures, metadata.Signature{KeyID: rs.id, Signature: sig})
 	}
 	return nil
+}
+
+func (e *env) timeout() time.Duration {
+	if e.signTimeout > 0 {
+		return e.signTimeout
+	}
+	return 2 * time.Minute
 }
 
 func metaBytes[T metadata.Roles](md *metadata.Metadata[T]) ([]byte, error) {
@@ -287,11 +305,33 @@ type onlineUpdate struct {
 	files     map[string][]byte                                   // target files by repository path
 }
 
-// commitOnline writes the update, a new snapshot and a new timestamp. The
-// new files get new names (content- or version-addressed), so until
-// timestamp.json is replaced, the last and only overwrite, clients and the
-// loader see the old state; after it, the new one.
+// commitOnline signs a new snapshot and a new timestamp for the update,
+// then writes everything. Every signature is made and checked before the
+// first write, so a failing signer changes nothing. The new files get new
+// names (content- or version-addressed), so until timestamp.json is
+// replaced, the last and only overwrite, clients and the loader see the
+// old state; after it, the new one.
 func (r *repo) commitOnline(ctx context.Context, p *Policy, rt *root.Root, cur *online, u onlineUpdate, now time.Time) (*online, error) {
+	plan, err := r.prepareOnline(ctx, p, rt, cur, u, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.writeOnline(plan); err != nil {
+		return nil, err
+	}
+	return plan.next, nil
+}
+
+// onlinePlan is a signed, checked update waiting to be written.
+type onlinePlan struct {
+	u        onlineUpdate
+	next     *online
+	snapData []byte
+}
+
+// prepareOnline builds and signs the snapshot and timestamp for an update,
+// writing nothing.
+func (r *repo) prepareOnline(ctx context.Context, p *Policy, rt *root.Root, cur *online, u onlineUpdate, now time.Time) (*onlinePlan, error) {
 	next := &online{delegated: map[string]*metadata.Metadata[metadata.TargetsType]{}}
 	if cur != nil {
 		next.targets = cur.targets
@@ -308,34 +348,7 @@ func (r *repo) commitOnline(ctx context.Context, p *Policy, rt *root.Root, cur *
 	if next.targets == nil {
 		return nil, errors.New("ceremony: no targets metadata to publish")
 	}
-	// 1. Target files (content-addressed: new names).
-	paths := make([]string, 0, len(u.files))
-	for p := range u.files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		if err := r.e.writeFile(r.path(repoDir, p), u.files[p]); err != nil {
-			return nil, err
-		}
-	}
-	// 2. Delegated and top-level targets (version-addressed).
-	names := make([]string, 0, len(u.delegated))
-	for n := range u.delegated {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if err := r.writeMeta(fmt.Sprintf("%d.%s.json", u.delegated[n].Signed.Version, n), u.delegated[n]); err != nil {
-			return nil, err
-		}
-	}
-	if u.targets != nil {
-		if err := r.writeMeta(fmt.Sprintf("%d.targets.json", u.targets.Signed.Version), u.targets); err != nil {
-			return nil, err
-		}
-	}
-	// 3. Snapshot.
+	// Sign the snapshot.
 	snapVersion := int64(1)
 	if cur != nil {
 		snapVersion = cur.snapshot.Signed.Version + 1
@@ -346,22 +359,19 @@ func (r *repo) commitOnline(ctx context.Context, p *Policy, rt *root.Root, cur *
 	for n, md := range next.delegated {
 		snap.Signed.Meta[n+".json"] = metadata.MetaFile(md.Signed.Version)
 	}
-	ss, err := onlineSigners(ctx, p, rt, "snapshot")
+	ss, err := onlineSigners(ctx, r.e, p, rt, "snapshot")
 	if err != nil {
 		return nil, err
 	}
-	if err := signMeta(ctx, snap, ss); err != nil {
+	if err := signMeta(ctx, r.e, snap, ss); err != nil {
 		return nil, err
 	}
 	snapData, err := metaBytes(snap)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.e.writeFile(r.path(repoDir, fmt.Sprintf("%d.snapshot.json", snapVersion)), snapData); err != nil {
-		return nil, err
-	}
 	next.snapshot = snap
-	// 4. Timestamp: the commit point.
+	// Sign the timestamp.
 	ts := metadata.Timestamp(expiry(now, p.Online["timestamp"].ExpiresDays))
 	if cur != nil {
 		ts.Signed.Version = cur.timestamp.Signed.Version + 1
@@ -371,18 +381,53 @@ func (r *repo) commitOnline(ctx context.Context, p *Policy, rt *root.Root, cur *
 	mf.Length = int64(len(snapData))
 	mf.Hashes = metadata.Hashes{"sha256": sum[:]}
 	ts.Signed.Meta = map[string]*metadata.MetaFiles{"snapshot.json": mf}
-	tsig, err := onlineSigners(ctx, p, rt, "timestamp")
+	tsig, err := onlineSigners(ctx, r.e, p, rt, "timestamp")
 	if err != nil {
 		return nil, err
 	}
-	if err := signMeta(ctx, ts, tsig); err != nil {
-		return nil, err
-	}
-	if err := r.writeMeta("timestamp.json", ts); err != nil {
+	if err := signMeta(ctx, r.e, ts, tsig); err != nil {
 		return nil, err
 	}
 	next.timestamp = ts
-	return next, nil
+	return &onlinePlan{u: u, next: next, snapData: snapData}, nil
+}
+
+// writeOnline writes a prepared update in commit order.
+func (r *repo) writeOnline(plan *onlinePlan) error {
+	u := plan.u
+	// 1. Target files (content-addressed: new names).
+	paths := make([]string, 0, len(u.files))
+	for p := range u.files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if err := r.e.writeFile(r.path(repoDir, p), u.files[p]); err != nil {
+			return err
+		}
+	}
+	// 2. Delegated and top-level targets (version-addressed).
+	names := make([]string, 0, len(u.delegated))
+	for n := range u.delegated {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := r.writeMeta(fmt.Sprintf("%d.%s.json", u.delegated[n].Signed.Version, n), u.delegated[n]); err != nil {
+			return err
+		}
+	}
+	if u.targets != nil {
+		if err := r.writeMeta(fmt.Sprintf("%d.targets.json", u.targets.Signed.Version), u.targets); err != nil {
+			return err
+		}
+	}
+	// 3. Snapshot (version-addressed).
+	if err := r.e.writeFile(r.path(repoDir, fmt.Sprintf("%d.snapshot.json", plan.next.snapshot.Signed.Version)), plan.snapData); err != nil {
+		return err
+	}
+	// 4. Timestamp: the commit point.
+	return r.writeMeta("timestamp.json", plan.next.timestamp)
 }
 
 func (r *repo) writeMeta(name string, md interface{ ToBytes(bool) ([]byte, error) }) error {
