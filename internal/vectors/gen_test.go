@@ -581,6 +581,14 @@ type repo struct {
 	// snapshotMeta overrides entries of the snapshot meta.
 	snapshotMeta obj
 	tsExpires    time.Time
+	snapExpires  time.Time
+	// tsHashOf, when set, is hashed into the timestamp's snapshot entry
+	// instead of the snapshot file.
+	tsHashOf []byte
+	// tsKey signs the timestamp instead of the timestamp key.
+	tsKey *tkey
+	// newer are root versions 2, 3, ... the repository publishes.
+	newer []*md
 }
 
 func (cp *corpus) repository(k keyset, name, expect, reason, gotuf string, advisories []string, target string, r repo) {
@@ -605,23 +613,41 @@ func (cp *corpus) repository(k keyset, name, expect, reason, gotuf string, advis
 	for f, v := range r.snapshotMeta {
 		meta[f] = v
 	}
-	snap := snapshotMD(1, future, meta).sign(k.s).file()
+	snapExp := future
+	if !r.snapExpires.IsZero() {
+		snapExp = r.snapExpires
+	}
+	snap := snapshotMD(1, snapExp, meta).sign(k.s).file()
 	files["snapshot.json"] = snap
 	names["snapshot"] = "snapshot.json"
 	tsExp := future
 	if !r.tsExpires.IsZero() {
 		tsExp = r.tsExpires
 	}
-	files["timestamp.json"] = timestampMD(1, tsExp, snap).sign(k.m).file()
+	hashed := snap
+	if r.tsHashOf != nil {
+		hashed = r.tsHashOf
+	}
+	tsKey := k.m
+	if r.tsKey != nil {
+		tsKey = r.tsKey
+	}
+	files["timestamp.json"] = timestampMD(1, tsExp, hashed).sign(tsKey).file()
 	names["timestamp"] = "timestamp.json"
 	root := r.root
 	if root == nil {
 		root = k.base(1, future).md().sign(k.a, k.b)
 	}
 	files["1.root.json"] = root.file()
+	var steps []string
+	for i, m := range r.newer {
+		fn := fmt.Sprintf("%d.root.json", i+2)
+		files[fn] = m.file()
+		steps = append(steps, fn)
+	}
 	cp.add(Case{
 		Name: name, Kind: KindRepository, Expect: expect, Reason: reason, GoTUF: gotuf,
-		Trusted: "1.root.json", Files: names, Target: target, Advisories: advisories,
+		Trusted: "1.root.json", Steps: steps, Files: names, Target: target, Advisories: advisories,
 	}, files)
 }
 
@@ -644,6 +670,31 @@ func repositoryCases(t *testing.T, cp *corpus, k keyset) {
 			s.extra = []*tkey{k.t}
 			return s.md().sign(k.a, k.b)
 		}()})
+	cp.repository(k, "repo-snapshot-hash-mismatch", Mismatch,
+		"the timestamp's hash for snapshot.json is not the hash of the file", "agree", []string{"GHSA-66x3-6cw3-v5gj"},
+		"file.txt", repo{targets: simple(), tsHashOf: []byte("another snapshot")})
+	cp.repository(k, "repo-snapshot-expired", Expired, "the snapshot expired before the reference time", "agree", nil,
+		"file.txt", repo{targets: simple(), snapExpires: past})
+	cp.repository(k, "repo-targets-expired", Expired, "the top-level targets expired before the reference time", "agree", nil,
+		"file.txt", repo{targets: targetsMD(1, past, obj{"file.txt": targetEntry(file, nil)}, nil)})
+	cp.repository(k, "repo-targets-version-mismatch", Version,
+		"the snapshot names targets version 2, the file is version 1", "agree", []string{"GHSA-66x3-6cw3-v5gj"},
+		"file.txt", repo{targets: simple(), snapshotMeta: obj{"targets.json": metaFile(2, nil)}})
+	cp.repository(k, "repo-timestamp-wrong-key", Threshold, "the timestamp is signed by a key the root does not give the timestamp role", "agree", nil,
+		"file.txt", repo{targets: simple(), tsKey: k.x})
+	// The repository rotates its timestamp key in root v2; the new
+	// timestamp is signed by the new key, which v1 does not know.
+	rot := k.base(2, future)
+	rot.ts = role{keys: []*tkey{k.x}, threshold: 1}
+	cp.repository(k, "repo-root-rotation", Valid,
+		"the client walks to root v2 in the repository before it checks the timestamp signed by v2's new key", "agree", nil,
+		"file.txt", repo{targets: simple(), tsKey: k.x, newer: []*md{rot.md().sign(k.a, k.b)}})
+	rot = k.base(2, future)
+	rot.ts = role{keys: []*tkey{k.x}, threshold: 1}
+	cp.repository(k, "repo-root-rotation-unsigned", Threshold,
+		"root v2 in the repository lacks v1's threshold, so the timestamp signed by the key it introduces is not trusted", "agree", []string{"CVE-2020-15163"},
+		"file.txt", repo{targets: simple(), tsKey: k.x, newer: []*md{rot.md().sign(k.a)}})
+
 	for _, tc := range []struct{ name, path string }{
 		{"target-path-traversal", "../../etc/passwd"},
 		{"target-path-absolute", "/etc/passwd"},
