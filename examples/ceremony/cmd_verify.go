@@ -34,10 +34,10 @@ type verifyReport struct {
 }
 
 func cmdVerify(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "verify", "[-C DIR] | -chain DIR [-trusted FILE] [-at RFC3339] [-json] [-strict]")
+	f := newFlags(e, "verify", "[-C DIR] [-trusted FILE] [-at RFC3339] [-json] [-strict] | -chain DIR [-trusted FILE] [-at RFC3339] [-json] [-strict]")
 	dir := repoFlag(f)
 	chain := f.String("chain", "", "verify any `directory` of N.root.json files instead of a ceremony repository")
-	trusted := f.String("trusted", "", "the trusted root `file` to start from (default: the lowest version in the directory, trusted on first use)")
+	trusted := f.String("trusted", "", "the trusted root `file` to start from, e.g. the root embedded in a client (default: the lowest version published)")
 	at := f.String("at", "", "reference `time` for expiry, RFC 3339 (default: now)")
 	asJSON := f.Bool("json", false, "print one JSON object")
 	strict := f.Bool("strict", false, "fail on key IDs that do not match their key content instead of warning")
@@ -58,10 +58,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 	if *chain != "" {
 		err = verifyChainDir(rep, *chain, *trusted, verify.Options{Now: now, Strict: *strict})
 	} else {
-		if *trusted != "" {
-			return usageErr("-trusted goes with -chain")
-		}
-		err = verifyCeremony(ctx, e, rep, *dir, *yubico, verify.Options{Now: now, Strict: *strict})
+		err = verifyCeremony(ctx, e, rep, *dir, *yubico, *trusted, verify.Options{Now: now, Strict: *strict})
 	}
 	rep.Verified = err == nil
 	if err != nil {
@@ -216,7 +213,7 @@ func explainChainError(rep *verifyReport, trusted *root.Root, err error) error {
 	return fmt.Errorf("ceremony: chain verification failed: %w", err)
 }
 
-func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico string, opts verify.Options) error {
+func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico, trustedFile string, opts verify.Options) error {
 	r := openRepo(e, dir)
 	p, err := r.loadPolicy()
 	if err != nil {
@@ -255,7 +252,7 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico 
 		rep.Checks = append(rep.Checks, "nothing published yet")
 		return r.verifyStaged(rep)
 	}
-	trusted, next, err := readChain(r.path(repoDir), "")
+	trusted, next, err := readChain(r.path(repoDir), trustedFile)
 	if err != nil {
 		return err
 	}

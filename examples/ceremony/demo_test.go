@@ -17,6 +17,8 @@ import (
 
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
+
+	"github.com/trustroot/trustroot/internal/sharedtestdata"
 )
 
 // demoRun runs the demo once per test binary.
@@ -83,6 +85,14 @@ func TestDemo(t *testing.T) {
 	}
 	if !strings.Contains(res.stdout, "Announce root v3 with its SHA-256: "+rep.RootSHA256) {
 		t.Fatalf("the demo announced another digest than verify's %s", rep.RootSHA256)
+	}
+	// Pinned at v2, and pinned at a root from elsewhere.
+	r = tl.in("verify", "-trusted", filepath.Join(dir, "repository", "2.root.json"), "-json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"trusted_version": 2`) {
+		t.Fatalf("verify -trusted v2: %v", r)
+	}
+	if r := tl.in("verify", "-trusted", sharedtestdata.Path(t, "prod", "1.root.json")); r.code != 1 {
+		t.Fatalf("verify pinned at Sigstore's root: %v", r)
 	}
 	// The chain on its own, pinned at v1.
 	r = tl.run("verify", "-chain", filepath.Join(dir, "repository"), "-trusted", filepath.Join(dir, "repository", "1.root.json"), "-json")
