@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -24,10 +25,26 @@ func cmdDiagram(ctx context.Context, e *env, args []string) error {
 		d = filepath.Join(*dir, repoDir)
 	}
 	roots, err := readAllRoots(d)
-	if err != nil {
+	if err != nil && (*chain != "" || !strings.Contains(err.Error(), "no N.root.json")) {
 		return err
 	}
-	writeMermaid(e.stdout, roots)
+	var staged *root.Root
+	if *chain == "" {
+		// A root being signed is drawn too, with the signatures so far.
+		r := openRepo(e, *dir)
+		if _, serr := os.Stat(r.path(stagedRoot)); serr == nil {
+			s, serr := r.mergeSignatures()
+			if serr == nil {
+				staged = s.st
+			} else if !strings.Contains(serr.Error(), "already published") {
+				return serr
+			}
+		}
+	}
+	if len(roots) == 0 && staged == nil {
+		return err
+	}
+	writeMermaid(e.stdout, roots, staged)
 	return nil
 }
 
@@ -62,7 +79,7 @@ func mermaidText(s string) string {
 // writeMermaid draws the chain: one node per root version (threshold,
 // expiry), one per keyholder, a solid arrow for each valid signature and a
 // dotted line for a root key that did not sign that version.
-func writeMermaid(w io.Writer, roots []*root.Root) {
+func writeMermaid(w io.Writer, roots []*root.Root, staged *root.Root) {
 	fmt.Fprintln(w, "```mermaid")
 	fmt.Fprintln(w, "flowchart LR")
 	type holder struct{ id, label string }
@@ -90,20 +107,34 @@ func writeMermaid(w io.Writer, roots []*root.Root) {
 		return h.id
 	}
 	var edges []string
-	for i, rt := range roots {
+	all := roots
+	if staged != nil {
+		all = append(append([]*root.Root(nil), roots...), staged)
+	}
+	for i, rt := range all {
 		var prev *root.Root
-		if i > 0 && roots[i-1].Version() == rt.Version()-1 {
-			prev = roots[i-1]
+		if i > 0 && all[i-1].Version() == rt.Version()-1 {
+			prev = all[i-1]
 		}
+		isStaged := staged != nil && i == len(all)-1
 		keys, thr := roleKeys(rt, root.RoleRoot)
 		distinct := map[string]bool{}
 		for _, k := range keys {
 			distinct[k.Fingerprint()] = true
 		}
 		vid := fmt.Sprintf("v%d", rt.Version())
-		fmt.Fprintf(w, "  %s[\"root v%d<br/>%d of %d keys<br/>expires %s\"]\n", vid, rt.Version(), thr, len(distinct), formatDate(rt.Expires()))
+		if isStaged {
+			vid += "staged"
+			fmt.Fprintf(w, "  %s{{\"root v%d (staged, being signed)<br/>%d of %d keys<br/>expires %s\"}}\n", vid, rt.Version(), thr, len(distinct), formatDate(rt.Expires()))
+		} else {
+			fmt.Fprintf(w, "  %s[\"root v%d<br/>%d of %d keys<br/>expires %s\"]\n", vid, rt.Version(), thr, len(distinct), formatDate(rt.Expires()))
+		}
 		if prev != nil {
-			edges = append(edges, fmt.Sprintf("  v%d ==> %s", prev.Version(), vid))
+			arrow := "==>"
+			if isStaged {
+				arrow = "-.->"
+			}
+			edges = append(edges, fmt.Sprintf("  v%d %s %s", prev.Version(), arrow, vid))
 		}
 		st := verify.Status(rt, prev)
 		signed := map[string]bool{}
@@ -137,7 +168,11 @@ func writeMermaid(w io.Writer, roots []*root.Root) {
 				}
 			}
 			id := addHolder(fp, k.Holder(), k.Serial())
-			edges = append(edges, fmt.Sprintf("  %s -.-|did not sign| %s", id, vid))
+			lbl := "did not sign"
+			if isStaged {
+				lbl = "not yet signed"
+			}
+			edges = append(edges, fmt.Sprintf("  %s -.-|%s| %s", id, lbl, vid))
 		}
 	}
 	for _, fp := range order {

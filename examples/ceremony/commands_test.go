@@ -48,6 +48,7 @@ func TestCommandTable(t *testing.T) {
 		{args: []string{"publish"}, code: 1, stderr: []string{"cannot be published yet", "needs 2 more", "missing: alice, bob, carol"}, absent: []string{"repository/1.root.json"}},
 		{args: []string{"sign", "-holder", "alice", "-token", "fake", "-pin", "123456"}, code: 2, stderr: []string{"flag provided but not defined: -pin"}},
 		{args: []string{"sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3"}, stdout: []string{"Signing root v1 as alice", "Wrote staged/signatures/alice-"}},
+		{args: []string{"diagram"}, stdout: []string{"v1staged{{", "-->|signed| v1staged", "-.-|not yet signed| v1staged"}},
 		{args: []string{"sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3"}, code: 1, stderr: []string{"alice has already signed staged root v1", "nothing written"}},
 		{args: []string{"sign", "-holder", "bob", "-token", "fake", "-fake-token", "carol", "-pin-fd", "3"}, code: 1, stderr: []string{"wrong key", "plug in bob's token"}},
 		{args: []string{"sign", "-holder", "zed", "-token", "fake"}, code: 1, stderr: []string{"zed is not enrolled"}},
@@ -83,6 +84,7 @@ func TestCommandTable(t *testing.T) {
 		{args: []string{"verify"}, stdout: []string{"ok   root v2: signed by 2 of root v1 (previous)", "every root key is an enrolled key", "Verified: root v2"}},
 		{args: []string{"verify", "-json"}, stdout: []string{`"verified": true`, `"final_version": 2`}},
 		{args: []string{"diagram"}, stdout: []string{"```mermaid", "v1 ==> v2", "-->|signed| v2", "carol"}},
+		{args: []string{"diagram", "-chain", "/nonexistent"}, code: 1, stderr: []string{"no N.root.json files"}},
 		{args: []string{"verify", "-at", "yesterday"}, code: 2, stderr: []string{"not an RFC 3339 time"}},
 		{args: []string{"frobnicate"}, code: 2, stderr: []string{"unknown command"}},
 	}
