@@ -36,6 +36,7 @@ type PolicyError struct {
 	Reason string
 }
 
+// Error describes the failure; it never includes secrets.
 func (e *PolicyError) Error() string {
 	s := "root: invalid policy"
 	if e.Role != "" {
@@ -63,6 +64,7 @@ type SignatureError struct {
 	Err error
 }
 
+// Error describes the failure; it never includes secrets.
 func (e *SignatureError) Error() string {
 	return fmt.Sprintf("root: signature under key %s refused: %v", shortID(e.KeyID), e.Err)
 }

@@ -60,6 +60,7 @@ type PINError struct {
 	Retries int
 }
 
+// Error describes the failure; it never includes secrets.
 func (e *PINError) Error() string {
 	if e.Retries <= 0 {
 		return "signer: PIN blocked: no tries left"

@@ -106,6 +106,7 @@ type AttestationError struct {
 	Cause error
 }
 
+// Error describes the failure; it never includes secrets.
 func (e *AttestationError) Error() string {
 	msg := "verify: attestation: " + e.Check
 	if e.Detail != "" {
@@ -143,6 +144,7 @@ const (
 	PINPolicyMatchAlways PINPolicy = 0x05
 )
 
+// String returns the conventional name of the PINPolicy.
 func (p PINPolicy) String() string {
 	switch p {
 	case PINPolicyNever:
@@ -182,6 +184,7 @@ const (
 	TouchPolicyCached TouchPolicy = 0x03
 )
 
+// String returns the conventional name of the TouchPolicy.
 func (p TouchPolicy) String() string {
 	switch p {
 	case TouchPolicyNever:
@@ -229,6 +232,7 @@ func (f FormFactor) FIPS() bool { return f&FormFactorFIPS != 0 }
 // Model returns the form factor without the FIPS bit.
 func (f FormFactor) Model() FormFactor { return f &^ FormFactorFIPS }
 
+// String returns the conventional name of the FormFactor.
 func (f FormFactor) String() string {
 	var s string
 	switch f.Model() {
@@ -262,6 +266,7 @@ type FirmwareVersion struct {
 	Major, Minor, Patch uint8
 }
 
+// String returns the version as major.minor.patch.
 func (v FirmwareVersion) String() string {
 	return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
 }

@@ -66,6 +66,7 @@ type ThresholdError struct {
 	Valid int
 }
 
+// Error describes the failure; it never includes secrets.
 func (e *ThresholdError) Error() string {
 	return fmt.Sprintf("verify: %s v%d: %d of %d required signatures from %s", e.Role, e.Version, e.Valid, e.Threshold, e.Requirement)
 }
@@ -92,6 +93,7 @@ type VersionError struct {
 	Detail string
 }
 
+// Error describes the failure; it never includes secrets.
 func (e *VersionError) Error() string {
 	d := e.Detail
 	if d == "" {
@@ -128,6 +130,7 @@ type ExpiredError struct {
 	Steps []Step
 }
 
+// Error describes the failure; it never includes secrets.
 func (e *ExpiredError) Error() string {
 	return fmt.Sprintf("verify: %s v%d expired at %s (reference time %s)", e.Role, e.Version,
 		e.Expires.UTC().Format(time.RFC3339), e.Now.UTC().Format(time.RFC3339))
@@ -150,6 +153,7 @@ type MetadataError struct {
 	Err error
 }
 
+// Error describes the failure; it never includes secrets.
 func (e *MetadataError) Error() string {
 	where := e.Role
 	if e.Version > 0 {

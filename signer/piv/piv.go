@@ -296,6 +296,7 @@ type TokenError struct {
 	Err error
 }
 
+// Error describes the failure; it never includes secrets.
 func (e *TokenError) Error() string {
 	if e.Serial == 0 {
 		return fmt.Sprintf("signer/piv: %s: %v", e.Op, e.Err)
