@@ -44,10 +44,14 @@ if [ "${CI:-}" = "true" ] && pgrep -x pcscd >/dev/null 2>&1; then
   echo "CI: stopping a running system pcscd for the simulator tier"
   pkill -x pcscd || true; sleep 1
 fi
-PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -race -count=1 -v -run . ./signer/piv/... ./internal/pivsim/... ./internal/pivattest/... 2>&1 | tee /tmp/trustroot-pivsim.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' || true
+PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -race -count=1 -v -run . ./signer/piv/... ./internal/pivsim/... ./internal/pivattest/... 2>&1 | tee /tmp/trustroot-pivsim.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|pivsim:' || true
 grep -q -- '--- SKIP' /tmp/trustroot-pivsim.log && { echo "simulator tier: tests were skipped with PIV_SIM=1"; exit 1; }
 grep -qE '^(FAIL|--- FAIL|panic)' /tmp/trustroot-pivsim.log && { echo "simulator tier failed; log in /tmp/trustroot-pivsim.log"; exit 1; }
 grep -qE '^ok ' /tmp/trustroot-pivsim.log || { echo "simulator tier did not report ok"; exit 1; }
+
+step "ceremony tool with simulated YubiKeys (-token piv through pcscd + vpcd)"
+CEREMONY_PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -count=1 -v -run '^TestPIVSimulator$' ./examples/ceremony 2>&1 | tee /tmp/trustroot-ceremony-piv.log | grep -E '^(=== RUN|--- |ok|FAIL|panic)' || true
+grep -q -- '--- PASS: TestPIVSimulator' /tmp/trustroot-ceremony-piv.log || { echo "ceremony PIV simulator test did not pass; log in /tmp/trustroot-ceremony-piv.log"; tail -20 /tmp/trustroot-ceremony-piv.log; exit 1; }
 
 step "examples: the ceremony demo from scratch"
 demo=$(mktemp -d)
