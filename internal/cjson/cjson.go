@@ -16,187 +16,400 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
-	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // MaxDepth bounds the nesting of arrays and objects Decode accepts.
 const MaxDepth = 64
 
-// Decode parses data strictly into a generic tree.
+// Decode parses data strictly into a generic tree. It scans the bytes
+// directly; strings are unquoted as encoding/json does (an unpaired
+// surrogate escape becomes U+FFFD) and numbers keep their text as
+// json.Number.
 func Decode(data []byte) (any, error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("cjson: invalid UTF-8")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec, 0)
+	d := decoder{data: data}
+	d.ws()
+	v, err := d.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		if err == nil {
-			return nil, errors.New("cjson: trailing data after JSON value")
-		}
-		return nil, fmt.Errorf("cjson: trailing data after JSON value: %w", err)
+	d.ws()
+	if d.pos != len(d.data) {
+		return nil, fmt.Errorf("cjson: trailing data after JSON value at offset %d", d.pos)
 	}
 	return v, nil
 }
 
-func decodeValue(dec *json.Decoder, depth int) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		if err == io.EOF {
-			return nil, errors.New("cjson: unexpected end of JSON input")
+type decoder struct {
+	data []byte
+	pos  int
+}
+
+func (d *decoder) errorf(format string, args ...any) error {
+	return fmt.Errorf("cjson: offset %d: %s", d.pos, fmt.Sprintf(format, args...))
+}
+
+func (d *decoder) ws() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
 		}
-		return nil, fmt.Errorf("cjson: %w", err)
 	}
-	switch t := tok.(type) {
-	case json.Delim:
+}
+
+func (d *decoder) value(depth int) (any, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.errorf("unexpected end of input")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
 		if depth >= MaxDepth {
-			return nil, fmt.Errorf("cjson: nesting deeper than %d levels", MaxDepth)
+			return nil, d.errorf("nesting deeper than %d levels", MaxDepth)
 		}
-		switch t {
-		case '{':
-			obj := map[string]any{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, fmt.Errorf("cjson: %w", err)
-				}
-				key, ok := kt.(string)
-				if !ok {
-					return nil, fmt.Errorf("cjson: object key is %T, not a string", kt)
-				}
-				if _, dup := obj[key]; dup {
-					return nil, fmt.Errorf("cjson: duplicate object key %q", key)
-				}
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				obj[key] = v
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("cjson: %w", err)
-			}
+		return d.object(depth)
+	case c == '[':
+		if depth >= MaxDepth {
+			return nil, d.errorf("nesting deeper than %d levels", MaxDepth)
+		}
+		return d.array(depth)
+	case c == '"':
+		return d.str()
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	default:
+		return nil, d.errorf("unexpected character %q", c)
+	}
+}
+
+func (d *decoder) literal(lit string) error {
+	if len(d.data)-d.pos < len(lit) || string(d.data[d.pos:d.pos+len(lit)]) != lit {
+		return d.errorf("invalid literal")
+	}
+	d.pos += len(lit)
+	return nil
+}
+
+func (d *decoder) object(depth int) (any, error) {
+	d.pos++ // '{'
+	obj := map[string]any{}
+	d.ws()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return obj, nil
+	}
+	for {
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.errorf("expected an object key")
+		}
+		key, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := obj[key]; dup {
+			return nil, d.errorf("duplicate object key %q", key)
+		}
+		d.ws()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.errorf("expected ':'")
+		}
+		d.pos++
+		d.ws()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		obj[key] = v
+		d.ws()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input in object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			d.ws()
+		case '}':
+			d.pos++
 			return obj, nil
-		case '[':
-			arr := []any{}
-			for dec.More() {
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("cjson: %w", err)
-			}
+		default:
+			return nil, d.errorf("expected ',' or '}'")
+		}
+	}
+}
+
+func (d *decoder) array(depth int) (any, error) {
+	d.pos++ // '['
+	arr := []any{}
+	d.ws()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return arr, nil
+	}
+	for {
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		arr = append(arr, v)
+		d.ws()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input in array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			d.ws()
+		case ']':
+			d.pos++
 			return arr, nil
 		default:
-			return nil, fmt.Errorf("cjson: unexpected delimiter %q", rune(t))
+			return nil, d.errorf("expected ',' or ']'")
 		}
-	case string, json.Number, bool, nil:
-		return t, nil
-	default:
-		return nil, fmt.Errorf("cjson: unexpected token %T", tok)
 	}
+}
+
+// str reads a string at d.pos (which holds '"') and unquotes it as
+// encoding/json does: an unpaired surrogate escape becomes U+FFFD.
+func (d *decoder) str() (string, error) {
+	d.pos++ // opening quote
+	start := d.pos
+	// Fast path: no escapes.
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		if c == '"' {
+			s := string(d.data[start:d.pos])
+			d.pos++
+			return s, nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", d.errorf("control character in string")
+		}
+		d.pos++
+	}
+	buf := append([]byte(nil), d.data[start:d.pos]...)
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return string(buf), nil
+		case c < 0x20:
+			return "", d.errorf("control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			d.pos++
+			continue
+		}
+		// Escape.
+		if d.pos+1 >= len(d.data) {
+			return "", d.errorf("unterminated escape")
+		}
+		e := d.data[d.pos+1]
+		d.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r := d.hex4(d.pos)
+			if r < 0 {
+				return "", d.errorf("invalid \\u escape")
+			}
+			d.pos += 4
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if d.pos+1 < len(d.data) && d.data[d.pos] == '\\' && d.data[d.pos+1] == 'u' {
+					r2 = d.hex4(d.pos + 2)
+				}
+				if dec := utf16.DecodeRune(r, r2); dec != unicode.ReplacementChar {
+					d.pos += 6
+					r = dec
+				} else {
+					r = unicode.ReplacementChar
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", d.errorf("invalid escape '\\%c'", e)
+		}
+	}
+	return "", d.errorf("unterminated string")
+}
+
+func (d *decoder) hex4(at int) rune {
+	if at+4 > len(d.data) {
+		return -1
+	}
+	var r rune
+	for _, c := range d.data[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
+}
+
+// number reads a number with JSON's grammar and keeps its text.
+func (d *decoder) number() (any, error) {
+	start := d.pos
+	if d.data[d.pos] == '-' {
+		d.pos++
+	}
+	digits := func() int {
+		n := 0
+		for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+			d.pos++
+			n++
+		}
+		return n
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '0' {
+		d.pos++
+	} else if digits() == 0 {
+		return nil, d.errorf("invalid number")
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '.' {
+		d.pos++
+		if digits() == 0 {
+			return nil, d.errorf("invalid number")
+		}
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
+			d.pos++
+		}
+		if digits() == 0 {
+			return nil, d.errorf("invalid number")
+		}
+	}
+	return json.Number(d.data[start:d.pos]), nil
 }
 
 // EncodeCanonical returns the OLPC canonical JSON encoding of v, a generic
 // tree as Decode returns. Numbers must be integers that fit in an int64
 // (json.Number, int or int64); anything else is an error.
 func EncodeCanonical(v any) ([]byte, error) {
-	var b strings.Builder
-	if err := encodeCanonical(&b, v, 0); err != nil {
-		return nil, err
-	}
-	return []byte(b.String()), nil
+	return AppendCanonical(nil, v)
 }
 
-func encodeCanonical(b *strings.Builder, v any, depth int) error {
+// AppendCanonical appends the canonical encoding of v (see
+// [EncodeCanonical]) to dst and returns the extended slice. On error the
+// returned slice is nil.
+func AppendCanonical(dst []byte, v any) ([]byte, error) {
+	return appendCanonical(dst, v, 0)
+}
+
+func appendCanonical(b []byte, v any, depth int) ([]byte, error) {
 	if depth > MaxDepth {
-		return fmt.Errorf("cjson: nesting deeper than %d levels", MaxDepth)
+		return nil, fmt.Errorf("cjson: nesting deeper than %d levels", MaxDepth)
 	}
 	switch t := v.(type) {
 	case nil:
-		b.WriteString("null")
+		return append(b, "null"...), nil
 	case bool:
 		if t {
-			b.WriteString("true")
-		} else {
-			b.WriteString("false")
+			return append(b, "true"...), nil
 		}
+		return append(b, "false"...), nil
 	case string:
 		if !utf8.ValidString(t) {
-			return errors.New("cjson: string is not valid UTF-8")
+			return nil, errors.New("cjson: string is not valid UTF-8")
 		}
-		writeCanonicalString(b, t)
+		return appendCanonicalString(b, t), nil
 	case json.Number:
 		if _, err := strconv.ParseInt(string(t), 10, 64); err != nil {
-			return fmt.Errorf("cjson: number %q is not an integer canonical JSON can encode", string(t))
+			return nil, fmt.Errorf("cjson: number %q is not an integer canonical JSON can encode", string(t))
 		}
-		b.WriteString(string(t))
+		return append(b, t...), nil
 	case int:
-		b.WriteString(strconv.Itoa(t))
+		return strconv.AppendInt(b, int64(t), 10), nil
 	case int64:
-		b.WriteString(strconv.FormatInt(t, 10))
+		return strconv.AppendInt(b, t, 10), nil
 	case []any:
-		b.WriteByte('[')
+		b = append(b, '[')
 		for i, e := range t {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			if err := encodeCanonical(b, e, depth+1); err != nil {
-				return err
+			var err error
+			if b, err = appendCanonical(b, e, depth+1); err != nil {
+				return nil, err
 			}
 		}
-		b.WriteByte(']')
+		return append(b, ']'), nil
 	case map[string]any:
-		b.WriteByte('{')
-		for i, k := range sortedKeys(t) {
+		var buf [16]string
+		keys := buf[:0]
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
 			if !utf8.ValidString(k) {
-				return errors.New("cjson: object key is not valid UTF-8")
+				return nil, errors.New("cjson: object key is not valid UTF-8")
 			}
-			writeCanonicalString(b, k)
-			b.WriteByte(':')
-			if err := encodeCanonical(b, t[k], depth+1); err != nil {
-				return err
+			b = appendCanonicalString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendCanonical(b, t[k], depth+1); err != nil {
+				return nil, err
 			}
 		}
-		b.WriteByte('}')
-	default:
-		return fmt.Errorf("cjson: cannot encode %T", v)
+		return append(b, '}'), nil
 	}
-	return nil
+	return nil, fmt.Errorf("cjson: cannot encode %T", v)
 }
 
-func writeCanonicalString(b *strings.Builder, s string) {
-	b.WriteByte('"')
+// appendCanonicalString escapes only '"' and '\\', as canonical JSON does.
+func appendCanonicalString(b []byte, s string) []byte {
+	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '"' || c == '\\' {
-			b.WriteByte('\\')
+		if c := s[i]; c == '"' || c == '\\' {
+			b = append(b, '\\')
 		}
-		b.WriteByte(c)
+		b = append(b, s[i])
 	}
-	b.WriteByte('"')
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return append(b, '"')
 }
 
 // EncodePretty returns the reviewable file form of v: keys sorted, two-space
