@@ -4,11 +4,7 @@ package root
 // live in key.go (keys), parse.go (Parse and accessors), build.go (New and
 // Next), sign.go (signatures and requirements) and lint.go (Lint).
 
-import (
-	"time"
-
-	"github.com/theupdateframework/go-tuf/v2/metadata"
-)
+import "time"
 
 // Role names a top-level TUF role.
 type Role string
@@ -72,14 +68,20 @@ type RoleKeys struct {
 // never changes; [Root.AddSignature] and [Root.Sign] only add signatures.
 // A Root is not safe for concurrent modification.
 type Root struct {
-	// meta is go-tuf's typed model of the signed object.
-	meta *metadata.Metadata[metadata.RootType]
 	// signed is the strictly decoded signed object; payload is its
-	// canonical JSON.
-	signed  map[string]any
-	payload []byte
-	keys    map[KeyID]Key
-	sigs    []Signature
+	// canonical JSON. The fields below are read from signed by Parse.
+	signed             map[string]any
+	payload            []byte
+	version            int64
+	expires            time.Time
+	specVersion        string
+	consistentSnapshot bool
+	roles              map[Role]RoleKeys
+	keys               map[KeyID]Key
+	sigs               []Signature
+	// model caches whether go-tuf's typed model agrees with signed; see
+	// checkModel.
+	model *modelCheck
 }
 
 // RolePolicy assigns keys and a threshold to one role.

@@ -131,6 +131,9 @@ func (r *Root) Next(rot Rotation) (*Root, error) {
 	if !r.ok() {
 		return nil, policyErr("", "", "no root to rotate")
 	}
+	if err := r.checkModel(); err != nil {
+		return nil, err
+	}
 	if rot.Expires.IsZero() {
 		return nil, policyErr("", "", "Expires is required")
 	}

@@ -1,19 +1,23 @@
 package root
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/trustroot/trustroot/internal/cjson"
 	"github.com/trustroot/trustroot/internal/tufkey"
-	"github.com/trustroot/trustroot/internal/tufmeta"
 )
 
 // Bounds on what a root may hold.
@@ -44,26 +48,141 @@ func Parse(data []byte) (*Root, error) {
 	if len(data) > MaxRootSize {
 		return nil, malformed("file is %d bytes, more than MaxRootSize (%d)", len(data), MaxRootSize)
 	}
-	doc, err := tufmeta.Parse[metadata.RootType](data, MaxRootSize)
+	tree, err := cjson.Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrMalformed, detail(err))
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if len(doc.Signatures) > maxSignatures {
-		return nil, malformed("%d signatures, more than %d", len(doc.Signatures), maxSignatures)
+	top, ok := tree.(map[string]any)
+	if !ok {
+		return nil, malformed("file is not a JSON object")
 	}
-	sigs := make([]Signature, 0, len(doc.Signatures))
-	for _, s := range doc.Signatures {
-		if len(s.Sig) > maxSigLength {
-			return nil, malformed("signature under key %s is %d bytes, more than %d", shortID(KeyID(s.KeyID)), len(s.Sig), maxSigLength)
-		}
-		sigs = append(sigs, Signature{KeyID: KeyID(s.KeyID), Value: s.Sig})
+	signed, ok := top["signed"].(map[string]any)
+	if !ok {
+		return nil, malformed(`"signed" is missing or not an object`)
 	}
-	return fromDoc(doc.Meta, doc.Signed, doc.Payload, sigs)
+	if err := caseVariants(top, "signed", "signatures"); err != nil {
+		return nil, err
+	}
+	r := &Root{signed: signed, model: new(modelCheck)}
+	if err := r.readSigned(); err != nil {
+		return nil, err
+	}
+	if r.sigs, err = readSignatures(top["signatures"]); err != nil {
+		return nil, err
+	}
+	if r.keys, err = readKeys(signed["keys"]); err != nil {
+		return nil, err
+	}
+	if r.roles, err = readRoles(signed["roles"], r.keys); err != nil {
+		return nil, err
+	}
+	if r.payload, err = cjson.AppendCanonical(make([]byte, 0, len(data)), signed); err != nil {
+		return nil, fmt.Errorf("%w: signed: %w", ErrMalformed, err)
+	}
+	return r, nil
 }
 
-// fromDoc checks a parsed signed object and builds the Root.
-func fromDoc(meta *metadata.Metadata[metadata.RootType], signed map[string]any, payload []byte, sigs []Signature) (*Root, error) {
-	rawKeys, ok := signed["keys"].(map[string]any)
+// The rules below read the strictly decoded tree directly. Besides the
+// policy checks, they refuse every document that go-tuf's typed model
+// would read differently from its canonical form (a member whose name
+// differs from a model field only in case, an expires that does not
+// re-encode to the same text, a missing consistent_snapshot, non-integer
+// numbers), so that the model, built lazily by [Root.checkModel], agrees
+// with what Parse read.
+
+// readSigned reads _type, spec_version, version, expires and
+// consistent_snapshot.
+func (r *Root) readSigned() error {
+	s := r.signed
+	if err := caseVariants(s, "_type", "spec_version", "consistent_snapshot", "version", "expires", "keys", "roles"); err != nil {
+		return err
+	}
+	typ, ok := s["_type"].(string)
+	if !ok {
+		return malformed("signed._type is missing or not a string")
+	}
+	if typ != "root" {
+		return malformed(`_type is %q, want "root"`, typ)
+	}
+	sv, ok := s["spec_version"].(string)
+	if !ok {
+		return malformed("spec_version is missing or not a string")
+	}
+	if major, _, _ := strings.Cut(sv, "."); major != "1" {
+		return malformed("spec_version %q is not a 1.x version", sv)
+	}
+	r.specVersion = sv
+	v, ok := s["version"].(json.Number)
+	if !ok {
+		return malformed("version is missing or not a number")
+	}
+	var err error
+	if r.version, err = strconv.ParseInt(string(v), 10, 64); err != nil {
+		return malformed("version %s is not an integer", v)
+	}
+	if r.version < 1 {
+		return malformed("version %d is below 1", r.version)
+	}
+	exp, ok := s["expires"].(string)
+	if !ok {
+		return malformed("expires is missing or not a string")
+	}
+	// The model reads and writes expires with time.Time's text methods:
+	// the text must survive them unchanged.
+	if err := r.expires.UnmarshalText([]byte(exp)); err != nil {
+		return malformed("expires %q is not an RFC 3339 time", exp)
+	}
+	if again, err := r.expires.MarshalText(); err != nil || string(again) != exp {
+		return malformed("expires %q is not an RFC 3339 time in its shortest form", exp)
+	}
+	if r.consistentSnapshot, ok = s["consistent_snapshot"].(bool); !ok {
+		return malformed("consistent_snapshot is missing or not a boolean")
+	}
+	return nil
+}
+
+func readSignatures(x any) ([]Signature, error) {
+	list, ok := x.([]any)
+	if !ok {
+		return nil, malformed(`"signatures" is missing or not a list`)
+	}
+	if len(list) > maxSignatures {
+		return nil, malformed("%d signatures, more than %d", len(list), maxSignatures)
+	}
+	sigs := make([]Signature, 0, len(list))
+	for i, e := range list {
+		o, ok := e.(map[string]any)
+		if !ok {
+			return nil, malformed("signature %d is not an object", i)
+		}
+		if err := caseVariants(o, "keyid", "sig"); err != nil {
+			return nil, err
+		}
+		id, ok := o["keyid"].(string)
+		if !ok {
+			return nil, malformed("signature %d: keyid is missing or not a string", i)
+		}
+		sigHex, ok := o["sig"].(string)
+		if !ok {
+			return nil, malformed("signature %d: sig is missing or not a string", i)
+		}
+		if slices.ContainsFunc(sigs, func(s Signature) bool { return s.KeyID == KeyID(id) }) {
+			return nil, malformed("more than one signature under key ID %q", id)
+		}
+		if len(sigHex) > 2*maxSigLength {
+			return nil, malformed("signature under key %s is %d bytes, more than %d", shortID(KeyID(id)), len(sigHex)/2, maxSigLength)
+		}
+		sig, err := hex.DecodeString(sigHex)
+		if err != nil {
+			return nil, malformed("signature %d (key ID %q) is not hex", i, id)
+		}
+		sigs = append(sigs, Signature{KeyID: KeyID(id), Value: sig})
+	}
+	return sigs, nil
+}
+
+func readKeys(x any) (map[KeyID]Key, error) {
+	rawKeys, ok := x.(map[string]any)
 	if !ok {
 		return nil, malformed(`"keys" is missing or not an object`)
 	}
@@ -76,6 +195,14 @@ func fromDoc(meta *metadata.Metadata[metadata.RootType], signed map[string]any, 
 		if !ok {
 			return nil, malformed("key %s is not an object", shortID(KeyID(id)))
 		}
+		if err := caseVariants(obj, "keytype", "scheme", "keyval"); err != nil {
+			return nil, err
+		}
+		if kv, ok := obj["keyval"].(map[string]any); ok {
+			if err := caseVariants(kv, "public"); err != nil {
+				return nil, err
+			}
+		}
 		tk, err := tufkey.Decode(obj)
 		if err != nil {
 			return nil, malformed("key %s: %s", shortID(KeyID(id)), detail(err))
@@ -86,42 +213,124 @@ func fromDoc(meta *metadata.Metadata[metadata.RootType], signed map[string]any, 
 		}
 		keys[KeyID(id)] = k
 	}
-	roles, ok := signed["roles"].(map[string]any)
+	return keys, nil
+}
+
+func readRoles(x any, keys map[KeyID]Key) (map[Role]RoleKeys, error) {
+	raw, ok := x.(map[string]any)
 	if !ok {
 		return nil, malformed(`"roles" is missing or not an object`)
 	}
-	for name := range roles {
+	for name := range raw {
 		if !slices.Contains(TopLevelRoles(), Role(name)) {
 			return nil, malformed("unknown role %q", name)
 		}
 	}
+	roles := make(map[Role]RoleKeys, len(raw))
 	for _, role := range TopLevelRoles() {
-		r := meta.Signed.Roles[string(role)]
-		if _, present := roles[string(role)]; !present || r == nil {
+		o, present := raw[string(role)]
+		if !present || o == nil {
 			return nil, malformed("role %q is missing", role)
 		}
-		if r.Threshold < 1 {
-			return nil, malformed("role %q has threshold %d, below 1", role, r.Threshold)
+		obj, ok := o.(map[string]any)
+		if !ok {
+			return nil, malformed("role %q is not an object", role)
 		}
-		if len(r.KeyIDs) == 0 {
+		if err := caseVariants(obj, "keyids", "threshold"); err != nil {
+			return nil, err
+		}
+		n, ok := obj["threshold"].(json.Number)
+		if !ok {
+			return nil, malformed("role %q: threshold is missing or not a number", role)
+		}
+		thr, err := strconv.ParseInt(string(n), 10, 0)
+		if err != nil {
+			return nil, malformed("role %q: threshold %s is not an integer", role, n)
+		}
+		if thr < 1 {
+			return nil, malformed("role %q has threshold %d, below 1", role, thr)
+		}
+		list, ok := obj["keyids"].([]any)
+		if !ok {
+			return nil, malformed("role %q: keyids is missing or not a list", role)
+		}
+		if len(list) == 0 {
 			return nil, malformed("role %q has no keys", role)
 		}
-		if len(r.KeyIDs) > maxRoleKeys {
-			return nil, malformed("role %q has %d keys, more than %d", role, len(r.KeyIDs), maxRoleKeys)
+		if len(list) > maxRoleKeys {
+			return nil, malformed("role %q has %d keys, more than %d", role, len(list), maxRoleKeys)
 		}
-		seen := map[string]bool{}
-		for _, id := range r.KeyIDs {
-			if seen[id] {
-				return nil, malformed("role %q lists key %s twice", role, shortID(KeyID(id)))
+		ids := make([]KeyID, 0, len(list))
+		for i, e := range list {
+			s, ok := e.(string)
+			if !ok {
+				return nil, malformed("role %q: key ID %d is not a string", role, i)
 			}
-			seen[id] = true
-			if _, ok := keys[KeyID(id)]; !ok {
-				return nil, malformed("role %q lists key %s, which is not in keys", role, shortID(KeyID(id)))
+			id := KeyID(s)
+			if slices.Contains(ids, id) {
+				return nil, malformed("role %q lists key %s twice", role, shortID(id))
+			}
+			if _, ok := keys[id]; !ok {
+				return nil, malformed("role %q lists key %s, which is not in keys", role, shortID(id))
+			}
+			ids = append(ids, id)
+		}
+		roles[role] = RoleKeys{KeyIDs: ids, Threshold: int(thr)}
+	}
+	return roles, nil
+}
+
+// caseVariants refuses an object with a member whose name differs only in
+// case from one of fields: Go's JSON decoder, and so go-tuf's model, would
+// read it as that field.
+func caseVariants(obj map[string]any, fields ...string) error {
+	for name := range obj {
+		for _, f := range fields {
+			if name != f && strings.EqualFold(name, f) {
+				return malformed("member %q differs from %q only in case", name, f)
 			}
 		}
 	}
-	meta.Signatures = nil
-	return &Root{meta: meta, signed: signed, payload: payload, keys: keys, sigs: sigs}, nil
+	return nil
+}
+
+// modelCheck caches the outcome of [Root.checkModel].
+type modelCheck struct {
+	once sync.Once
+	err  error
+}
+
+// checkModel decodes the signed object into go-tuf's typed root model and
+// requires the model to re-encode to the same canonical bytes. Parse's
+// rules make this hold for every root it returns; the check stays, run
+// once and only where a root is edited or written out, so that a
+// disagreement between those rules and the model can never turn into a
+// file that says something other than what was verified.
+func (r *Root) checkModel() error {
+	r.model.once.Do(func() { r.model.err = modelAgrees(r.signed, r.payload) })
+	return r.model.err
+}
+
+func modelAgrees(signed map[string]any, payload []byte) error {
+	data, err := json.Marshal(signed)
+	if err != nil {
+		return fmt.Errorf("root: the signed object cannot be encoded for go-tuf's model: %w", err)
+	}
+	var model metadata.RootType
+	if err := json.Unmarshal(data, &model); err != nil {
+		return fmt.Errorf("root: go-tuf's model cannot read the signed object, so this root can be verified but not edited or written out: %w", err)
+	}
+	again, err := json.Marshal(&model)
+	if err == nil {
+		var tree any
+		if tree, err = cjson.Decode(again); err == nil {
+			again, err = cjson.EncodeCanonical(tree)
+		}
+	}
+	if err != nil || !bytes.Equal(again, payload) {
+		return errors.New("root: go-tuf's model reads the signed object differently from its canonical form, so this root can be verified but not edited or written out")
+	}
+	return nil
 }
 
 // build turns a signed object this package constructed into a Root,
@@ -144,7 +353,7 @@ func (r *Root) Version() int64 {
 	if !r.ok() {
 		return 0
 	}
-	return r.meta.Signed.Version
+	return r.version
 }
 
 // Expires returns the expiry time as the file states it.
@@ -152,7 +361,7 @@ func (r *Root) Expires() time.Time {
 	if !r.ok() {
 		return time.Time{}
 	}
-	return r.meta.Signed.Expires
+	return r.expires
 }
 
 // SpecVersion returns the spec_version field.
@@ -160,17 +369,17 @@ func (r *Root) SpecVersion() string {
 	if !r.ok() {
 		return ""
 	}
-	return r.meta.Signed.SpecVersion
+	return r.specVersion
 }
 
 // ConsistentSnapshot returns the consistent_snapshot field.
 func (r *Root) ConsistentSnapshot() bool {
-	return r.ok() && r.meta.Signed.ConsistentSnapshot
+	return r.ok() && r.consistentSnapshot
 }
 
 // ok reports whether r was built by this package (not nil, not a zero
 // Root).
-func (r *Root) ok() bool { return r != nil && r.meta != nil }
+func (r *Root) ok() bool { return r != nil && r.signed != nil }
 
 // Keys returns every key the root lists, sorted by key ID.
 func (r *Root) Keys() []Key {
@@ -199,15 +408,11 @@ func (r *Root) Role(role Role) (RoleKeys, bool) {
 	if !r.ok() {
 		return RoleKeys{}, false
 	}
-	rl, ok := r.meta.Signed.Roles[string(role)]
-	if !ok || rl == nil || !slices.Contains(TopLevelRoles(), role) {
+	rl, ok := r.roles[role]
+	if !ok {
 		return RoleKeys{}, false
 	}
-	ids := make([]KeyID, len(rl.KeyIDs))
-	for i, id := range rl.KeyIDs {
-		ids[i] = KeyID(id)
-	}
-	return RoleKeys{KeyIDs: ids, Threshold: rl.Threshold}, true
+	return RoleKeys{KeyIDs: slices.Clone(rl.KeyIDs), Threshold: rl.Threshold}, true
 }
 
 // roleKeys returns the keys of a role in listed order.
@@ -249,6 +454,9 @@ func (r *Root) SigningPayload() []byte {
 func (r *Root) MarshalFile() ([]byte, error) {
 	if !r.ok() {
 		return nil, errors.New("root: MarshalFile of an empty Root")
+	}
+	if err := r.checkModel(); err != nil {
+		return nil, err
 	}
 	sigs := make([]any, 0, len(r.sigs))
 	for _, s := range r.sigs {

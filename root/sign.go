@@ -40,9 +40,9 @@ func checkPrev(r, prev *Root) error {
 	if prev == nil {
 		return nil
 	}
-	if prev.meta == nil || prev.Version() != r.Version()-1 {
+	if !prev.ok() || prev.Version() != r.Version()-1 {
 		pv := int64(0)
-		if prev.meta != nil {
+		if prev.ok() {
 			pv = prev.Version()
 		}
 		return fmt.Errorf("root: the previous root is v%d, but v%d needs v%d", pv, r.Version(), r.Version()-1)
