@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bytes"
 	"fmt"
 	"time"
 
@@ -132,9 +131,8 @@ func Rotation(prev, next *root.Root, opts Options) (*ChainResult, error) {
 	if next == nil {
 		return nil, fmt.Errorf("%w: nil next root", ErrMalformed)
 	}
-	return walk(prev, func(yield func(*rootView, []byte, error) bool) {
-		v, err := viewOf(next)
-		yield(v, nil, err)
+	return walk(prev, func(yield func(*rootView, error) bool) {
+		yield(viewOf(next))
 	}, opts)
 }
 
@@ -155,20 +153,19 @@ func Chain(trusted *root.Root, next [][]byte, opts Options) (*ChainResult, error
 		return nil, fmt.Errorf("%w: %d root versions offered, at most %d allowed", ErrTooLarge, len(next), opts.maxSteps())
 	}
 	max := opts.maxFileSize()
-	cache := keyCache{}
-	return walk(trusted, func(yield func(*rootView, []byte, error) bool) {
+	return walk(trusted, func(yield func(*rootView, error) bool) {
 		for i, data := range next {
 			file := fmt.Sprintf("candidate %d of %d", i+1, len(next))
 			if len(data) > max {
-				yield(nil, nil, &MetadataError{Role: "root", File: file, Err: fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, len(data), max)})
+				yield(nil, &MetadataError{Role: "root", File: file, Err: fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, len(data), max)})
 				return
 			}
-			v, err := stepOrFinal(data, cache, i == len(next)-1)
+			v, err := parseCandidate(data)
 			if err != nil {
-				yield(nil, nil, &MetadataError{Role: "root", File: file, Err: err})
+				yield(nil, &MetadataError{Role: "root", File: file, Err: err})
 				return
 			}
-			if !yield(v, data, nil) {
+			if !yield(v, nil) {
 				return
 			}
 		}
@@ -176,10 +173,8 @@ func Chain(trusted *root.Root, next [][]byte, opts Options) (*ChainResult, error
 }
 
 // walk verifies trusted on its own, then each root from next against its
-// predecessor, then the newest root's expiry. A root that next yields with
-// its file rather than as a parsed root.Root is parsed with root.Parse if
-// it ends the walk.
-func walk(trusted *root.Root, next func(yield func(*rootView, []byte, error) bool), opts Options) (*ChainResult, error) {
+// predecessor, then the newest root's expiry.
+func walk(trusted *root.Root, next func(yield func(*rootView, error) bool), opts Options) (*ChainResult, error) {
 	if trusted == nil {
 		return nil, fmt.Errorf("%w: nil trusted root", ErrMalformed)
 	}
@@ -197,11 +192,11 @@ func walk(trusted *root.Root, next func(yield func(*rootView, []byte, error) boo
 	if err := res.checkKeyIDs(tv, opts.Strict); err != nil {
 		return nil, err
 	}
-	cur, curData := tv, []byte(nil)
+	cur := tv
 	var failed error
 	steps := 0
 	if next != nil {
-		next(func(v *rootView, data []byte, err error) bool {
+		next(func(v *rootView, err error) bool {
 			if err != nil {
 				failed = err
 				return false
@@ -221,7 +216,7 @@ func walk(trusted *root.Root, next func(yield func(*rootView, []byte, error) boo
 				return false
 			}
 			res.Steps = append(res.Steps, step)
-			cur, curData = v, data
+			cur = v
 			return true
 		})
 	}
@@ -231,27 +226,38 @@ func walk(trusted *root.Root, next func(yield func(*rootView, []byte, error) boo
 	if !now.Before(cur.expires) {
 		return nil, &ExpiredError{Role: "root", Version: cur.version, Expires: cur.expires, Now: now, Steps: res.Steps}
 	}
-	if cur.full == nil {
-		r, err := root.Parse(curData)
-		if err != nil {
-			return nil, &MetadataError{Role: "root", Version: cur.version, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
-		}
-		if r.Version() != cur.version || !bytes.Equal(r.SigningPayload(), cur.payload) {
-			return nil, &MetadataError{Role: "root", Version: cur.version, Err: fmt.Errorf("%w: root.Parse reads the file differently", ErrMalformed)}
-		}
-		cur.full = r
-	}
 	res.Root = cur.full
 	return res, nil
 }
 
-// stepOrFinal reads a candidate root: with root.Parse when it is the last
-// one, whose root.Root the walk returns, else with the step parser. Either
-// way the file is decoded and canonicalised once.
-func stepOrFinal(data []byte, cache keyCache, last bool) (*rootView, error) {
-	if !last {
-		return parseStep(data, cache)
+// rootView is what a chain step needs of a root.
+type rootView struct {
+	version    int64
+	expires    time.Time
+	payload    []byte
+	own        requirement
+	sigs       map[string][]byte
+	mismatched []string // key IDs that do not match their content, sorted
+	full       *root.Root
+}
+
+func viewOf(r *root.Root) (*rootView, error) {
+	own, ok := rootRequirement(r, "")
+	if !ok {
+		return nil, &MetadataError{Role: "root", Version: r.Version(), Err: fmt.Errorf("%w: no root role", ErrMalformed)}
 	}
+	v := &rootView{version: r.Version(), expires: r.Expires(), payload: r.SigningPayload(), own: own, sigs: sigMap(r.Signatures()), full: r}
+	for _, k := range r.Keys() {
+		if !k.IDMatchesContent() {
+			v.mismatched = append(v.mismatched, string(k.ID()))
+		}
+	}
+	return v, nil
+}
+
+// parseCandidate reads a candidate root with root.Parse, the one strict
+// parser, which decodes and canonicalises the file once.
+func parseCandidate(data []byte) (*rootView, error) {
 	r, err := root.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)

@@ -38,8 +38,9 @@
 // A walk verifies each (key, signature) pair at most once per step (a key
 // in both the previous and the new root role is checked once and counts for
 // both), stops counting a threshold once it is met, prefers keys that both
-// thresholds need, decodes and canonicalises each file once, and decodes
-// each distinct key once per walk. BenchmarkRootChain compares it with
+// thresholds need, and reads every root, the trusted one and each new
+// version, with root.Parse, which decodes and canonicalises each file
+// once. BenchmarkRootChain compares it with
 // go-tuf's trustedmetadata walk and with the bare signature checks.
 //
 // Key IDs that are not the SHA-256 of their key object (Sigstore's

@@ -44,8 +44,8 @@ func FuzzChainStep(f *testing.F) {
 				t.Fatalf("trusted an expired root")
 			}
 		}
-		// The same bytes as an intermediate step, read by the step
-		// parser: same contract, and a step that verified on its own
+		// The same bytes as an intermediate step: same contract, and a
+		// step that verified on its own
 		// still verifies (v3 is signed by the trusted keys).
 		res2, err2 := verify.Chain(trusted, [][]byte{data, v3}, verify.Options{Now: t0})
 		if (res2 == nil) == (err2 == nil) {

@@ -113,8 +113,7 @@ func Repository(trusted *root.Root, fsys fs.FS, opts RepositoryOptions) (*Repo, 
 	copts := Options{Now: now, MaxSteps: opts.MaxRootSteps, MaxFileSize: opts.MaxFileSize, Strict: opts.Strict}
 	rootMax := copts.maxFileSize()
 	// 5.3: root chain.
-	cache := keyCache{}
-	chain, err := walk(trusted, func(yield func(*rootView, []byte, error) bool) {
+	chain, err := walk(trusted, func(yield func(*rootView, error) bool) {
 		for v := trusted.Version() + 1; ; v++ {
 			name := strconv.FormatInt(v, 10) + ".root.json"
 			data, err := readBounded(fsys, name, rootMax)
@@ -122,16 +121,15 @@ func Repository(trusted *root.Root, fsys fs.FS, opts RepositoryOptions) (*Repo, 
 				return
 			}
 			if err != nil {
-				yield(nil, nil, &MetadataError{Role: "root", Version: v, File: name, Err: err})
+				yield(nil, &MetadataError{Role: "root", Version: v, File: name, Err: err})
 				return
 			}
-			_, statErr := fs.Stat(fsys, strconv.FormatInt(v+1, 10)+".root.json")
-			rv, err := stepOrFinal(data, cache, statErr != nil)
+			rv, err := parseCandidate(data)
 			if err != nil {
-				yield(nil, nil, &MetadataError{Role: "root", Version: v, File: name, Err: err})
+				yield(nil, &MetadataError{Role: "root", Version: v, File: name, Err: err})
 				return
 			}
-			if !yield(rv, data, nil) {
+			if !yield(rv, nil) {
 				return
 			}
 		}
