@@ -17,7 +17,6 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/trustroot/trustroot/internal/cjson"
-	"github.com/trustroot/trustroot/internal/tufkey"
 )
 
 // Bounds on what a root may hold.
@@ -203,11 +202,7 @@ func readKeys(x any) (map[KeyID]Key, error) {
 				return nil, err
 			}
 		}
-		tk, err := tufkey.Decode(obj)
-		if err != nil {
-			return nil, malformed("key %s: %s", shortID(KeyID(id)), detail(err))
-		}
-		k, err := newKeyData(KeyID(id), tk)
+		k, err := decodeKey(KeyID(id), obj)
 		if err != nil {
 			return nil, malformed("key %s: %s", shortID(KeyID(id)), detail(err))
 		}
