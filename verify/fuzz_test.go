@@ -2,7 +2,11 @@ package verify_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/trustroot/trustroot/internal/sharedtestdata"
 
 	"github.com/trustroot/trustroot/verify"
 	"github.com/trustroot/trustroot/verify/internal/gen"
@@ -25,6 +29,19 @@ func FuzzChainStep(f *testing.F) {
 	f.Add([]byte(`{"signed":{},"signatures":[]}`))
 	f.Add([]byte(`{"signed":{"_type":"root","_type":"root"},"signatures":[]}`))
 	f.Add([]byte{})
+	// The real Sigstore roots, so the fuzzer starts from every quirk they
+	// carry (hex and PEM keys, odd expires, custom fields, empty signatures).
+	files, err := filepath.Glob(filepath.Join(sharedtestdata.SigstoreRoot(f), "*", "*.root.json"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no real root files to seed the fuzzer with (err %v)", err)
+	}
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 	trusted := mustParse(f, trustedFile)
 	v3 := rootFile(3, farAway, ks, 2, ks)
 	f.Fuzz(func(t *testing.T, data []byte) {
