@@ -1,8 +1,12 @@
 // Command bootstrap creates version 1 of a project's TUF root with the
 // trustroot API: three keyholders, any two of whom can sign the root and
 // targets (2-of-3), and an online key for snapshot and timestamp. Every
-// keyholder signs, the result is checked with package verify, and
-// DIR/1.root.json is written atomically (temporary file, fsync, rename).
+// keyholder signs, the root is checked with package verify, and the
+// repository is written with each file atomic (temporary file, fsync,
+// rename) and in an order that keeps it valid: DIR/1.root.json, the example
+// target DIR/targets/SHA256.example.txt and DIR/1.targets.json (built with
+// package repository and signed by the keyholders), DIR/1.snapshot.json and
+// last DIR/timestamp.json (signed by the online key).
 //
 //	go run ./examples/bootstrap -out repo    # fake tokens: INSECURE, for trying it out
 //	CGO_ENABLED=1 go run -tags pivkey ./examples/bootstrap -out repo -piv 111,222,333

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/fake"
@@ -30,7 +32,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
-	out := fl.String("out", "", "directory for 1.root.json")
+	out := fl.String("out", "", "directory for the repository")
 	serials := fl.String("piv", "", "the keyholders' YubiKey serials, comma-separated (slot 9c)")
 	if err := fl.Parse(args); err != nil || *out == "" {
 		return errors.New("usage: bootstrap -out DIR [-piv SERIAL,SERIAL,SERIAL]")
@@ -62,9 +64,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		signers, keys = append(signers, s), append(keys, k)
 	}
-	// In production the online key lives in a KMS (signer.LoadKMS); the
-	// root only needs its public half.
-	online, err := root.NewKey(fake.New("online").Public(), root.KeyOptions{Holder: "online"})
+	// In production the online key lives in a KMS (signer.LoadKMS).
+	onlineSigner := fake.New("online") // INSECURE, like the fake tokens
+	online, err := root.NewKey(onlineSigner.Public(), root.KeyOptions{Holder: "online"})
 	if err != nil {
 		return err
 	}
@@ -102,12 +104,70 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(*out, "1.root.json"), data); err != nil {
+	files, err := release(ctx, r, signers, onlineSigner)
+	if err != nil {
 		return err
+	}
+	// Root first, timestamp.json last: the repository is valid at every step.
+	files = append([]repository.File{{Name: "1.root.json", Data: data}}, files...)
+	for _, f := range files {
+		if err := writeAtomic(filepath.Join(*out, filepath.FromSlash(f.Name)), f.Data); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "wrote %s: 2 of 3 keyholders (%s), expires %s\nannounce its SHA-256: %s\n",
 		filepath.Join(*out, "1.root.json"), strings.Join(holders, ", "), r.Expires().Format(time.DateOnly), digest)
+	fmt.Fprintf(stdout, "wrote %s, 1.targets.json, 1.snapshot.json, timestamp.json\n", files[1].Name)
 	return nil
+}
+
+// release builds the rest of the repository: targets listing one example
+// file, signed by the keyholders, then snapshot and timestamp, signed by the
+// online key. It returns the files in the order to write them.
+func release(ctx context.Context, r *root.Root, keyholders []signer.Signer, onlineKey signer.Signer) ([]repository.File, error) {
+	now := time.Now()
+	t, err := repository.NewTargets(repository.TopLevelTargets, 1, now.AddDate(0, 3, 0))
+	if err != nil {
+		return nil, err
+	}
+	example, err := t.AddTarget("example.txt", []byte("Replace me with your CA certificate, log key, ...\n"),
+		json.RawMessage(`{"sigstore":{"usage":"Example","status":"Active"}}`))
+	if err != nil {
+		return nil, err
+	}
+	targets, err := signed(ctx, r, root.RoleTargets, t, keyholders...)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := repository.NewSnapshot(1, now.AddDate(0, 0, 7), t)
+	if err != nil {
+		return nil, err
+	}
+	snapshot, err := signed(ctx, r, root.RoleSnapshot, snap, onlineKey)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := repository.NewTimestamp(1, now.AddDate(0, 0, 1), snap) // names the signed snapshot
+	if err != nil {
+		return nil, err
+	}
+	timestamp, err := signed(ctx, r, root.RoleTimestamp, ts, onlineKey)
+	return []repository.File{example, targets, snapshot, timestamp}, err
+}
+
+// signed signs m with each signer under the keys the root gives role, and
+// returns m's file.
+func signed(ctx context.Context, r *root.Root, role root.Role, m interface {
+	Sign(context.Context, signer.Signer, []root.Key) error
+	File() (repository.File, error)
+}, signers ...signer.Signer) (repository.File, error) {
+	keys, _ := repository.RoleKeys(r, role)
+	for _, s := range signers {
+		if err := m.Sign(ctx, s, keys); err != nil {
+			return repository.File{}, err
+		}
+	}
+	return m.File()
 }
 
 // token returns a keyholder's signer: a fake token derived from the name,

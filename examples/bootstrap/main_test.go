@@ -99,7 +99,44 @@ func TestBootstrap(t *testing.T) {
 	if !strings.Contains(out.String(), digest) {
 		t.Errorf("output does not announce the digest %s:\n%s", digest, out.String())
 	}
-	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(leftovers) != 0 {
+	// The rest of the repository is what a client accepts.
+	repo, err := verify.Repository(r, os.DirFS(dir), verify.RepositoryOptions{})
+	if err != nil {
+		t.Fatalf("the written repository does not verify: %v", err)
+	}
+	if v := repo.State(); v.Timestamp != 1 || v.Snapshot != 1 || v.Meta["targets.json"] != 1 {
+		t.Errorf("versions %+v; want 1 each", v)
+	}
+	target, err := repo.Target("example.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var custom struct {
+		Sigstore struct{ Usage, Status string }
+	}
+	if err := target.DecodeCustom(&custom); err != nil || custom.Sigstore.Usage != "Example" || custom.Sigstore.Status != "Active" {
+		t.Errorf("custom metadata %s: %v", target.Custom, err)
+	}
+	published, err := filepath.Glob(filepath.Join(dir, "targets", "*.example.txt"))
+	if err != nil || len(published) != 1 {
+		t.Fatalf("published example targets: %v, %v", published, err)
+	}
+	content, err := os.ReadFile(published[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := target.Verify(content); err != nil {
+		t.Errorf("%s: %v", published[0], err)
+	}
+	if !strings.HasSuffix(published[0], target.Hashes["sha256"]+".example.txt") {
+		t.Errorf("%s is not named by its SHA-256 %s", published[0], target.Hashes["sha256"])
+	}
+	if !strings.Contains(out.String(), "timestamp.json") {
+		t.Errorf("output does not list the online metadata:\n%s", out.String())
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+	inTargets, _ := filepath.Glob(filepath.Join(dir, "targets", ".tmp-*"))
+	if leftovers = append(leftovers, inTargets...); len(leftovers) != 0 {
 		t.Errorf("temporary files left: %v", leftovers)
 	}
 }
