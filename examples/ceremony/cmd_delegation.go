@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +15,8 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/trustroot/trustroot/internal/atomicfile"
+	"github.com/trustroot/trustroot/repository"
+	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/signer"
 )
 
@@ -41,24 +45,24 @@ func delegDir(role string) string { return delegStaged + "/" + role }
 
 // delegationKey reads a delegated role's public key: fake:NAME or a PEM
 // public key (or certificate) file.
-func delegationKey(ctx context.Context, e *env, spec string) (*metadata.Key, error) {
+func delegationKey(ctx context.Context, e *env, spec string) (root.Key, error) {
 	var pub any
 	if strings.HasPrefix(spec, "fake:") || strings.Contains(spec, "://") {
 		s, err := e.onlineSigner(ctx, spec)
 		if err != nil {
-			return nil, err
+			return root.Key{}, err
 		}
 		pub = s.Public()
 	} else {
 		p, err := readPublicKeyFile(spec)
 		if err != nil {
-			return nil, fmt.Errorf("ceremony: delegated key %s: %w", spec, err)
+			return root.Key{}, fmt.Errorf("ceremony: delegated key %s: %w", spec, err)
 		}
 		pub = p
 	}
-	k, err := metadata.KeyFromPublicKey(pub)
+	k, err := root.NewKey(pub, root.KeyOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("ceremony: delegated key %s: %w", redactURI(spec), err)
+		return root.Key{}, fmt.Errorf("ceremony: delegated key %s: %w", redactURI(spec), err)
 	}
 	return k, nil
 }
@@ -114,42 +118,38 @@ func delegationAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if t.Signed.Delegations == nil {
-		t.Signed.Delegations = &metadata.Delegations{Keys: map[string]*metadata.Key{}}
-	}
-	d := t.Signed.Delegations
-	for _, dr := range d.Roles {
-		if dr.Name == *role {
-			return fmt.Errorf("ceremony: delegated role %s already exists", *role)
+	if cur != nil && cur.targets.Signed.Delegations != nil {
+		d := cur.targets.Signed.Delegations
+		for _, dr := range d.Roles {
+			if dr.Name == *role {
+				return fmt.Errorf("ceremony: delegated role %s already exists", *role)
+			}
+		}
+		if len(d.Roles) >= maxDelegations {
+			return fmt.Errorf("ceremony: already %d delegated roles", len(d.Roles))
 		}
 	}
-	if len(d.Roles) >= maxDelegations {
-		return fmt.Errorf("ceremony: already %d delegated roles", len(d.Roles))
-	}
-	dr := metadata.DelegatedRole{Name: *role, Threshold: *thr, Terminating: *term, Paths: paths}
+	var dkeys []root.Key
 	seen := map[string]bool{}
 	for _, spec := range keys {
 		k, err := delegationKey(ctx, e, spec)
 		if err != nil {
 			return err
 		}
-		id, err := k.ID()
-		if err != nil {
-			return fmt.Errorf("ceremony: delegated key %s: %w", redactURI(spec), err)
-		}
-		if seen[id] {
+		if seen[k.Fingerprint()] {
 			return usageErr("key %s is given twice", redactURI(spec))
 		}
-		seen[id] = true
-		d.Keys[id] = k
-		dr.KeyIDs = append(dr.KeyIDs, id)
+		seen[k.Fingerprint()] = true
+		dkeys = append(dkeys, k)
 	}
-	d.Roles = append(d.Roles, dr)
+	if err := t.Delegate(repository.Delegation{Name: *role, Keys: dkeys, Threshold: *thr, Paths: paths, Terminating: *term}); err != nil {
+		return fmt.Errorf("ceremony: %w", err)
+	}
 	signers, err := onlineSigners(ctx, e, p, rt, "targets")
 	if err != nil {
 		return err
 	}
-	if err := signMeta(ctx, e, t, signers); err != nil {
+	if err := signOnline(ctx, e, t, signers); err != nil {
 		return err
 	}
 	// Stage the role's first metadata for its keyholders to sign.
@@ -157,10 +157,10 @@ func delegationAdd(ctx context.Context, e *env, args []string) error {
 	if err := r.writeStagedDelegation(*role, dm); err != nil {
 		return err
 	}
-	if _, err := r.commitOnline(ctx, p, rt, cur, onlineUpdate{targets: t}, now); err != nil {
+	if err := r.commitOnline(ctx, p, rt, cur, onlineUpdate{targets: t}, now); err != nil {
 		return err
 	}
-	e.printf("Delegated %s to role %s: %d-of-%d keys, terminating %v; targets v%d published.\n", strings.Join(paths, ", "), *role, *thr, len(keys), *term, t.Signed.Version)
+	e.printf("Delegated %s to role %s: %d-of-%d keys, terminating %v; targets v%d published.\n", strings.Join(paths, ", "), *role, *thr, len(keys), *term, t.Version())
 	e.printf("Staged %s/metadata.json (v%d) for the role's keyholders to sign.\n", delegDir(*role), dm.Signed.Version)
 	return nil
 }
@@ -276,7 +276,7 @@ func delegationTarget(ctx context.Context, e *env, args []string) error {
 		md.Signed.Version = pub.Signed.Version + 1
 	}
 	md.Signed.Expires = expiry(e.currentTime(), p.Online["targets"].ExpiresDays)
-	tf := newTargetFile(data, c)
+	tf := stagedTargetFile(data, c)
 	md.Signed.Targets[name] = tf
 	tp, err := targetPath(name, tf)
 	if err != nil {
@@ -445,7 +445,15 @@ func delegationPublish(ctx context.Context, e *env, args []string) error {
 		files[tp] = data
 	}
 	now := e.currentTime()
-	if _, err := r.commitOnline(ctx, p, rt, cur, onlineUpdate{delegated: map[string]*metadata.Metadata[metadata.TargetsType]{*role: md}, files: files}, now); err != nil {
+	signed, err := md.ToBytes(false)
+	if err != nil {
+		return fmt.Errorf("ceremony: encoding role %s: %w", *role, err)
+	}
+	dt, err := repository.ParseTargets(*role, signed)
+	if err != nil {
+		return fmt.Errorf("ceremony: role %s: %w", *role, err)
+	}
+	if err := r.commitOnline(ctx, p, rt, cur, onlineUpdate{delegated: map[string]*repository.Targets{*role: dt}, files: files}, now); err != nil {
 		return err
 	}
 	e.printf("Published role %s v%d (%d targets, %d signatures).\n", *role, md.Signed.Version, len(md.Signed.Targets), len(md.Signatures))
@@ -487,4 +495,19 @@ func delegationList(ctx context.Context, e *env, args []string) error {
 		e.printf("%s: paths %s, %d of %d keys (%s), terminating %v; %s\n", dr.Name, strings.Join(dr.Paths, ","), dr.Threshold, len(dr.KeyIDs), strings.Join(ids, " "), dr.Terminating, ver)
 	}
 	return nil
+}
+
+// stagedTargetFile is a target entry of a role's staged metadata, which its
+// keyholders sign one at a time (detached signatures, so it stays in
+// go-tuf's model). It lists only the sha256 hash: under consistent
+// snapshots a client may fetch HASH.NAME for any hash listed, and the
+// repository publishes the file under its sha256 name only.
+func stagedTargetFile(data []byte, custom json.RawMessage) *metadata.TargetFiles {
+	s256 := sha256.Sum256(data)
+	tf := &metadata.TargetFiles{Length: int64(len(data)), Hashes: metadata.Hashes{"sha256": s256[:]}}
+	if len(custom) > 0 {
+		c := json.RawMessage(append([]byte(nil), custom...))
+		tf.Custom = &c
+	}
+	return tf
 }

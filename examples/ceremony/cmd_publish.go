@@ -122,7 +122,7 @@ func (r *repo) prepareRefresh(ctx context.Context, p *Policy, rt *root.Root, now
 	if err != nil {
 		return nil, err
 	}
-	if err := signMeta(ctx, r.e, t, ts); err != nil {
+	if err := signOnline(ctx, r.e, t, ts); err != nil {
 		return nil, err
 	}
 	return r.prepareOnline(ctx, p, rt, cur, onlineUpdate{targets: t}, now)

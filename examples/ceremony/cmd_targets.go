@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -83,38 +84,40 @@ func targetsAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(t.Signed.Targets) >= maxTargets {
-		return fmt.Errorf("ceremony: targets already lists %d files", len(t.Signed.Targets))
-	}
-	if t.Signed.Delegations != nil {
-		for _, d := range t.Signed.Delegations.Roles {
-			if ok, _ := d.IsDelegatedPath(name); ok {
-				e.printf("Note: %s also matches delegated role %s's paths; clients find the top-level target first.\n", name, d.Name)
+	replaced := false
+	if cur != nil {
+		if len(cur.targets.Signed.Targets) >= maxTargets {
+			return fmt.Errorf("ceremony: targets already lists %d files", len(cur.targets.Signed.Targets))
+		}
+		_, replaced = cur.targets.Signed.Targets[name]
+		if d := cur.targets.Signed.Delegations; d != nil {
+			for _, d := range d.Roles {
+				if ok, _ := d.IsDelegatedPath(name); ok {
+					e.printf("Note: %s also matches delegated role %s's paths; clients find the top-level target first.\n", name, d.Name)
+				}
 			}
 		}
 	}
-	tf := newTargetFile(data, c)
-	_, replaced := t.Signed.Targets[name]
-	t.Signed.Targets[name] = tf
+	tf, err := t.AddTarget(name, data, c)
+	if err != nil {
+		return fmt.Errorf("ceremony: %w", err)
+	}
 	signers, err := onlineSigners(ctx, e, p, rt, "targets")
 	if err != nil {
 		return err
 	}
-	if err := signMeta(ctx, e, t, signers); err != nil {
+	if err := signOnline(ctx, e, t, signers); err != nil {
 		return err
 	}
-	tp, err := targetPath(name, tf)
-	if err != nil {
-		return err
-	}
-	if _, err := r.commitOnline(ctx, p, rt, cur, onlineUpdate{targets: t, files: map[string][]byte{tp: data}}, now); err != nil {
+	if err := r.commitOnline(ctx, p, rt, cur, onlineUpdate{targets: t, files: map[string][]byte{tf.Name: data}}, now); err != nil {
 		return err
 	}
 	verb := "Added"
 	if replaced {
 		verb = "Replaced"
 	}
-	e.printf("%s target %s (%d bytes, sha256 %s) in targets v%d.\n", verb, name, tf.Length, shortFP(hex.EncodeToString(tf.Hashes["sha256"])), t.Signed.Version)
+	sum := sha256.Sum256(data)
+	e.printf("%s target %s (%d bytes, sha256 %s) in targets v%d.\n", verb, name, len(data), shortFP(hex.EncodeToString(sum[:])), t.Version())
 	return nil
 }
 

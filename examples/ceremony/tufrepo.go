@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/secure-systems-lab/go-securesystemslib/cjson"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
 
+	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/signer"
 )
@@ -29,6 +27,18 @@ type online struct {
 	snapshot  *metadata.Metadata[metadata.SnapshotType]
 	targets   *metadata.Metadata[metadata.TargetsType]
 	delegated map[string]*metadata.Metadata[metadata.TargetsType]
+	// raw holds the published targets files by role ("targets" or a
+	// delegated role's name), to edit them with package repository.
+	raw map[string][]byte
+}
+
+// editable parses role's published targets metadata for editing.
+func (o *online) editable(role string) (*repository.Targets, error) {
+	t, err := repository.ParseTargets(role, o.raw[role])
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: published %s metadata: %w", role, err)
+	}
+	return t, nil
 }
 
 // loadOnline reads the online metadata the published timestamp points to.
@@ -42,7 +52,7 @@ func (r *repo) loadOnline() (*online, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ceremony: reading repository/timestamp.json: %w", err)
 	}
-	o := &online{delegated: map[string]*metadata.Metadata[metadata.TargetsType]{}}
+	o := &online{delegated: map[string]*metadata.Metadata[metadata.TargetsType]{}, raw: map[string][]byte{}}
 	if o.timestamp, err = metadata.Timestamp().FromBytes(tsData); err != nil {
 		return nil, fmt.Errorf("ceremony: repository/timestamp.json: %w", err)
 	}
@@ -81,6 +91,7 @@ func (r *repo) loadOnline() (*online, error) {
 		if md.Signed.Version != mf.Version {
 			return nil, fmt.Errorf("ceremony: repository/%s holds version %d", fn, md.Signed.Version)
 		}
+		o.raw[role] = data
 		if role == "targets" {
 			o.targets = md
 		} else {
@@ -202,23 +213,6 @@ func targetPath(name string, tf *metadata.TargetFiles) (string, error) {
 	return path.Join("targets", dir, hex.EncodeToString(h)+"."+base), nil
 }
 
-// newTargetFile lists only the sha256 hash: under consistent snapshots a
-// client may fetch HASH.NAME for any hash listed (go-tuf's updater takes
-// whichever its map yields first), and the repository publishes the file
-// under its sha256 name only.
-func newTargetFile(data []byte, custom json.RawMessage) *metadata.TargetFiles {
-	s256 := sha256.Sum256(data)
-	tf := &metadata.TargetFiles{
-		Length: int64(len(data)),
-		Hashes: metadata.Hashes{"sha256": s256[:]},
-	}
-	if len(custom) > 0 {
-		c := json.RawMessage(append([]byte(nil), custom...))
-		tf.Custom = &c
-	}
-	return tf
-}
-
 // roleSigner is an online signer and the key ID it signs under.
 type roleSigner struct {
 	id   string
@@ -230,7 +224,7 @@ type roleSigner struct {
 // onlineSigners opens the policy's signers for an online role and finds
 // their key IDs in rt.
 func onlineSigners(ctx context.Context, e *env, p *Policy, rt *root.Root, role string) ([]roleSigner, error) {
-	keys, thr := roleKeys(rt, root.Role(role))
+	keys, thr := repository.RoleKeys(rt, root.Role(role))
 	var out []roleSigner
 	for _, spec := range p.Online[role].Signers {
 		s, err := e.onlineSigner(ctx, spec)
@@ -256,28 +250,30 @@ func onlineSigners(ctx context.Context, e *env, p *Policy, rt *root.Root, role s
 	return out, nil
 }
 
-// signMeta replaces md's signatures with fresh ones by every signer.
-// Each signature is checked under the signer's key in the root before it
-// is used, so a backend that signs with another key, or returns garbage,
-// is caught before anything is written; one that hangs is cut off after
-// the signing timeout.
-func signMeta[T metadata.Roles](ctx context.Context, e *env, md *metadata.Metadata[T], signers []roleSigner) error {
-	payload, err := cjson.EncodeCanonical(md.Signed)
-	if err != nil {
-		return fmt.Errorf("ceremony: canonical JSON: %w", err)
-	}
-	md.Signatures = nil
+// signable is metadata package repository builds.
+type signable interface {
+	Sign(ctx context.Context, s signer.Signer, keys []root.Key) error
+}
+
+// signOnline signs md with every signer. Package repository checks each
+// signature under the signer's key in the root before it is used, so a
+// backend that signs with another key, or returns garbage, is caught before
+// anything is written; one that hangs is cut off after the signing timeout.
+func signOnline(ctx context.Context, e *env, md signable, signers []roleSigner) error {
 	for _, rs := range signers {
 		sctx, cancel := context.WithTimeout(ctx, e.timeout())
-		sig, err := rs.s.Sign(sctx, payload)
+		err := md.Sign(sctx, rs.s, []root.Key{rs.key})
 		cancel()
+		var se *repository.SignError
+		if errors.As(err, &se) {
+			err = se.Err
+		}
+		if errors.Is(err, repository.ErrBadSignature) {
+			return fmt.Errorf("ceremony: online signer %s returned a signature that does not verify under its key %s; nothing written: %w", redactURI(rs.spec), shortFP(rs.id), err)
+		}
 		if err != nil {
 			return fmt.Errorf("ceremony: online signer %s (key %s): %w", redactURI(rs.spec), shortFP(rs.id), err)
 		}
-		if err := rs.key.Verify(payload, sig); err != nil {
-			return fmt.Errorf("ceremony: online signer %s returned a signature that does not verify under its key %s; nothing written: %w", redactURI(rs.spec), shortFP(rs.id), err)
-		}
-		md.Signatures = append(md.Signatures, metadata.Signature{KeyID: rs.id, Signature: sig})
 	}
 	return nil
 }
@@ -289,20 +285,12 @@ func (e *env) timeout() time.Duration {
 	return 2 * time.Minute
 }
 
-func metaBytes[T metadata.Roles](md *metadata.Metadata[T]) ([]byte, error) {
-	data, err := md.ToBytes(true)
-	if err != nil {
-		return nil, err
-	}
-	return append(data, '\n'), nil
-}
-
 // onlineUpdate is a set of changes to the online metadata, written by
 // commit in an order that keeps the repository valid at every step.
 type onlineUpdate struct {
-	targets   *metadata.Metadata[metadata.TargetsType]            // new top-level targets, or nil
-	delegated map[string]*metadata.Metadata[metadata.TargetsType] // new delegated roles
-	files     map[string][]byte                                   // target files by repository path
+	targets   *repository.Targets            // new top-level targets, or nil
+	delegated map[string]*repository.Targets // new delegated roles
+	files     map[string][]byte              // target files by repository path
 }
 
 // commitOnline signs a new snapshot and a new timestamp for the update,
@@ -311,157 +299,147 @@ type onlineUpdate struct {
 // names (content- or version-addressed), so until timestamp.json is
 // replaced, the last and only overwrite, clients and the loader see the
 // old state; after it, the new one.
-func (r *repo) commitOnline(ctx context.Context, p *Policy, rt *root.Root, cur *online, u onlineUpdate, now time.Time) (*online, error) {
+func (r *repo) commitOnline(ctx context.Context, p *Policy, rt *root.Root, cur *online, u onlineUpdate, now time.Time) error {
 	plan, err := r.prepareOnline(ctx, p, rt, cur, u, now)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := r.writeOnline(plan); err != nil {
-		return nil, err
-	}
-	return plan.next, nil
+	return r.writeOnline(plan)
 }
 
-// onlinePlan is a signed, checked update waiting to be written.
+// onlinePlan is a signed, checked update waiting to be written: target
+// files, then targets metadata (delegated roles by name, then the top-level
+// targets), then the snapshot and last the timestamp.
 type onlinePlan struct {
-	u        onlineUpdate
-	next     *online
-	snapData []byte
+	files []repository.File
 }
 
 // prepareOnline builds and signs the snapshot and timestamp for an update,
-// writing nothing.
+// and encodes every file, writing nothing.
 func (r *repo) prepareOnline(ctx context.Context, p *Policy, rt *root.Root, cur *online, u onlineUpdate, now time.Time) (*onlinePlan, error) {
-	next := &online{delegated: map[string]*metadata.Metadata[metadata.TargetsType]{}}
+	roles := map[string]*repository.Targets{}
 	if cur != nil {
-		next.targets = cur.targets
-		for k, v := range cur.delegated {
-			next.delegated[k] = v
+		for role := range cur.raw {
+			if role == "targets" && u.targets != nil || u.delegated[role] != nil {
+				continue
+			}
+			t, err := cur.editable(role)
+			if err != nil {
+				return nil, err
+			}
+			roles[role] = t
 		}
 	}
 	if u.targets != nil {
-		next.targets = u.targets
+		roles["targets"] = u.targets
 	}
 	for k, v := range u.delegated {
-		next.delegated[k] = v
+		roles[k] = v
 	}
-	if next.targets == nil {
+	if roles["targets"] == nil {
 		return nil, errors.New("ceremony: no targets metadata to publish")
 	}
-	// Sign the snapshot.
-	snapVersion := int64(1)
-	if cur != nil {
-		snapVersion = cur.snapshot.Signed.Version + 1
+	names := make([]string, 0, len(roles))
+	for n := range roles {
+		names = append(names, n)
 	}
-	snap := metadata.Snapshot(expiry(now, p.Online["snapshot"].ExpiresDays))
-	snap.Signed.Version = snapVersion
-	snap.Signed.Meta = map[string]*metadata.MetaFiles{"targets.json": metadata.MetaFile(next.targets.Signed.Version)}
-	for n, md := range next.delegated {
-		snap.Signed.Meta[n+".json"] = metadata.MetaFile(md.Signed.Version)
+	sort.Strings(names)
+	list := make([]*repository.Targets, 0, len(names))
+	for _, n := range names {
+		list = append(list, roles[n])
+	}
+	// Sign the snapshot.
+	snapVersion, tsVersion := int64(1), int64(1)
+	if cur != nil {
+		snapVersion, tsVersion = cur.snapshot.Signed.Version+1, cur.timestamp.Signed.Version+1
+	}
+	snap, err := repository.NewSnapshot(snapVersion, expiry(now, p.Online["snapshot"].ExpiresDays), list...)
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: %w", err)
 	}
 	ss, err := onlineSigners(ctx, r.e, p, rt, "snapshot")
 	if err != nil {
 		return nil, err
 	}
-	if err := signMeta(ctx, r.e, snap, ss); err != nil {
+	if err := signOnline(ctx, r.e, snap, ss); err != nil {
 		return nil, err
 	}
-	snapData, err := metaBytes(snap)
-	if err != nil {
-		return nil, err
-	}
-	next.snapshot = snap
 	// Sign the timestamp.
-	ts := metadata.Timestamp(expiry(now, p.Online["timestamp"].ExpiresDays))
-	if cur != nil {
-		ts.Signed.Version = cur.timestamp.Signed.Version + 1
+	ts, err := repository.NewTimestamp(tsVersion, expiry(now, p.Online["timestamp"].ExpiresDays), snap)
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: %w", err)
 	}
-	sum := sha256.Sum256(snapData)
-	mf := metadata.MetaFile(snapVersion)
-	mf.Length = int64(len(snapData))
-	mf.Hashes = metadata.Hashes{"sha256": sum[:]}
-	ts.Signed.Meta = map[string]*metadata.MetaFiles{"snapshot.json": mf}
 	tsig, err := onlineSigners(ctx, r.e, p, rt, "timestamp")
 	if err != nil {
 		return nil, err
 	}
-	if err := signMeta(ctx, r.e, ts, tsig); err != nil {
+	if err := signOnline(ctx, r.e, ts, tsig); err != nil {
 		return nil, err
 	}
-	next.timestamp = ts
-	return &onlinePlan{u: u, next: next, snapData: snapData}, nil
-}
-
-// writeOnline writes a prepared update in commit order.
-func (r *repo) writeOnline(plan *onlinePlan) error {
-	u := plan.u
-	// 1. Target files (content-addressed: new names).
+	// Encode everything in write order.
+	plan := &onlinePlan{}
 	paths := make([]string, 0, len(u.files))
 	for p := range u.files {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
-		if err := r.e.writeFile(r.path(repoDir, p), u.files[p]); err != nil {
-			return err
-		}
+		plan.files = append(plan.files, repository.File{Name: p, Data: u.files[p]})
 	}
-	// 2. Delegated and top-level targets (version-addressed).
-	names := make([]string, 0, len(u.delegated))
+	var meta []interface {
+		File() (repository.File, error)
+	}
+	delegated := make([]string, 0, len(u.delegated))
 	for n := range u.delegated {
-		names = append(names, n)
+		delegated = append(delegated, n)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		if err := r.writeMeta(fmt.Sprintf("%d.%s.json", u.delegated[n].Signed.Version, n), u.delegated[n]); err != nil {
-			return err
-		}
+	sort.Strings(delegated)
+	for _, n := range delegated {
+		meta = append(meta, u.delegated[n])
 	}
 	if u.targets != nil {
-		if err := r.writeMeta(fmt.Sprintf("%d.targets.json", u.targets.Signed.Version), u.targets); err != nil {
+		meta = append(meta, u.targets)
+	}
+	for _, m := range append(meta, snap, ts) {
+		f, err := m.File()
+		if err != nil {
+			return nil, fmt.Errorf("ceremony: %w", err)
+		}
+		plan.files = append(plan.files, f)
+	}
+	return plan, nil
+}
+
+// writeOnline writes a prepared update in commit order; timestamp.json,
+// the last file, is the commit point.
+func (r *repo) writeOnline(plan *onlinePlan) error {
+	for _, f := range plan.files {
+		if err := r.e.writeFile(r.path(repoDir, f.Name), f.Data); err != nil {
 			return err
 		}
 	}
-	// 3. Snapshot (version-addressed).
-	if err := r.e.writeFile(r.path(repoDir, fmt.Sprintf("%d.snapshot.json", plan.next.snapshot.Signed.Version)), plan.snapData); err != nil {
-		return err
-	}
-	// 4. Timestamp: the commit point.
-	return r.writeMeta("timestamp.json", plan.next.timestamp)
-}
-
-func (r *repo) writeMeta(name string, md interface{ ToBytes(bool) ([]byte, error) }) error {
-	data, err := md.ToBytes(true)
-	if err != nil {
-		return fmt.Errorf("ceremony: encoding %s: %w", name, err)
-	}
-	return r.e.writeFile(r.path(repoDir, name), append(data, '\n'))
+	return nil
 }
 
 func expiry(now time.Time, days int) time.Time {
 	return now.Add(time.Duration(days) * 24 * time.Hour).UTC().Truncate(time.Second)
 }
 
-// newTargetsVersion returns a copy of cur's targets with the version
-// bumped and a fresh expiry, ready to change and sign; or version 1.
-func newTargetsVersion(p *Policy, cur *online, now time.Time) (*metadata.Metadata[metadata.TargetsType], error) {
-	t := metadata.Targets(expiry(now, p.Online["targets"].ExpiresDays))
+// newTargetsVersion returns the published targets, parsed for editing,
+// with the version bumped and a fresh expiry; or an empty version 1.
+func newTargetsVersion(p *Policy, cur *online, now time.Time) (*repository.Targets, error) {
+	exp := expiry(now, p.Online["targets"].ExpiresDays)
 	if cur == nil || cur.targets == nil {
-		return t, nil
+		return repository.NewTargets(repository.TopLevelTargets, 1, exp)
 	}
-	// Deep copy through JSON so the published object is not mutated.
-	data, err := cur.targets.ToBytes(false)
+	t, err := cur.editable("targets")
 	if err != nil {
 		return nil, err
 	}
-	cp, err := metadata.Targets().FromBytes(data)
-	if err != nil {
-		return nil, err
+	if err := t.SetVersion(cur.targets.Signed.Version+1, exp); err != nil {
+		return nil, fmt.Errorf("ceremony: %w", err)
 	}
-	cp.Signed.Version++
-	cp.Signed.Expires = t.Signed.Expires
-	cp.Signatures = nil
-	return cp, nil
+	return t, nil
 }
 
 // latestRootData returns the bytes of the latest published root.
