@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
 )
@@ -117,7 +118,7 @@ func writeMermaid(w io.Writer, roots []*root.Root, staged *root.Root) {
 			prev = all[i-1]
 		}
 		isStaged := staged != nil && i == len(all)-1
-		keys, thr := roleKeys(rt, root.RoleRoot)
+		keys, thr := repository.RoleKeys(rt, root.RoleRoot)
 		distinct := map[string]bool{}
 		for _, k := range keys {
 			distinct[k.Fingerprint()] = true

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 )
 
@@ -266,20 +267,6 @@ func describeKey(k root.Key) string {
 	return s
 }
 
-func roleKeys(rt *root.Root, role root.Role) ([]root.Key, int) {
-	rk, ok := rt.Role(role)
-	if !ok {
-		return nil, 0
-	}
-	var keys []root.Key
-	for _, id := range rk.KeyIDs {
-		if k, ok := rt.Key(id); ok {
-			keys = append(keys, k)
-		}
-	}
-	return keys, rk.Threshold
-}
-
 // printRootDiff prints what next changes against prev, by key content
 // (fingerprint), so that a key ID change alone does not look like a new
 // key.
@@ -287,7 +274,7 @@ func printRootDiff(w io.Writer, prev, next *root.Root, r *repo) {
 	if prev == nil {
 		fmt.Fprintf(w, "New root v%d, expires %s, consistent snapshots %v:\n", next.Version(), formatTime(next.Expires()), next.ConsistentSnapshot())
 		for _, role := range root.TopLevelRoles() {
-			keys, thr := roleKeys(next, role)
+			keys, thr := repository.RoleKeys(next, role)
 			fmt.Fprintf(w, "  %-9s %d of %d\n", role, thr, len(keys))
 			for _, k := range keys {
 				fmt.Fprintf(w, "    + %s\n", describeKey(k))
@@ -301,8 +288,8 @@ func printRootDiff(w io.Writer, prev, next *root.Root, r *repo) {
 		fmt.Fprintf(w, "  expires   %s -> %s\n", formatTime(prev.Expires()), formatTime(next.Expires()))
 	}
 	for _, role := range root.TopLevelRoles() {
-		pk, pt := roleKeys(prev, role)
-		nk, nt := roleKeys(next, role)
+		pk, pt := repository.RoleKeys(prev, role)
+		nk, nt := repository.RoleKeys(next, role)
 		pm := map[string]root.Key{}
 		for _, k := range pk {
 			pm[k.Fingerprint()] = k

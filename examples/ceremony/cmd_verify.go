@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
 )
@@ -270,7 +271,7 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 				return err
 			}
 		}
-		keys, _ := roleKeys(rt, root.RoleRoot)
+		keys, _ := repository.RoleKeys(rt, root.RoleRoot)
 		for _, k := range keys {
 			kfs, ok := enrolled[k.Fingerprint()]
 			if !ok {
