@@ -29,7 +29,7 @@
 //     exactly as a client will, and the root is published as N.root.json with
 //     targets, snapshot and timestamp metadata signed by online keys (a KMS
 //     key through signer.LoadKMS). root.Root.Digest gives the hash to
-//     announce.
+//     announce. Package repository builds the online metadata.
 //
 //  5. Protect services. The targets role lists what services trust: a CA
 //     certificate for a Fulcio-like CA, a transparency log's public key, a
@@ -55,6 +55,8 @@
 //   - signer/fake: deterministic signers and tokens for tests and demos,
 //     never for production.
 //   - signer/signertest: the conformance suite every Signer backend passes.
+//   - repository: targets (with custom metadata), delegations, snapshot
+//     and timestamp metadata, built and signed in memory.
 //   - verify: thresholds, root chains, targets, delegations, offline
 //     repositories, YubiKey attestations and signing status. Pure Go; no
 //     I/O beyond what the caller hands in.
