@@ -277,9 +277,27 @@ func modelCorpus(t testing.TB) map[string][]byte {
 			delete(sd(m)["keys"].(map[string]any), id)
 			sd(m)["keys"].(map[string]any)[id+"00"] = k
 		},
-		"keys null":           func(m map[string]any) { sd(m)["keys"] = nil },
-		"no keys":             func(m map[string]any) { delete(sd(m), "keys") },
-		"float custom":        func(m map[string]any) { sd(m)["x-f"] = json.Number("1.5") },
+		"keys null":    func(m map[string]any) { sd(m)["keys"] = nil },
+		"no keys":      func(m map[string]any) { delete(sd(m), "keys") },
+		"float custom": func(m map[string]any) { sd(m)["x-f"] = json.Number("1.5") },
+		// Go's decoder reads custom fields into float64, which holds
+		// integers exactly only up to 2^53.
+		"custom 2^53+1":     func(m map[string]any) { sd(m)["x-n"] = json.Number("9007199254740993") },
+		"custom -(2^53+1)":  func(m map[string]any) { sd(m)["x-n"] = json.Number("-9007199254740993") },
+		"custom 2^53":       func(m map[string]any) { sd(m)["x-n"] = json.Number("9007199254740992") },
+		"custom 2^62":       func(m map[string]any) { sd(m)["x-n"] = json.Number("4611686018427387904") },
+		"custom max int64":  func(m map[string]any) { sd(m)["x-n"] = json.Number("9223372036854775807") },
+		"custom min int64":  func(m map[string]any) { sd(m)["x-n"] = json.Number("-9223372036854775808") },
+		"custom minus zero": func(m map[string]any) { sd(m)["x-n"] = json.Number("-0") },
+		"custom nested big": func(m map[string]any) { sd(m)["x-n"] = []any{map[string]any{"a": json.Number("12345678901234567")}} },
+		"role custom big":   func(m map[string]any) { role(m, "root")["x-n"] = json.Number("12345678901234567") },
+		"key custom big":    func(m map[string]any) { _, k := firstKey(m); k["x-n"] = json.Number("12345678901234567") },
+		"keyval custom big": func(m map[string]any) {
+			_, k := firstKey(m)
+			k["keyval"].(map[string]any)["x-n"] = json.Number("12345678901234567")
+		},
+		"threshold 2^53+1":    func(m map[string]any) { role(m, "root")["threshold"] = json.Number("9007199254740993") },
+		"version 2^53+1":      func(m map[string]any) { sd(m)["version"] = json.Number("9007199254740993") },
 		"unicode key name":    func(m map[string]any) { sd(m)["ſpec_version"] = "1.0" },
 		"kelvin key name":     func(m map[string]any) { _, k := firstKey(m); k["\u212aeyval"] = k["keyval"] },
 		"escaped member name": func(m map[string]any) { sd(m)["x-\u2028"] = "x" },

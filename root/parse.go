@@ -78,7 +78,69 @@ func Parse(data []byte) (*Root, error) {
 	if r.payload, err = cjson.AppendCanonical(make([]byte, 0, len(data)), signed); err != nil {
 		return nil, fmt.Errorf("%w: signed: %w", ErrMalformed, err)
 	}
+	if err := customNumbers(signed); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// customNumbers refuses an integer in a custom field (anywhere in signed
+// but version and the role thresholds, which the model reads as integers)
+// that a float64 does not hold exactly: Go's decoder, and so go-tuf's
+// model, reads custom fields into float64, so such a number would be
+// re-encoded, and signed, as a different one.
+func customNumbers(signed map[string]any) error {
+	for name, v := range signed {
+		switch name {
+		case "version":
+			continue
+		case "roles":
+			roles, _ := v.(map[string]any)
+			for _, o := range roles {
+				obj, _ := o.(map[string]any)
+				for field, e := range obj {
+					if field == "threshold" {
+						continue
+					}
+					if err := floatExact(e); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		}
+		if err := floatExact(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// floatExact walks a tree Parse already bounded in depth and canonicalised
+// (so every number is an int64 written without exponent or fraction).
+func floatExact(v any) error {
+	switch t := v.(type) {
+	case json.Number:
+		// The model writes the float64 back as encoding/json does: the
+		// shortest decimal that reads back as the same float64.
+		f, err := strconv.ParseFloat(string(t), 64)
+		if err != nil || strconv.FormatFloat(f, 'f', -1, 64) != string(t) {
+			return malformed("custom field number %s would be changed by Go's metadata model, which reads it as a float64 (integers up to 2^53 are safe)", t)
+		}
+	case map[string]any:
+		for _, e := range t {
+			if err := floatExact(e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if err := floatExact(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // The rules below read the strictly decoded tree directly. Besides the
