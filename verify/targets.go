@@ -190,7 +190,9 @@ func matchPath(pattern, target string) bool {
 }
 
 // fnmatchToGo translates fnmatch's negated classes "[!...]" to Go's
-// "[^...]" and escapes backslashes, which fnmatch treats literally.
+// "[^...]", escapes a "^" that opens a class (fnmatch reads "[^a]" as "^"
+// or "a"; Go would negate it and match far more) and escapes backslashes,
+// which fnmatch treats literally.
 func fnmatchToGo(p string) string {
 	var b strings.Builder
 	inClass := false
@@ -205,6 +207,9 @@ func fnmatchToGo(p string) string {
 			b.WriteByte(c)
 			if i+1 < len(p) && p[i+1] == '!' {
 				b.WriteByte('^')
+				i++
+			} else if i+1 < len(p) && p[i+1] == '^' {
+				b.WriteString(`\^`)
 				i++
 			}
 			continue

@@ -1,0 +1,99 @@
+package verify_test
+
+import (
+	"errors"
+	"testing"
+	"testing/fstest"
+
+	"github.com/trustroot/trustroot/verify"
+	"github.com/trustroot/trustroot/verify/internal/gen"
+)
+
+// TestDelegatedTargetsOutsidePaths checks that a delegated role's metadata
+// vouches only for the target paths its delegation matches: a role
+// delegated "projects/*" that also lists "fulcio.crt.pem" must not hand
+// that entry out as trusted through TargetsMetadata.Target or Targets.
+func TestDelegatedTargetsOutsidePaths(t *testing.T) {
+	b := defaultRepo()
+	b.delegations = gen.Delegations(gen.Delegated{Name: "a", Keys: []*gen.Key{dKeyA}, Threshold: 1, Paths: []string{"projects/*"}})
+	own := gen.Target([]byte("project x"), nil)
+	stolen := gen.Target([]byte("impostor fulcio"), nil)
+	aTargets := map[string]any{"projects/x": own, "fulcio.crt.pem": stolen}
+	b.delegated = []delegatedFile{{name: "a", version: 1, expires: farAway, targets: aTargets, signers: []*gen.Key{dKeyA}}}
+	repo, err := openRepo(t, b, verify.RepositoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := gen.Sign(gen.Targets(1, farAway, aTargets, nil), dKeyA)
+	m, err := repo.Targets().Delegated("a", data, verify.Options{Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg, ok := m.Target("fulcio.crt.pem"); ok {
+		t.Fatalf("role a, delegated only projects/*, vouches for %+v", tg)
+	}
+	for _, tg := range m.Targets() {
+		if tg.Name != "projects/x" {
+			t.Fatalf("role a, delegated only projects/*, lists %q", tg.Name)
+		}
+	}
+	if tg, ok := m.Target("projects/x"); !ok || tg.Verify([]byte("project x")) != nil {
+		t.Fatalf("projects/x: %+v, %v", tg, ok)
+	}
+	// The search still finds the delegated target and the top-level one.
+	if tg, err := repo.Target("projects/x"); err != nil || tg.Role != "a" {
+		t.Fatalf("projects/x: %+v, %v", tg, err)
+	}
+	if tg, err := repo.Target("fulcio.crt.pem"); err != nil || tg.Role != "targets" || tg.Verify([]byte("fulcio cert")) != nil {
+		t.Fatalf("fulcio.crt.pem: %+v, %v", tg, err)
+	}
+}
+
+// TestDelegationPathCaretIsLiteral checks fnmatch's rule that "^" at the
+// start of a class is an ordinary character (only "!" negates): "[^a]"
+// matches "^" and "a", never "b". Go's path.Match would read it as a
+// negated class and delegate far more than the pattern says.
+func TestDelegationPathCaretIsLiteral(t *testing.T) {
+	cases := []struct {
+		pattern, target string
+		want            bool
+	}{
+		{"[^a]", "^", true},
+		{"[^a]", "a", true},
+		{"[^a]", "b", false},
+		{"[^a]*.pem", "fulcio.pem", false},
+		{"[!a]", "b", true},
+		{"[!a]", "a", false},
+		{"[!^a]", "^", false},
+		{"[!^a]", "b", true},
+		{"x[^]", "x^", true},
+		{"[^-z]", "b", true},
+		{"[^-z]", "-", false},
+	}
+	for _, tc := range cases {
+		d := verify.Delegation{Name: "d", Paths: []string{tc.pattern}}
+		if got := d.Matches(tc.target); got != tc.want {
+			t.Errorf("pattern %q, target %q: Matches = %v, want %v (fnmatch)", tc.pattern, tc.target, got, tc.want)
+		}
+	}
+}
+
+// TestNegativeMetaLength checks that a negative length in the timestamp's
+// entry for the snapshot is refused, as go-tuf refuses it, rather than
+// silently treated as "no length listed".
+func TestNegativeMetaLength(t *testing.T) {
+	b := defaultRepo()
+	fsys := b.build()
+	sn := fsys["snapshot.json"].Data
+	meta := gen.Meta(b.snVersion, sn)
+	meta["length"] = -1
+	fsys["timestamp.json"] = &fstest.MapFile{Data: gen.Sign(gen.Timestamp(b.tsVersion, b.tsExpires, meta), tsKey)}
+	trusted := mustParse(t, b.rootV1())
+	repo, err := verify.Repository(trusted, fsys, verify.RepositoryOptions{Now: t0})
+	if repo != nil || err == nil {
+		t.Fatalf("timestamp listing snapshot length -1 verified")
+	}
+	if !errors.Is(err, verify.ErrLengthMismatch) && !errors.Is(err, verify.ErrMalformed) {
+		t.Fatalf("want ErrLengthMismatch or ErrMalformed, got %v", err)
+	}
+}
