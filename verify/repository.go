@@ -344,6 +344,9 @@ func (r *Repo) delegatedRole(role string, delegator *TargetsMetadata) (*TargetsM
 // readMeta reads a metadata file named by referencing metadata and checks
 // its length and hashes when the reference lists them.
 func readMeta(fsys fs.FS, role, file string, m *metadata.MetaFiles, max int) ([]byte, error) {
+	if m.Length < 0 {
+		return nil, &MetadataError{Role: role, Version: m.Version, File: file, Err: errf(ErrLengthMismatch, "verify: negative trusted length %d", m.Length)}
+	}
 	limit := max
 	if m.Length > 0 && m.Length < int64(limit) {
 		limit = int(m.Length)
