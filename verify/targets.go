@@ -285,7 +285,9 @@ func Targets(trusted *root.Root, data []byte, opts Options) (*TargetsMetadata, e
 
 // Delegated verifies the metadata of a role that m delegates to: a
 // threshold of distinct keys that m lists for the role signed it and it has
-// not expired at opts.Now.
+// not expired at opts.Now. The result keeps only the targets whose names
+// the delegation matches (its paths or path hash prefixes): the role is
+// trusted for nothing else, so entries outside them are dropped.
 func (m *TargetsMetadata) Delegated(role string, data []byte, opts Options) (*TargetsMetadata, error) {
 	var d *Delegation
 	for i := range m.delegations {
@@ -305,7 +307,16 @@ func (m *TargetsMetadata) Delegated(role string, data []byte, opts Options) (*Ta
 	if err := checkThreshold(role, v, fmt.Sprintf("%s (delegated by %s)", role, m.role), d.KeyIDs, m.keys, d.Threshold, doc.Payload, doc.Signatures); err != nil {
 		return nil, err
 	}
-	return newTargetsMetadata(role, doc, opts.now())
+	tm, err := newTargetsMetadata(role, doc, opts.now())
+	if err != nil {
+		return nil, err
+	}
+	for name := range tm.targets {
+		if !d.Matches(name) {
+			delete(tm.targets, name)
+		}
+	}
+	return tm, nil
 }
 
 func (o Options) maxMetaSize() int {
