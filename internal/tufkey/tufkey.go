@@ -4,7 +4,7 @@
 // It accepts the encodings real roots use: ECDSA keys as PEM SPKI or as a
 // hex SEC1 uncompressed point (Sigstore's roots v1-v4) under keytype
 // "ecdsa", "ecdsa-sha2-nistp256" or "ecdsa-sha2-nistp384"; Ed25519 keys as
-// 64 hex characters; RSA keys (2048 bits or more) as PEM SPKI with scheme
+// 64 hex characters (a canonical encoding of a point not of small order); RSA keys (2048 bits or more) as PEM SPKI with scheme
 // rsassa-pss-sha256. A key's fingerprint (hex SHA-256 of its PKIX DER) is
 // what thresholds count; its content ID (hex SHA-256 of the canonical key
 // object) is the key ID the TUF specification asks for.
@@ -212,6 +212,9 @@ func decodePublic(kt, scheme, s string) (crypto.PublicKey, error) {
 		if err != nil {
 			return nil, invalid("ed25519 key is not hex: %v", err)
 		}
+		if err := checkEd25519Point(raw); err != nil {
+			return nil, err
+		}
 		return ed25519.PublicKey(raw), nil
 	case KeyTypeRSA:
 		if scheme != SchemeRSAPSSSHA256 {
@@ -232,6 +235,43 @@ func decodePublic(kt, scheme, s string) (crypto.PublicKey, error) {
 	default:
 		return nil, invalid("unknown keytype %q", kt)
 	}
+}
+
+// ed25519SmallOrderY lists, big-endian, the y coordinates of the eight
+// points of small order on edwards25519: 0 (order 4), 1 (the identity),
+// p-1 (order 2) and the two y of the order-8 points.
+var ed25519SmallOrderY = [...]string{
+	"0000000000000000000000000000000000000000000000000000000000000000",
+	"0000000000000000000000000000000000000000000000000000000000000001",
+	"7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffec",
+	"05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826",
+	"7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7",
+}
+
+// ed25519P is 2^255-19, big-endian.
+const ed25519P = "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed"
+
+// checkEd25519Point refuses a public key encoding whose y is not reduced
+// mod p (a second encoding of a point, which would fingerprint as another
+// key) or that encodes a point of small order. Go's ed25519.Verify accepts
+// both, and for a small-order key anyone can produce a signature that
+// verifies.
+func checkEd25519Point(raw []byte) error {
+	y := make([]byte, len(raw))
+	for i, b := range raw {
+		y[len(raw)-1-i] = b
+	}
+	y[0] &= 0x7f // the sign of x
+	yHex := hex.EncodeToString(y)
+	if yHex >= ed25519P {
+		return invalid("ed25519 key is not a canonical point encoding")
+	}
+	for _, small := range ed25519SmallOrderY {
+		if yHex == small {
+			return invalid("ed25519 key is a point of small order, for which anyone can forge signatures")
+		}
+	}
+	return nil
 }
 
 func parsePEM(s string) (crypto.PublicKey, error) {
