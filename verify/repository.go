@@ -48,7 +48,12 @@ type RepositoryOptions struct {
 	// which also bounds its depth; zero means DefaultMaxDelegations.
 	MaxDelegations int
 	// Previous is the state of the last successful verification, if any.
-	// Versions older than it fail with ErrRollback.
+	// Versions older than it fail with ErrRollback. As the specification
+	// asks (section 5.3.11, recovery from a fast-forward attack), its
+	// Timestamp, Snapshot and Meta versions are forgotten when the newest
+	// root no longer lists a timestamp or snapshot key that the trusted
+	// root listed; this applies only when Previous.Root is the trusted
+	// root's version, the root those versions were verified under.
 	Previous *State
 }
 
@@ -142,6 +147,12 @@ func Repository(trusted *root.Root, fsys fs.FS, opts RepositoryOptions) (*Repo, 
 	if prev != nil && rt.Version() < prev.Root {
 		return nil, &VersionError{Role: "root", Got: rt.Version(), Want: prev.Root, Rollback: true, Detail: "older than the previously trusted root"}
 	}
+	if prev != nil && prev.Root == trusted.Version() &&
+		(keysRemoved(trusted, rt, root.RoleTimestamp) || keysRemoved(trusted, rt, root.RoleSnapshot)) {
+		// 5.3.11: the timestamp or snapshot keys were rotated; forget
+		// the timestamp and snapshot trusted under the old ones.
+		prev = &State{Root: prev.Root}
+	}
 	metaMax := copts.maxMetaSize()
 
 	// 5.4: timestamp.
@@ -219,6 +230,28 @@ func Repository(trusted *root.Root, fsys fs.FS, opts RepositoryOptions) (*Repo, 
 	}
 	repo.targets = tm
 	return repo, nil
+}
+
+// keysRemoved reports whether a key (by fingerprint) that old gives role
+// is not among the keys next gives it.
+func keysRemoved(old, next *root.Root, role root.Role) bool {
+	fps := func(r *root.Root) map[string]bool {
+		out := map[string]bool{}
+		rk, _ := r.Role(role)
+		for _, id := range rk.KeyIDs {
+			if k, ok := r.Key(id); ok {
+				out[k.Fingerprint()] = true
+			}
+		}
+		return out
+	}
+	now := fps(next)
+	for fp := range fps(old) {
+		if !now[fp] {
+			return true
+		}
+	}
+	return false
 }
 
 // metaFile returns the file name of a targets role's metadata.

@@ -97,3 +97,61 @@ func TestNegativeMetaLength(t *testing.T) {
 		t.Fatalf("want ErrLengthMismatch or ErrMalformed, got %v", err)
 	}
 }
+
+// TestFastForwardRecovery checks specification section 5.3.11: when a new
+// root replaces the timestamp (or snapshot) key, the client forgets the
+// timestamp and snapshot versions it trusted, so that a repository whose
+// old online key pushed absurd versions (a fast-forward attack) can
+// recover. Without a key replacement the rollback checks stay.
+func TestFastForwardRecovery(t *testing.T) {
+	newTS, newSn := gen.Ed25519(70), gen.Ed25519(71)
+	ffState := &verify.State{Root: 1, Timestamp: 1 << 40, Snapshot: 1 << 40, Meta: map[string]int64{"targets.json": 1 << 40}}
+	cases := []struct {
+		name   string
+		rotate func(map[string]gen.Role, *repoBuild)
+		prev   *verify.State
+		want   error // nil: verifies
+	}{
+		{"timestamp key replaced", func(r map[string]gen.Role, b *repoBuild) {
+			r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS}, Threshold: 1}
+			b.tsSigners = []*gen.Key{newTS}
+		}, ffState, nil},
+		{"snapshot key replaced", func(r map[string]gen.Role, b *repoBuild) {
+			r["snapshot"] = gen.Role{Keys: []*gen.Key{newSn}, Threshold: 1}
+			b.snSigners = []*gen.Key{newSn}
+		}, ffState, nil},
+		{"only the targets key replaced", func(r map[string]gen.Role, b *repoBuild) {
+			r["targets"] = gen.Role{Keys: []*gen.Key{dKeyC}, Threshold: 1}
+			b.tgSigners = []*gen.Key{dKeyC}
+		}, ffState, verify.ErrRollback},
+		{"a timestamp key added, none removed", func(r map[string]gen.Role, b *repoBuild) {
+			r["timestamp"] = gen.Role{Keys: []*gen.Key{tsKey, newTS}, Threshold: 1}
+		}, ffState, verify.ErrRollback},
+		{"no rotation", func(r map[string]gen.Role, b *repoBuild) {}, ffState, verify.ErrRollback},
+		{"state recorded under another root than the trusted one", func(r map[string]gen.Role, b *repoBuild) {
+			r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS}, Threshold: 1}
+			b.tsSigners = []*gen.Key{newTS}
+		}, &verify.State{Root: 2, Timestamp: 1 << 40}, verify.ErrRollback},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := defaultRepo()
+			roles := repoRoles()
+			tc.rotate(roles, &b)
+			b.extraRoots = [][]byte{gen.Sign(gen.Root(2, farAway, false, roles), repoRootKeys...)}
+			repo, err := openRepo(t, b, verify.RepositoryOptions{Previous: tc.prev})
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("want %v, got %v", tc.want, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("want recovery, got %v", err)
+			}
+			if st := repo.State(); st.Root != 2 || st.Timestamp != 1 || st.Snapshot != 1 {
+				t.Fatalf("state %+v", st)
+			}
+		})
+	}
+}
