@@ -93,6 +93,9 @@ func (r *Root) AddSignature(sig Signature, prev *Root) error {
 		}
 		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: no root key of %s has this key ID", ErrUnknownKey, which)}
 	}
+	if err := r.roomFor([]KeyID{sig.KeyID}); err != nil {
+		return err
+	}
 	var verr error
 	for _, k := range cands {
 		if verr = k.Verify(r.payload, sig.Value); verr == nil {
@@ -103,6 +106,22 @@ func (r *Root) AddSignature(sig Signature, prev *Root) error {
 		return &SignatureError{KeyID: sig.KeyID, Err: verr}
 	}
 	r.putSignature(Signature{KeyID: sig.KeyID, Value: slices.Clone(sig.Value)})
+	return nil
+}
+
+// roomFor refuses signatures under ids when the new entries would take the
+// root past the number of signatures Parse accepts, so that a signed root
+// can always be read back.
+func (r *Root) roomFor(ids []KeyID) error {
+	n := len(r.sigs)
+	for _, id := range ids {
+		if !slices.ContainsFunc(r.sigs, func(s Signature) bool { return s.KeyID == id }) {
+			n++
+		}
+	}
+	if n > maxSignatures {
+		return fmt.Errorf("root: the root already holds %d signature entries; %d more would pass the limit of %d", len(r.sigs), n-len(r.sigs), maxSignatures)
+	}
 	return nil
 }
 
@@ -157,6 +176,13 @@ func (r *Root) Sign(ctx context.Context, s signer.Signer, prev *Root) ([]Signatu
 			which += fmt.Sprintf(" or v%d", prev.Version())
 		}
 		return nil, fmt.Errorf("root: the signer's key (fingerprint %s) is not a root key of %s: %w", fp[:16], which, signer.ErrWrongKey)
+	}
+	ids := make([]KeyID, 0, len(keys))
+	for _, k := range keys {
+		ids = append(ids, k.ID())
+	}
+	if err := r.roomFor(ids); err != nil {
+		return nil, err
 	}
 	value, err := s.Sign(ctx, r.SigningPayload())
 	if err != nil {

@@ -7,7 +7,9 @@ package root_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -238,5 +240,56 @@ func TestSignConcurrentSignersLoseNothing(t *testing.T) {
 	}
 	if n := len(r.Signatures()); n != len(signers) {
 		t.Errorf("%d signatures, want %d", n, len(signers))
+	}
+}
+
+// TestSignKeepsFileReadable: a root parsed with the most signature entries
+// Parse accepts (placeholders under other key IDs, as some tools write)
+// must not be turned by Sign or AddSignature into a file Parse refuses.
+func TestSignKeepsFileReadable(t *testing.T) {
+	f := newFixture(t)
+	out, err := f.r.MarshalFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := map[string]any{}
+	if err := json.Unmarshal(out, &tree); err != nil {
+		t.Fatal(err)
+	}
+	var sigs []any
+	for i := range 512 {
+		sigs = append(sigs, map[string]any{"keyid": fmt.Sprintf("placeholder-%03d", i), "sig": ""})
+	}
+	tree["signatures"] = sigs
+	full, err := json.Marshal(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := root.Parse(full)
+	if err != nil {
+		t.Fatalf("the full root does not parse: %v", err)
+	}
+	_, signErr := r.Sign(context.Background(), mustSigner(t, f.privs[0]), nil)
+	data, err := r.MarshalFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Parse(data); err != nil {
+		t.Fatalf("after Sign (error %v) the root's file no longer parses: %v", signErr, err)
+	}
+	if signErr == nil {
+		t.Fatal("Sign added a signature past the bound without an error")
+	}
+	// A detached signature that verifies is refused the same way.
+	alice, err := root.Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detached := f.sign(t, alice, 0, nil)
+	if err := r.AddSignature(detached[0], nil); err == nil {
+		t.Fatal("AddSignature added a signature past the bound without an error")
+	}
+	if n := len(r.Signatures()); n != 512 {
+		t.Fatalf("%d signatures, want 512", n)
 	}
 }
