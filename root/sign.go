@@ -71,7 +71,8 @@ func rootKeyCandidates(r, prev *Root, id KeyID) []Key {
 // of r's root role or, when prev is not nil, of prev's root role. A
 // signature under a key ID only prev lists is stored under that key ID, as
 // real rotations do. Refusals are [*SignatureError] values wrapping
-// [ErrBadSignature] or [ErrUnknownKey].
+// [ErrBadSignature] or [ErrUnknownKey]. A new entry that would take the root
+// past the number of signatures [Parse] accepts is refused too.
 func (r *Root) AddSignature(sig Signature, prev *Root) error {
 	if !r.ok() {
 		return errors.New("root: no root to sign")
