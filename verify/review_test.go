@@ -155,3 +155,32 @@ func TestFastForwardRecovery(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeCustomCaseVariants checks that custom metadata with member
+// names that differ only in case is refused: encoding/json would let the
+// later one silently win ("Status":"Active" over "status":"Expired"),
+// while clients in other languages read the exact name.
+func TestDecodeCustomCaseVariants(t *testing.T) {
+	var c struct {
+		Sigstore struct{ Usage, Status string } `json:"sigstore"`
+	}
+	for _, custom := range []string{
+		`{"sigstore":{"status":"Expired","usage":"Fulcio","Status":"Active"}}`,
+		`{"sigstore":{"status":"Expired","usage":"Fulcio"},"SIGSTORE":{"status":"Active","usage":"Fulcio"}}`,
+		`{"sigstore":{"status":"Expired","usage":"Fulcio","ſtatus":"Active"}}`,
+		`{"list":[{"a":1,"A":2}]}`,
+	} {
+		tg := verify.Target{Name: "x", Custom: []byte(custom)}
+		if err := tg.DecodeCustom(&c); err == nil || !errors.Is(err, verify.ErrMalformed) {
+			t.Errorf("%s: want ErrMalformed, got %v (decoded %+v)", custom, err, c)
+		}
+	}
+	tg := verify.Target{Name: "x", Custom: []byte(`{"sigstore":{"status":"Active","usage":"Fulcio"},"other":{"status":"x"}}`)}
+	if err := tg.DecodeCustom(&c); err != nil || c.Sigstore.Status != "Active" || c.Sigstore.Usage != "Fulcio" {
+		t.Fatalf("plain custom metadata: %+v, %v", c, err)
+	}
+	var null any = 1
+	if err := (verify.Target{Name: "x"}).DecodeCustom(&null); err != nil || null != nil {
+		t.Fatalf("no custom metadata: %v, %v", null, err)
+	}
+}

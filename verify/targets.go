@@ -16,6 +16,7 @@ import (
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
+	"github.com/trustroot/trustroot/internal/cjson"
 	"github.com/trustroot/trustroot/internal/tufkey"
 	"github.com/trustroot/trustroot/internal/tufmeta"
 	"github.com/trustroot/trustroot/root"
@@ -42,16 +43,52 @@ type Target struct {
 }
 
 // DecodeCustom decodes the target's custom metadata into v. A target
-// without custom metadata decodes as JSON null.
+// without custom metadata decodes as JSON null. Custom metadata with two
+// member names in one object that differ only in case (such as "status"
+// and "Status") fails with ErrMalformed: encoding/json would silently
+// read the later one where clients in other languages read the exact name.
 func (t Target) DecodeCustom(v any) error {
 	c := t.Custom
 	if len(c) == 0 {
 		c = json.RawMessage("null")
 	}
+	tree, err := cjson.Decode(c)
+	if err != nil {
+		return fmt.Errorf("%w: target %q: custom metadata: %w", ErrMalformed, t.Name, err)
+	}
+	if a, b, ok := caseClash(tree); ok {
+		return fmt.Errorf("%w: target %q: custom metadata: members %q and %q differ only in case", ErrMalformed, t.Name, a, b)
+	}
 	if err := json.Unmarshal(c, v); err != nil {
 		return fmt.Errorf("verify: target %q: custom metadata: %w", t.Name, err)
 	}
 	return nil
+}
+
+// caseClash finds two member names of one object, anywhere in tree, that
+// encoding/json would fold to the same field name.
+func caseClash(tree any) (string, string, bool) {
+	switch x := tree.(type) {
+	case map[string]any:
+		folded := make(map[string]string, len(x))
+		for _, name := range sortedKeys(x) {
+			f := strings.ToUpper(strings.ToLower(name))
+			if prev, dup := folded[f]; dup {
+				return prev, name, true
+			}
+			folded[f] = name
+			if a, b, ok := caseClash(x[name]); ok {
+				return a, b, true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if a, b, ok := caseClash(e); ok {
+				return a, b, true
+			}
+		}
+	}
+	return "", "", false
 }
 
 // Verify checks that data has the target's length and every hash the
