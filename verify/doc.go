@@ -63,7 +63,7 @@
 // [Target.DecodeCustom] exposes custom metadata such as Sigstore's
 // {"sigstore": {"usage": "Fulcio", "status": "Active"}}.
 // [TargetsMetadata.Delegated] verifies a delegated role's metadata against
-// its delegator.
+// its delegator and keeps only the targets the delegation's paths cover.
 //
 // [Repository] runs the client workflow offline over an fs.FS holding a
 // repository: root chain from N.root.json files, timestamp, the snapshot it
