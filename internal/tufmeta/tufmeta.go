@@ -9,7 +9,8 @@
 // object, never of a re-marshalled struct. It also re-marshals the typed
 // model and requires the same canonical bytes, so a document that Go's
 // case-insensitive decoder would read differently from what was signed is
-// rejected rather than misread.
+// rejected rather than misread; so is a top-level or signature member whose
+// name differs from "signed", "signatures", "keyid" or "sig" only in case.
 package tufmeta
 
 import (
@@ -95,6 +96,9 @@ func Parse[T metadata.Roles](data []byte, maxSize int) (*Doc[T], error) {
 	if !ok {
 		return nil, malformed(`"signed" is missing or not an object`)
 	}
+	if err := caseVariants(top, "signed", "signatures"); err != nil {
+		return nil, err
+	}
 	want := TypeName[T]()
 	typ, ok := signed["_type"].(string)
 	if !ok {
@@ -179,6 +183,9 @@ func parseSignatures(v any) ([]Signature, error) {
 		if !ok {
 			return nil, malformed("signature %d is not an object", i)
 		}
+		if err := caseVariants(o, "keyid", "sig"); err != nil {
+			return nil, err
+		}
 		id, ok := o["keyid"].(string)
 		if !ok {
 			return nil, malformed("signature %d: keyid is missing or not a string", i)
@@ -198,6 +205,21 @@ func parseSignatures(v any) ([]Signature, error) {
 		out = append(out, Signature{KeyID: id, Sig: sig})
 	}
 	return out, nil
+}
+
+// caseVariants refuses an object with a member whose name differs only in
+// case from one of fields. The signed object needs no such rule (the model
+// comparison catches it), but the top level and the signatures are read
+// from the tree here and by Go's case-insensitive decoder in go-tuf.
+func caseVariants(obj map[string]any, fields ...string) error {
+	for name := range obj {
+		for _, f := range fields {
+			if name != f && strings.EqualFold(name, f) {
+				return malformed("member %q differs from %q only in case", name, f)
+			}
+		}
+	}
+	return nil
 }
 
 // firstDifference names the first top-level field of signed whose

@@ -112,6 +112,12 @@ func TestParseRejects(t *testing.T) {
 		"fraction zeros":       {strings.Replace(base, `"expires":"2030-01-01T00:00:00Z"`, `"expires":"2030-01-01T00:00:00.500Z"`, 1), `"expires" changes`},
 		"missing field":        {strings.Replace(base, `"consistent_snapshot":true,`, ``, 1), `"consistent_snapshot" is missing`},
 		"float custom":         {strings.Replace(base, `"version":1`, `"version":1,"x-n":1.5`, 1), "not an integer"},
+		// Go's decoder, and so go-tuf's model, reads a member whose name
+		// differs only in case (the later one wins): a go-tuf client
+		// would count other signatures than the ones Parse returns.
+		"Signatures too":  {strings.Replace(base, `"signatures":[]`, `"signatures":[],"Signatures":[`+sig+`]`, 1), "only in case"},
+		"signature KeyID": {strings.Replace(base, `"signatures":[]`, `"signatures":[{"keyid":"aa","KeyID":"bb","sig":"00"}]`, 1), "only in case"},
+		"signature SIG":   {strings.Replace(base, `"signatures":[]`, `"signatures":[{"keyid":"aa","sig":"00","SIG":"01"}]`, 1), "only in case"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
