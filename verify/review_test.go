@@ -184,3 +184,49 @@ func TestDecodeCustomCaseVariants(t *testing.T) {
 		t.Fatalf("no custom metadata: %v, %v", null, err)
 	}
 }
+
+// TestRotationKeyIDReused checks the verified-once cache across the
+// previous and the new requirement: when both roots list a key ID but map
+// it to different keys, a signature under that ID counts only for the
+// root whose key made it.
+func TestRotationKeyIDReused(t *testing.T) {
+	const id = "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f"
+	k1, k2 := gen.ECDSA(31).WithID(id), gen.ECDSA(32).WithID(id)
+	a, b, c := gen.Ed25519(33), gen.Ed25519(34), gen.Ed25519(35)
+	prev := mustParse(t, rootFile(1, farAway, []*gen.Key{k1, a, b}, 2, []*gen.Key{k1, a}))
+	cases := []struct {
+		name    string
+		signers []*gen.Key
+		ok      bool
+	}{
+		{"new key under the reused ID and one shared key", []*gen.Key{k2, a}, false},
+		{"new key under the reused ID, a shared and a new key", []*gen.Key{k2, a, c}, false},
+		{"two previous keys and two new keys", []*gen.Key{k2, a, b, c}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			next := mustParse(t, rootFile(2, farAway, []*gen.Key{k2, a, c}, 2, tc.signers))
+			res, err := verify.Rotation(prev, next, verify.Options{Now: t0})
+			if tc.ok {
+				checkVerdict(t, res, err, true, nil)
+				for _, m := range res.Steps[1].Requirements {
+					for _, s := range m.SignedBy {
+						if s.KeyID == id && m.Version == 1 {
+							t.Fatalf("previous requirement counted the reused ID: %+v", m)
+						}
+					}
+				}
+				return
+			}
+			checkVerdict(t, res, err, false, verify.ErrThreshold)
+			var te *verify.ThresholdError
+			if !errors.As(err, &te) || te.Requirement != "root v1 (previous)" || te.Valid != 1 {
+				t.Fatalf("want previous requirement with 1 valid key, got %v", err)
+			}
+			st := verify.Status(next, prev)
+			if st.Complete || st.Requirements[0].Needed != 1 {
+				t.Fatalf("status %+v", st)
+			}
+		})
+	}
+}
