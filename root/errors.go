@@ -3,6 +3,9 @@ package root
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"unicode"
+	"unicode/utf8"
 )
 
 var (
@@ -74,12 +77,24 @@ func (e *SignatureError) Unwrap() error { return e.Err }
 
 // shortID shortens a key ID for messages; full IDs are available from the
 // typed errors.
+// An ID with a character that is not printable (it comes from the file,
+// and messages reach terminals) is quoted.
 func shortID(id KeyID) string {
-	if len(id) > 16 {
-		return string(id[:16]) + "…"
-	}
 	if id == "" {
 		return `""`
 	}
-	return string(id)
+	s, more := string(id), ""
+	if len(s) > 16 {
+		cut := 16
+		for cut > 12 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s, more = s[:cut], "…"
+	}
+	for _, c := range s {
+		if !unicode.IsPrint(c) || c == utf8.RuneError {
+			return strconv.Quote(s) + more
+		}
+	}
+	return s + more
 }

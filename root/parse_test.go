@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/trustroot/trustroot/internal/cjson"
 	"github.com/trustroot/trustroot/root"
@@ -321,5 +322,30 @@ func TestZeroRootDoesNotPanic(t *testing.T) {
 	var k root.Key
 	if k.ID() != "" || k.Public() != nil || k.Verify(nil, nil) == nil || k.IDMatchesContent() {
 		t.Error("zero Key misbehaves")
+	}
+}
+
+// TestParseErrorsQuoteKeyIDs: key IDs come from the file, and errors are
+// printed to terminals; a control character in one must not reach the
+// message raw, and a shortened ID must stay valid UTF-8.
+func TestParseErrorsQuoteKeyIDs(t *testing.T) {
+	f := newFixture(t)
+	base, err := f.r.MarshalFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"\x1b]0;owned\x07", "\x1b[2J", "ééééééééé"} {
+		data := mutate(t, base, func(m map[string]any) {
+			r := signedOf(m)["roles"].(map[string]any)["targets"].(map[string]any)
+			r["keyids"] = append(r["keyids"].([]any), id)
+		})
+		_, err := root.Parse(data)
+		if !errors.Is(err, root.ErrMalformed) || !strings.Contains(err.Error(), "not in keys") {
+			t.Fatalf("Parse = %v, want the unknown key ID refused", err)
+		}
+		msg := err.Error()
+		if strings.ContainsAny(msg, "\x1b\x07") || !utf8.ValidString(msg) {
+			t.Fatalf("error %q carries a control character or invalid UTF-8", msg)
+		}
 	}
 }
