@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -228,5 +229,25 @@ func TestRotationKeyIDReused(t *testing.T) {
 				t.Fatalf("status %+v", st)
 			}
 		})
+	}
+}
+
+// TestPathHashPrefixCase checks that path hash prefixes compare with the
+// lower-case hex digest exactly, as python-tuf does (the specification's
+// hexdigest): an upper-case prefix delegates nothing rather than the
+// lower-case bin. (go-tuf v2.4.2 compares against base64, which the
+// specification does not say.)
+func TestPathHashPrefixCase(t *testing.T) {
+	name := "projects/a" // SHA-256 d098...
+	p := sha256Hex(name)[:4]
+	if !(verify.Delegation{PathHashPrefixes: []string{p}}).Matches(name) {
+		t.Fatalf("prefix %s does not match %s", p, name)
+	}
+	up := strings.ToUpper(p)
+	if up == p {
+		t.Fatalf("test name's hash prefix %s has no letter", p)
+	}
+	if (verify.Delegation{PathHashPrefixes: []string{up}}).Matches(name) {
+		t.Fatalf("upper-case prefix %s matched %s; python-tuf matches nothing", up, name)
 	}
 }

@@ -184,8 +184,8 @@ type Delegation struct {
 	// Paths are shell-style patterns of the target paths delegated; a
 	// "*" does not match "/".
 	Paths []string `json:"paths,omitempty"`
-	// PathHashPrefixes are hex prefixes of the SHA-256 of delegated
-	// target paths.
+	// PathHashPrefixes are lower-case hex prefixes of the SHA-256 of
+	// delegated target paths, compared exactly (as python-tuf does).
 	PathHashPrefixes []string `json:"path_hash_prefixes,omitempty"`
 }
 
@@ -200,7 +200,7 @@ func (d Delegation) Matches(target string) bool {
 		sum := sha256.Sum256([]byte(target))
 		h := hex.EncodeToString(sum[:])
 		for _, p := range d.PathHashPrefixes {
-			if strings.HasPrefix(h, strings.ToLower(p)) {
+			if strings.HasPrefix(h, p) {
 				return true
 			}
 		}
