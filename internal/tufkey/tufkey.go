@@ -231,6 +231,13 @@ func decodePublic(kt, scheme, s string) (crypto.PublicKey, error) {
 		if n := rp.N.BitLen(); n < MinRSABits || n > MaxRSABits {
 			return nil, invalid("RSA key has %d bits, want %d to %d", n, MinRSABits, MaxRSABits)
 		}
+		// crypto/rsa never verifies with such a key; refuse it here.
+		if rp.E < 3 || rp.E%2 == 0 {
+			return nil, invalid("RSA public exponent %d is not an odd number of at least 3", rp.E)
+		}
+		if rp.N.Bit(0) == 0 {
+			return nil, invalid("RSA modulus is even")
+		}
 		return rp, nil
 	default:
 		return nil, invalid("unknown keytype %q", kt)

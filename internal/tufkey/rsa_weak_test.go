@@ -1,0 +1,44 @@
+package tufkey
+
+import (
+	"crypto/rsa"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+)
+
+// TestDecodeRejectsUnusableRSAKeys: x509 parses RSA keys that crypto/rsa
+// will never verify with (an exponent below 3 or even, an even modulus).
+// A root must not list a key that can never sign; with exponent 1 anyone
+// could "sign" if a verifier ever accepted it.
+func TestDecodeRejectsUnusableRSAKeys(t *testing.T) {
+	good := rsaKey(t).PublicKey
+	cases := map[string]*rsa.PublicKey{
+		"exponent 1":     {N: good.N, E: 1},
+		"exponent 2":     {N: good.N, E: 2},
+		"exponent 65536": {N: good.N, E: 65536},
+		"even modulus":   {N: new(big.Int).Lsh(big.NewInt(1), 2047), E: 65537},
+	}
+	for name, pub := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, err := pemEncode(pub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Decode(obj("rsa", "rsassa-pss-sha256", s))
+			if !errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), "RSA") {
+				t.Fatalf("Decode = %v, want an ErrInvalidKey about the RSA key", err)
+			}
+		})
+	}
+	for _, e := range []int{3, 65537} {
+		s, err := pemEncode(&rsa.PublicKey{N: good.N, E: e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(obj("rsa", "rsassa-pss-sha256", s)); err != nil {
+			t.Fatalf("exponent %d: %v", e, err)
+		}
+	}
+}
