@@ -32,6 +32,14 @@ func TestDecodeRejectsUnusableRSAKeys(t *testing.T) {
 			}
 		})
 	}
+	// pem.Decode alone would skip text before the block.
+	s, err := pemEncode(&good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(obj("rsa", "rsassa-pss-sha256", "held by alice\n"+s)); !errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), "before the PEM") {
+		t.Fatalf("Decode of a key with text before the PEM block = %v", err)
+	}
 	for _, e := range []int{3, 65537} {
 		s, err := pemEncode(&rsa.PublicKey{N: good.N, E: e})
 		if err != nil {

@@ -282,6 +282,11 @@ func checkEd25519Point(raw []byte) error {
 }
 
 func parsePEM(s string) (crypto.PublicKey, error) {
+	// pem.Decode skips any text before the block; a key value is the
+	// block alone.
+	if !strings.HasPrefix(strings.TrimSpace(s), "-----BEGIN") {
+		return nil, invalid("key is not PEM (or has data before the PEM block)")
+	}
 	block, rest := pem.Decode([]byte(s))
 	if block == nil {
 		return nil, invalid("key is not PEM")
