@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,9 +28,9 @@ type env struct {
 	now func() time.Time
 	// openFD opens an inherited file descriptor (for -pin-fd).
 	openFD func(fd int) (io.ReadCloser, error)
-	// readPassword reads a PIN from the terminal without echo; nil when
-	// stdin is not a terminal.
-	readPassword func(prompt string) ([]byte, error)
+	// readPassword reads a PIN from the terminal without echo; it fails
+	// with errNotTerminal when stdin is not a terminal.
+	readPassword func(ctx context.Context) ([]byte, error)
 	// tokens holds the fake tokens "plugged in" for this process.
 	tokens *fakeTokens
 	// wrapSigner, when set, wraps every online or delegated signer the
@@ -47,6 +48,9 @@ func osEnv() *env {
 		fs:     atomicfile.OS(),
 		now:    time.Now,
 		openFD: func(fd int) (io.ReadCloser, error) {
+			if err := checkPINFD(fd); err != nil {
+				return nil, err
+			}
 			f := os.NewFile(uintptr(fd), fmt.Sprintf("fd %d", fd))
 			if f == nil {
 				return nil, fmt.Errorf("file descriptor %d is not open", fd)

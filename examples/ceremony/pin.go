@@ -36,12 +36,17 @@ func pinSource(e *env, fd int, what string) func(ctx context.Context) ([]byte, e
 		}
 		fmt.Fprintf(e.stderr, "Enter the %s: ", what)
 		if e.readPassword != nil {
-			if p, err := e.readPassword(""); err == nil || !errors.Is(err, errNotTerminal) {
+			p, err := interruptible(ctx, func() ([]byte, error) { return e.readPassword(ctx) })
+			if err == nil || !errors.Is(err, errNotTerminal) {
 				fmt.Fprintln(e.stderr)
 				if err != nil {
+					if ctx.Err() != nil {
+						return nil, fmt.Errorf("ceremony: interrupted while waiting for the %s: %w", what, err)
+					}
 					return nil, fmt.Errorf("ceremony: reading the %s: %w", what, err)
 				}
 				if len(p) == 0 || len(p) > maxPIN {
+					clear(p)
 					return nil, fmt.Errorf("ceremony: the %s must be 1..%d characters", what, maxPIN)
 				}
 				return p, nil
@@ -50,7 +55,36 @@ func pinSource(e *env, fd int, what string) func(ctx context.Context) ([]byte, e
 		if e.stdin == nil {
 			return nil, fmt.Errorf("ceremony: no terminal to ask for the %s; use -pin-fd", what)
 		}
-		return readSecretLine(e.stdin, what)
+		p, err := interruptible(ctx, func() ([]byte, error) { return readSecretLine(e.stdin, what) })
+		if err != nil && ctx.Err() != nil {
+			fmt.Fprintln(e.stderr)
+			return nil, fmt.Errorf("ceremony: interrupted while waiting for the %s: %w", what, err)
+		}
+		return p, err
+	}
+}
+
+// interruptible returns read's result, or ctx's error as soon as ctx is
+// done: a prompt blocks in a read that a signal cannot interrupt, and
+// main turns Ctrl-C into a cancelled context, so without this an
+// interrupted prompt would wait for Enter. A secret read after the
+// return is cleared.
+func interruptible(ctx context.Context, read func() ([]byte, error)) ([]byte, error) {
+	type result struct {
+		p   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		p, err := read()
+		ch <- result{p, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.p, r.err
+	case <-ctx.Done():
+		go func() { clear((<-ch).p) }()
+		return nil, ctx.Err()
 	}
 }
 
@@ -77,10 +111,17 @@ func readSecretLine(r io.Reader, what string) ([]byte, error) {
 
 var errNotTerminal = errors.New("stdin is not a terminal")
 
-func terminalPassword(string) ([]byte, error) {
+// terminalPassword reads a line from the terminal without echo. If ctx is
+// done first (Ctrl-C), it turns echo back on at once, because the blocked
+// read never returns to do so before the process exits.
+func terminalPassword(ctx context.Context) ([]byte, error) {
 	fd := int(os.Stdin.Fd())
 	if !term.IsTerminal(fd) {
 		return nil, errNotTerminal
+	}
+	if old, err := term.GetState(fd); err == nil {
+		stop := context.AfterFunc(ctx, func() { _ = term.Restore(fd, old) })
+		defer stop()
 	}
 	return term.ReadPassword(fd)
 }

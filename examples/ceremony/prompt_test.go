@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestInterruptAtPromptEndsCommand: Ctrl-C at a PIN prompt (main turns it
+// into a cancelled context) ends the command with a clear error and
+// writes nothing, although the read it interrupts never returns. Before
+// the fix the tool waited for Enter.
+func TestInterruptAtPromptEndsCommand(t *testing.T) {
+	for _, source := range []string{"terminal", "stdin"} {
+		t.Run(source, func(t *testing.T) {
+			tl := newTool(t)
+			tl.setupV1Staged()
+			block := make(chan struct{})
+			defer close(block)
+			var out bytes.Buffer
+			var errb lockedBuffer
+			e := tl.env(&out, &errb)
+			pr, pw := io.Pipe() // a reader nobody ever writes to
+			defer pw.Close()
+			switch source {
+			case "terminal":
+				e.readPassword = func(context.Context) ([]byte, error) { <-block; return nil, io.EOF }
+			case "stdin":
+				e.readPassword = func(context.Context) ([]byte, error) { return nil, errNotTerminal }
+				e.stdin = pr
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan int, 1)
+			go func() { done <- run(ctx, e, []string{"sign", "-C", tl.dir, "-holder", "alice", "-token", "fake"}) }()
+			// Cancel once the prompt is shown.
+			for !strings.Contains(errb.String(), "Enter the PIN") {
+				time.Sleep(5 * time.Millisecond)
+			}
+			cancel()
+			var code int
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the command is still waiting for the PIN after Ctrl-C")
+			}
+			if code != 1 || !strings.Contains(errb.String(), "interrupted while waiting for the PIN of alice's token") {
+				t.Fatalf("exit %d, stderr:\n%s", code, errb.String())
+			}
+			if files, _ := filepath.Glob(tl.path("staged/signatures/*")); len(files) != 0 {
+				t.Fatalf("an interrupted sign wrote %v", files)
+			}
+		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while the command writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
