@@ -251,3 +251,29 @@ func TestPathHashPrefixCase(t *testing.T) {
 		t.Fatalf("upper-case prefix %s matched %s; python-tuf matches nothing", up, name)
 	}
 }
+
+// TestExpiryWithOffset checks that an expiry written with a non-UTC
+// offset is compared as the instant it names.
+func TestExpiryWithOffset(t *testing.T) {
+	b := defaultRepo()
+	trusted := mustParse(t, b.rootV1())
+	for _, tc := range []struct {
+		expires string
+		ok      bool
+	}{
+		{"2026-01-01T05:00:00+05:00", false},   // exactly t0: expired
+		{"2026-01-01T05:00:01+05:00", true},    // one second after t0
+		{"2025-12-31T19:00:01-05:00", true},    // one second after t0
+		{"2025-12-31T18:59:59.5-05:00", false}, // before t0
+	} {
+		signed := gen.Targets(1, farAway, b.targets, nil)
+		signed["expires"] = tc.expires
+		m, err := verify.Targets(trusted, gen.Sign(signed, tgKey), verify.Options{Now: t0})
+		if tc.ok != (err == nil) || (m == nil) == (err == nil) {
+			t.Errorf("expires %s at %v: %v", tc.expires, t0, err)
+		}
+		if err != nil && !errors.Is(err, verify.ErrExpired) {
+			t.Errorf("expires %s: want ErrExpired, got %v", tc.expires, err)
+		}
+	}
+}
