@@ -98,9 +98,12 @@
 //     business (ship it out of band).
 //   - Freshness beyond expiry: without a network the package cannot know
 //     whether newer metadata exists; it checks only what is handed to it.
-//   - Fast-forward recovery (spec 5.3.11): [State] holds versions, not
-//     keys, so after a timestamp or snapshot key rotation the caller should
-//     drop its previous State.
+//   - Fast-forward recovery (spec 5.3.11) needs the root the previous
+//     [State] was verified under: [Repository] forgets the previous
+//     timestamp, snapshot and targets versions when a new root drops a
+//     timestamp or snapshot key only if State.Root is the trusted root's
+//     version. A caller that starts from an older root should drop its
+//     previous State after such a rotation.
 //   - Succinct (hash-bin) delegations are refused at lookup, not verified.
 //   - Target files are checked only when the caller passes their content.
 //   - YubiKey attestations are not part of root verification: a root does
