@@ -92,7 +92,7 @@ func run(ctx context.Context, e *env, args []string) int {
 		}
 		var xe *exitError
 		if errors.As(err, &xe) && xe.code == 2 {
-			fmt.Fprintf(e.stderr, "ceremony %s: %v\n", args[0], xe.err)
+			fmt.Fprintf(e.stderr, "ceremony %s: %s\n", args[0], strings.TrimPrefix(xe.err.Error(), "ceremony: "))
 			return 2
 		}
 		if !errors.Is(err, errSilent) {

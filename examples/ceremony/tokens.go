@@ -37,7 +37,14 @@ func tokenFlags(f *flag.FlagSet) *tokenOpts {
 
 func (t *tokenOpts) check() error {
 	switch t.kind {
-	case "piv", "fake":
+	case "piv":
+		return nil
+	case "fake":
+		if t.serial != "" {
+			// Without this, "-serial" naming another holder's token was
+			// silently ignored and the holder's own fake token used.
+			return usageErr("-serial %q selects a YubiKey (-token piv); a fake token is chosen with -fake-token NAME", t.serial)
+		}
 		return nil
 	case "":
 		return usageErr("-token piv|fake is required")
@@ -142,6 +149,11 @@ func (t *tokenOpts) enroll(ctx context.Context, e *env, holder string, roots *x5
 			return nil, err
 		}
 		opts := piv.EnrolOptions{Serial: serial, AllowDefaultManagementKey: allowDefaultMgmt, Replace: replace, Roots: roots}
+		// A build without PIV support fails before the management key
+		// is asked for, not after the keyholder has typed it.
+		if _, err := piv.List(ctx); errors.Is(err, piv.ErrNotSupported) {
+			return nil, fmt.Errorf("ceremony: enrolling on the YubiKey: %w", err)
+		}
 		if !allowDefaultMgmt {
 			mk, err := mgmtKey(ctx)
 			if err != nil {

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestUsageErrorsNameTheMistake: usage errors (exit 2) say what was wrong
+// once, after "ceremony COMMAND:", without a second "ceremony:" prefix,
+// and -serial with a fake token is refused instead of silently ignored.
+func TestUsageErrorsNameTheMistake(t *testing.T) {
+	tl := newTool(t)
+	tl.setupV1Staged()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"enroll", "-holder", "../evil", "-token", "fake"}, "ceremony enroll: invalid keyholder name \"../evil\""},
+		{[]string{"targets", "add", "../x", "ceremony.json"}, "ceremony targets: invalid target name \"../x\""},
+		{[]string{"sign", "-holder", "bob", "-token", "fake", "-serial", "40900249", "-pin-fd", "3"}, "ceremony sign: -serial \"40900249\" selects a YubiKey (-token piv)"},
+		{[]string{"enroll", "-holder", "frank", "-token", "fake", "-serial", "1"}, "ceremony enroll: -serial \"1\" selects a YubiKey"},
+	} {
+		r := tl.in(c.args...)
+		if r.code != 2 || !strings.HasPrefix(r.stderr, c.want) {
+			t.Errorf("%v: %v\nwant exit 2 and stderr starting %q", c.args, r, c.want)
+		}
+		if strings.Contains(r.stderr, "ceremony: ceremony") || strings.Contains(r.stderr, ": ceremony:") {
+			t.Errorf("%v: doubled prefix: %s", c.args, r.stderr)
+		}
+	}
+	if tl.exists("keys/frank.json") || tl.pinReads.Load() != 0 {
+		t.Fatal("a refused command wrote a key file or read the PIN")
+	}
+}
