@@ -2,7 +2,12 @@ package root
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"fmt"
+	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/trustroot/trustroot/internal/tufkey"
@@ -87,12 +92,31 @@ func (k Key) Scheme() string {
 	return k.k.key.Scheme
 }
 
-// Public returns the decoded public key.
+// Public returns a copy of the decoded public key: *ecdsa.PublicKey,
+// ed25519.PublicKey or *rsa.PublicKey. Changing it does not change k.
 func (k Key) Public() crypto.PublicKey {
 	if !k.valid() {
 		return nil
 	}
-	return k.k.key.Public
+	// Decoded keys are shared between roots (see decodeKey): never hand
+	// out the shared value.
+	switch p := k.k.key.Public.(type) {
+	case *ecdsa.PublicKey:
+		b, err := p.Bytes()
+		if err != nil {
+			return nil
+		}
+		c, err := ecdsa.ParseUncompressedPublicKey(p.Curve, b)
+		if err != nil {
+			return nil
+		}
+		return c
+	case ed25519.PublicKey:
+		return slices.Clone(p)
+	case *rsa.PublicKey:
+		return &rsa.PublicKey{N: new(big.Int).Set(p.N), E: p.E}
+	}
+	return nil
 }
 
 // Holder returns the keyholder annotation, or "" if there is none. It reads
