@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -27,6 +28,15 @@ func cmdDelegation(ctx context.Context, e *env, args []string) error {
 		return usageErr("delegation needs a subcommand: add, target, sign, publish or list")
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stderr, "Usage: ceremony delegation add|target|sign|publish|list [flags]\n"+
+			"  add      delegate paths to another project's keys\n"+
+			"  target   stage a target file in the delegated role\n"+
+			"  sign     sign the role's staged metadata with one of its keys\n"+
+			"  publish  publish the role once a threshold has signed\n"+
+			"  list     show the delegated roles\n"+
+			"Run \"ceremony delegation SUBCOMMAND -h\" for its flags.\n")
+		return flag.ErrHelp
 	case "add":
 		return delegationAdd(ctx, e, args[1:])
 	case "target":

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"sort"
 )
@@ -15,6 +16,9 @@ func cmdTargets(ctx context.Context, e *env, args []string) error {
 		return usageErr("targets needs a subcommand: add NAME FILE [-custom JSON], or list")
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stderr, "Usage: ceremony targets add NAME FILE [-C DIR] [-custom JSON]\n       ceremony targets list [-C DIR]\nRun \"ceremony targets add -h\" for its flags.\n")
+		return flag.ErrHelp
 	case "add":
 		return targetsAdd(ctx, e, args[1:])
 	case "list":

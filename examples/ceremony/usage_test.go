@@ -32,3 +32,31 @@ func TestUsageErrorsNameTheMistake(t *testing.T) {
 		t.Fatal("a refused command wrote a key file or read the PIN")
 	}
 }
+
+// TestSubcommandHelp: "ceremony targets -h" and "ceremony delegation -h"
+// print their subcommands and exit 0, as main's usage promises for every
+// command ("Run \"ceremony <command> -h\""); they used to fail with
+// "unknown subcommand \"-h\"".
+func TestSubcommandHelp(t *testing.T) {
+	tl := newTool(t)
+	for _, c := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"targets", []string{"ceremony targets add NAME FILE", "ceremony targets list"}},
+		{"delegation", []string{"add", "target", "sign", "publish", "list"}},
+	} {
+		for _, h := range []string{"-h", "--help", "help"} {
+			r := tl.run(c.cmd, h)
+			if r.code != 0 {
+				t.Errorf("%s %s: %v", c.cmd, h, r)
+				continue
+			}
+			for _, w := range c.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("%s %s: help lacks %q: %v", c.cmd, h, w, r)
+				}
+			}
+		}
+	}
+}
