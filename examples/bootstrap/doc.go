@@ -6,7 +6,9 @@
 // rename) and in an order that keeps it valid: DIR/1.root.json, the example
 // target DIR/targets/SHA256.example.txt and DIR/1.targets.json (built with
 // package repository and signed by the keyholders), DIR/1.snapshot.json and
-// last DIR/timestamp.json (signed by the online key).
+// last DIR/timestamp.json (signed by the online key). It refuses a DIR that
+// already holds a repository (1.root.json or timestamp.json): it never
+// replaces a root that clients may trust.
 //
 //	go run ./examples/bootstrap -out repo    # fake tokens: INSECURE, for trying it out
 //	CGO_ENABLED=1 go run -tags pivkey ./examples/bootstrap -out repo -piv 111,222,333

@@ -37,6 +37,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fl.Parse(args); err != nil || *out == "" {
 		return errors.New("usage: bootstrap -out DIR [-piv SERIAL,SERIAL,SERIAL]")
 	}
+	// Never overwrite a repository: its 1.root.json is what clients
+	// already trust. Checked before any token is asked for a PIN.
+	for _, name := range []string{"1.root.json", "timestamp.json"} {
+		if _, err := os.Lstat(filepath.Join(*out, name)); err == nil {
+			return fmt.Errorf("%s already holds a repository (%s); bootstrap only creates a new one, so choose another -out directory", *out, name)
+		}
+	}
 	holders := []string{"alice", "bob", "carol"}
 	serialNums := make([]uint64, len(holders)) // zero: a fake token
 	if list := strings.Split(*serials, ","); *serials != "" {
