@@ -78,6 +78,7 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 	// Signatures over an earlier staging are now stale: remove them
 	// first, so that a crash cannot leave old signatures beside the new
 	// root.
+	stale := r.signatureHolders()
 	if err := r.clearSignatures(); err != nil {
 		return err
 	}
@@ -85,6 +86,9 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	e.printf("Staged root v%d in %s.\n", next.Version(), stagedRoot)
+	if len(stale) > 0 {
+		e.printf("Removed the signatures over the earlier staged root (%s): they must sign again.\n", strings.Join(stale, ", "))
+	}
 	printRootDiff(e.stdout, prev, next, r)
 	ws := root.Lint(next, root.LintOptions{Now: now})
 	if len(ws) == 0 {
@@ -119,6 +123,26 @@ func (r *repo) clearSignatures() error {
 		}
 	}
 	return nil
+}
+
+// signatureHolders returns the keyholders with a signature file in
+// staged/signatures, sorted, each once.
+func (r *repo) signatureHolders() []string {
+	ents, err := os.ReadDir(r.path(signaturesDir))
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, ent := range ents {
+		name, ok := strings.CutSuffix(ent.Name(), ".json")
+		if i := strings.LastIndex(name, "-"); ok && i > 0 && !seen[name[:i]] {
+			seen[name[:i]] = true
+			out = append(out, name[:i])
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // holderKey builds the root key for an enrolled keyholder.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -58,5 +59,30 @@ func TestSubcommandHelp(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRestageSaysSignaturesAreRemoved: staging again removes the
+// signatures over the earlier staged root (they no longer verify); it
+// used to do so without a word, so a host who re-ran stage by mistake did
+// not learn that the keyholders must sign again.
+func TestRestageSaysSignaturesAreRemoved(t *testing.T) {
+	tl := newTool(t)
+	tl.setupV1Staged()
+	r := tl.must("stage", "-threshold", "2")
+	if strings.Contains(r.stdout, "Removed") {
+		t.Fatalf("restaging with no signatures mentions removed ones:\n%v", r)
+	}
+	tl.must("sign", "-holder", "bob", "-token", "fake", "-pin-fd", "3")
+	tl.must("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
+	r = tl.must("stage", "-threshold", "2")
+	if !strings.Contains(r.stdout, "Removed the signatures over the earlier staged root (alice, bob): they must sign again.") {
+		t.Fatalf("restaging over two signatures:\n%v", r)
+	}
+	if files, _ := filepath.Glob(tl.path("staged/signatures/*")); len(files) != 0 {
+		t.Fatalf("stale signatures left: %v", files)
+	}
+	if st := tl.must("status"); !strings.Contains(st.stdout, "signed:  nobody") {
+		t.Fatalf("status after restaging:\n%v", st)
 	}
 }
