@@ -51,11 +51,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	stateFile := fl.String("state", "", "`FILE` remembering the trusted versions between runs")
 	at := fl.String("at", "", "reference `TIME` (RFC 3339) for expiry; default now")
 	every := fl.Duration("every", 0, "refresh this often until interrupted; 0 refreshes once")
-	if err := fl.Parse(args); err != nil {
+	const synopsis = "serviceverify -root FILE (-repo DIR | -url URL) -usage Fulcio|Rekor|TSA [-state FILE] [-at TIME] [-every DURATION]"
+	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
+		// -h: the synopsis and every flag, then a clean exit.
+		fmt.Fprintf(stdout, "Usage: %s\n", synopsis)
+		fl.SetOutput(stdout)
+		fl.PrintDefaults()
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("serviceverify: %w", err)
 	}
 	if fl.NArg() > 0 || *rootFile == "" || *usage == "" || (*repoDir == "") == (*repoURL == "") {
-		return errors.New("serviceverify: usage: serviceverify -root FILE (-repo DIR | -url URL) -usage Fulcio|Rekor|TSA [-state FILE] [-at TIME] [-every DURATION]")
+		return errors.New("serviceverify: usage: " + synopsis)
 	}
 	var now time.Time
 	if *at != "" {
