@@ -9,4 +9,4 @@ test:
 	bash scripts/test.sh
 
 bench:
-	go test -run '^$$' -bench . -benchmem -count 6 ./verify/ | tee bench.txt
+	go test -run '^$$' -bench RootChain -benchmem -count 6 ./verify/ | tee bench.txt
