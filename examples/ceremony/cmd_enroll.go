@@ -44,12 +44,12 @@ func cmdEnroll(ctx context.Context, e *env, args []string) error {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("ceremony: %w", err)
 	}
-	spec := p.AttestationRoots
+	spec, from := p.AttestationRoots, "attestation_roots in "+policyFile
 	if *attRoots != "" {
-		spec = *attRoots
+		spec, from = *attRoots, "-attestation-roots"
 	}
 	if tok.kind == "fake" && (spec == "" || spec == "yubico") {
-		return fmt.Errorf("ceremony: a fake token's attestation chains to the fake test CA, not to Yubico's roots (attestation_roots %q in %s); pass -attestation-roots fake explicitly to accept it", spec, policyFile)
+		return fmt.Errorf("ceremony: a fake token's attestation chains to the fake test CA, not to Yubico's roots (%q from %s); pass -attestation-roots fake explicitly to accept it", spec, from)
 	}
 	roots, inter, err := attestationPools(spec, *yubico)
 	if err != nil {

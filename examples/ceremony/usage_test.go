@@ -86,3 +86,26 @@ func TestRestageSaysSignaturesAreRemoved(t *testing.T) {
 		t.Fatalf("status after restaging:\n%v", st)
 	}
 }
+
+// TestFakeTokenUnderYubicoRootsNamesTheSource: refusing a fake token under
+// Yubico's roots names where "yubico" came from. With -attestation-roots
+// yubico it used to blame ceremony.json, which said "fake".
+func TestFakeTokenUnderYubicoRootsNamesTheSource(t *testing.T) {
+	fakeRoots := newTool(t)
+	fakeRoots.must("init", "-name", "test", "-threshold", "1", "-attestation-roots", "fake")
+	yubico := newTool(t)
+	yubico.must("init", "-name", "test", "-threshold", "1")
+	for _, c := range []struct {
+		tl   *tool
+		args []string
+		want string
+	}{
+		{fakeRoots, []string{"enroll", "-holder", "alice", "-token", "fake", "-attestation-roots", "yubico"}, `("yubico" from -attestation-roots)`},
+		{yubico, []string{"enroll", "-holder", "alice", "-token", "fake"}, `("yubico" from attestation_roots in ceremony.json)`},
+	} {
+		r := c.tl.in(c.args...)
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: %v\nwant %s", c.args, r, c.want)
+		}
+	}
+}
