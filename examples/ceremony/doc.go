@@ -31,9 +31,11 @@
 //	  V.targets.json, V.<role>.json, targets/<sha256>.<name>
 //
 // Every write is atomic (temporary file, fsync, rename, directory fsync).
-// Publishing writes new files under new names first and replaces one file
-// last, so a publish interrupted at any point leaves the repository as it
-// was or as it should be; running publish again finishes it.
+// Publishing writes new files under new names first and then replaces
+// timestamp.json (the commit point) and root.json (a copy of the newest
+// N.root.json), so a publish interrupted at any point leaves the
+// repository as it was or as it should be; running publish again finishes
+// it.
 //
 // # A ceremony
 //
@@ -51,7 +53,8 @@
 //
 // PINs are never taken from flags, arguments or the environment: sign asks
 // at the terminal, or reads one line from an inherited file descriptor
-// (-pin-fd 3). The token is checked to hold the keyholder's enrolled key
+// (-pin-fd 3 3<pinfile; a descriptor the shell did not pass is refused).
+// Ctrl-C at a prompt ends the command and turns echo back on. The token is checked to hold the keyholder's enrolled key
 // before any PIN is asked for.
 //
 // -token piv needs a build with cgo and the pivkey tag (and pcscd);
