@@ -89,6 +89,12 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 	if rep.Expires != nil {
 		exp = ", expires " + formatTime(*rep.Expires)
 	}
+	if rep.FinalVersion == 0 {
+		// Before the first publish there is no root to trust; only the
+		// policy, the enrolled keys and any staged signatures checked out.
+		e.printf("Verified at %s: no root is published yet, so nothing is trusted; the policy, the enrolled keys and the staged signatures check out.\n", formatTime(now))
+		return nil
+	}
 	e.printf("Verified: root v%d trusted at %s%s.\n", rep.FinalVersion, formatTime(now), exp)
 	if rep.RootSHA256 != "" {
 		e.printf("Root v%d SHA-256: %s\n", rep.FinalVersion, rep.RootSHA256)
@@ -250,6 +256,11 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 		return err
 	}
 	if len(vs) == 0 {
+		if trustedFile != "" {
+			// A root was published once (the caller trusts one): an
+			// empty repository is a missing one, not a fresh ceremony.
+			return fmt.Errorf("ceremony: %s holds no N.root.json, but -trusted %s names a published root: the published repository is missing", repoDir, trustedFile)
+		}
 		rep.Checks = append(rep.Checks, "nothing published yet")
 		return r.verifyStaged(rep)
 	}

@@ -109,3 +109,26 @@ func TestFakeTokenUnderYubicoRootsNamesTheSource(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyBeforePublish: before the first publish, verify checks the
+// policy and the enrolled keys and says that no root is trusted yet; it
+// used to print "Verified: root v0 trusted". With -trusted (a root was
+// published once), an empty repository is a missing one and fails.
+func TestVerifyBeforePublish(t *testing.T) {
+	tl := newTool(t)
+	tl.setupV1Staged()
+	r := tl.in("verify")
+	if r.code != 0 || !strings.Contains(r.stdout, "no root is published yet, so nothing is trusted") || strings.Contains(r.stdout, "root v0") {
+		t.Fatalf("verify before publish: %v", r)
+	}
+	pub := newTool(t)
+	pub.setupV1Staged()
+	for _, h := range []string{"alice", "bob", "carol"} {
+		pub.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
+	}
+	pub.must("publish")
+	r = tl.in("verify", "-trusted", pub.path("repository/1.root.json"))
+	if r.code != 1 || !strings.Contains(r.stderr, "the published repository is missing") {
+		t.Fatalf("verify -trusted over an empty repository: %v", r)
+	}
+}
