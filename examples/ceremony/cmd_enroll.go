@@ -70,6 +70,22 @@ func cmdEnroll(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The same key or token under two keyholders is legitimate only to
+	// move a key to a new name (stage -replace OLD=NEW); a root lists a
+	// key once, so say so now rather than let stage fail on a key ID.
+	others, err := r.loadKeys()
+	if err != nil {
+		return err
+	}
+	for _, k := range others {
+		switch {
+		case k.Holder == *holder:
+		case k.Fingerprint == fingerprint(en.pub):
+			e.printf("Warning: key %s is also enrolled by %s (%s/%s.json). A root lists a key once: stage -replace %s=%s moves it; otherwise each keyholder enrols their own token.\n", shortFP(k.Fingerprint), k.Holder, keysDir, k.Holder, k.Holder, *holder)
+		case k.Token == tok.kind && k.Serial == en.serial:
+			e.printf("Warning: token %s is also enrolled by %s (%s/%s.json); each keyholder enrols their own token.\n", en.serial, k.Holder, keysDir, k.Holder)
+		}
+	}
 	pubPEM, err := publicKeyPEM(en.pub)
 	if err != nil {
 		return fmt.Errorf("ceremony: encoding %s's public key: %w", *holder, err)

@@ -132,3 +132,24 @@ func TestVerifyBeforePublish(t *testing.T) {
 		t.Fatalf("verify -trusted over an empty repository: %v", r)
 	}
 }
+
+// TestEnrollWarnsOfAnotherHoldersToken: enrolling the key that another
+// keyholder already enrolled says so at once, with the way to move a key
+// to a new name; it used to pass in silence, and stage then failed with a
+// key-ID error naming no keyholder. (It is not refused: re-enrolling a
+// key under a new name is how a key ID migration starts.)
+func TestEnrollWarnsOfAnotherHoldersToken(t *testing.T) {
+	tl := newTool(t)
+	tl.must("init", "-name", "test", "-threshold", "2", "-attestation-roots", "fake")
+	tl.must("enroll", "-holder", "alice", "-token", "fake")
+	r := tl.must("enroll", "-holder", "bob", "-token", "fake", "-fake-token", "alice")
+	if !strings.Contains(r.stdout, "Warning: key 917455ad4bddf888 is also enrolled by alice (keys/alice.json). A root lists a key once: stage -replace alice=bob moves it") {
+		t.Fatalf("bob enrolling alice's token: %v", r)
+	}
+	if r := tl.must("enroll", "-holder", "carol", "-token", "fake"); strings.Contains(r.stdout, "Warning") {
+		t.Fatalf("a distinct token drew a warning: %v", r)
+	}
+	if r := tl.must("enroll", "-holder", "alice", "-token", "fake", "-force"); strings.Contains(r.stdout, "Warning: key 917455ad4bddf888 is also enrolled by alice") {
+		t.Fatalf("re-enrolling one's own token warned about oneself: %v", r)
+	}
+}
