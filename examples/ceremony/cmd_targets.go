@@ -9,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"sort"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
 func cmdTargets(ctx context.Context, e *env, args []string) error {
@@ -93,7 +95,20 @@ func targetsAdd(ctx context.Context, e *env, args []string) error {
 		if len(cur.targets.Signed.Targets) >= maxTargets {
 			return fmt.Errorf("ceremony: targets already lists %d files", len(cur.targets.Signed.Targets))
 		}
-		_, replaced = cur.targets.Signed.Targets[name]
+		var old *metadata.TargetFiles
+		old, replaced = cur.targets.Signed.Targets[name]
+		// A new file under the same name keeps its custom metadata
+		// unless -custom says otherwise: dropping {"sigstore":{"usage":
+		// "Fulcio","status":"Active"}} would make every service stop
+		// loading it.
+		if replaced && *custom == "" && old != nil && old.Custom != nil && len(*old.Custom) > 0 {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, *old.Custom); err != nil {
+				return fmt.Errorf("ceremony: custom metadata of target %s: %w", name, err)
+			}
+			c = buf.Bytes()
+			e.printf("Keeping %s's custom metadata %s (pass -custom to change it).\n", name, c)
+		}
 		if d := cur.targets.Signed.Delegations; d != nil {
 			for _, d := range d.Roles {
 				if ok, _ := d.IsDelegatedPath(name); ok {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -152,4 +154,77 @@ func TestEnrollWarnsOfAnotherHoldersToken(t *testing.T) {
 	if r := tl.must("enroll", "-holder", "alice", "-token", "fake", "-force"); strings.Contains(r.stdout, "Warning: key 917455ad4bddf888 is also enrolled by alice") {
 		t.Fatalf("re-enrolling one's own token warned about oneself: %v", r)
 	}
+}
+
+// TestTargetsReplaceKeepsCustom: replacing a target's file without
+// -custom keeps its custom metadata. It used to drop it, so replacing
+// fulcio.crt.pem without repeating {"sigstore":{"usage":"Fulcio",
+// "status":"Active"}} made every service stop loading it.
+func TestTargetsReplaceKeepsCustom(t *testing.T) {
+	tl := newTool(t)
+	tl.setupV1Staged()
+	for _, h := range []string{"alice", "bob", "carol"} {
+		tl.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
+	}
+	tl.must("publish")
+	file := filepath.Join(t.TempDir(), "ca.pem")
+	writeFile(t, file, []byte("first\n"))
+	const custom = `{"sigstore":{"usage":"Fulcio","status":"Active"}}`
+	tl.must("targets", "add", "fulcio.crt.pem", file, "-custom", custom)
+	writeFile(t, file, []byte("second\n"))
+	r := tl.must("targets", "add", "fulcio.crt.pem", file)
+	if !strings.Contains(r.stdout, "Keeping fulcio.crt.pem's custom metadata "+normJSON(t, custom)) || !strings.Contains(r.stdout, "Replaced target fulcio.crt.pem") {
+		t.Fatalf("replace without -custom: %v", r)
+	}
+	if got := customOf(t, tl, "fulcio.crt.pem"); got != normJSON(t, custom) {
+		t.Fatalf("custom after replace = %s, want %s", got, custom)
+	}
+	// -custom still sets it.
+	const retired = `{"sigstore":{"usage":"Fulcio","status":"Expired"}}`
+	tl.must("targets", "add", "fulcio.crt.pem", file, "-custom", retired)
+	if got := customOf(t, tl, "fulcio.crt.pem"); got != normJSON(t, retired) {
+		t.Fatalf("custom after -custom = %s, want %s", got, retired)
+	}
+}
+
+// customOf returns a target's custom metadata, compacted, from the newest
+// published targets metadata.
+func customOf(t *testing.T, tl *tool, name string) string {
+	t.Helper()
+	vs, _ := filepath.Glob(tl.path("repository/*.targets.json"))
+	best, bestV := "", -1
+	for _, p := range vs {
+		var v int
+		if _, err := fmt.Sscanf(filepath.Base(p), "%d.targets.json", &v); err == nil && v > bestV {
+			best, bestV = p, v
+		}
+	}
+	if best == "" {
+		t.Fatal("no targets metadata published")
+	}
+	var doc struct {
+		Signed struct {
+			Targets map[string]struct {
+				Custom json.RawMessage `json:"custom"`
+			} `json:"targets"`
+		} `json:"signed"`
+	}
+	if err := json.Unmarshal(readFile(t, best), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return normJSON(t, string(doc.Signed.Targets[name].Custom))
+}
+
+// normJSON returns s compacted with object keys sorted.
+func normJSON(t *testing.T, s string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
