@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -286,6 +287,16 @@ func delegationTarget(ctx context.Context, e *env, args []string) error {
 		md.Signed.Version = pub.Signed.Version + 1
 	}
 	md.Signed.Expires = expiry(e.currentTime(), p.Online["targets"].ExpiresDays)
+	// As with targets add: a new file under the same name keeps its
+	// custom metadata unless -custom says otherwise.
+	if old, ok := md.Signed.Targets[name]; ok && *custom == "" && old != nil && old.Custom != nil && len(*old.Custom) > 0 {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, *old.Custom); err != nil {
+			return fmt.Errorf("ceremony: custom metadata of target %s: %w", name, err)
+		}
+		c = buf.Bytes()
+		e.printf("Keeping %s's custom metadata %s (pass -custom to change it).\n", name, c)
+	}
 	tf := stagedTargetFile(data, c)
 	md.Signed.Targets[name] = tf
 	tp, err := targetPath(name, tf)

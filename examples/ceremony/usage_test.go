@@ -228,3 +228,37 @@ func normJSON(t *testing.T, s string) string {
 	}
 	return string(out)
 }
+
+// TestDelegationTargetReplaceKeepsCustom: the same for a delegated role's
+// staged targets.
+func TestDelegationTargetReplaceKeepsCustom(t *testing.T) {
+	tl := newTool(t)
+	tl.setupV1Staged()
+	for _, h := range []string{"alice", "bob", "carol"} {
+		tl.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
+	}
+	tl.must("publish")
+	tl.must("delegation", "add", "-role", "proj", "-key", "fake:p1", "-threshold", "1", "-paths", "proj/*")
+	file := filepath.Join(t.TempDir(), "k.pub")
+	writeFile(t, file, []byte("first\n"))
+	const custom = `{"sigstore":{"usage":"Rekor","status":"Active"}}`
+	tl.must("delegation", "target", "-role", "proj", "proj/k.pub", file, "-custom", custom)
+	writeFile(t, file, []byte("second\n"))
+	r := tl.must("delegation", "target", "-role", "proj", "proj/k.pub", file)
+	if !strings.Contains(r.stdout, "Keeping proj/k.pub's custom metadata {") {
+		t.Fatalf("replace without -custom: %v", r)
+	}
+	var doc struct {
+		Signed struct {
+			Targets map[string]struct {
+				Custom json.RawMessage `json:"custom"`
+			} `json:"targets"`
+		} `json:"signed"`
+	}
+	if err := json.Unmarshal(tl.read("staged/delegations/proj/metadata.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := normJSON(t, string(doc.Signed.Targets["proj/k.pub"].Custom)); got != normJSON(t, custom) {
+		t.Fatalf("staged custom = %s, want %s", got, custom)
+	}
+}
