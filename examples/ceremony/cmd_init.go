@@ -42,6 +42,14 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 			if !ok || days[role] == 0 && role != "targets" && role != "snapshot" && role != "timestamp" {
 				return usageErr("-online-signers: %q is not ROLE=SIGNER with ROLE targets, snapshot or timestamp", kv)
 			}
+			if s == "" {
+				return usageErr("-online-signers: %s has no signer", role)
+			}
+			// ceremony.json lives in git: no credentials in it. KMS
+			// clients take them from the environment.
+			if redactURI(s) != s {
+				return usageErr("-online-signers: the %s signer %s carries credentials or parameters (user info, a query or a fragment); ceremony.json is published, so give the KMS credentials through the environment", role, redactURI(s))
+			}
 			signers[role] = append(signers[role], s)
 		}
 	}
@@ -54,6 +62,12 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 	}
 	if err := p.validate(); err != nil {
 		return usageErr("%v", err)
+	}
+	if *att != "yubico" && *att != "fake" {
+		// A PEM file of roots: check it now, not at the first enrolment.
+		if _, _, err := attestationPools(*att, ""); err != nil {
+			return err
+		}
 	}
 	r := openRepo(e, *dir)
 	if _, err := os.Stat(r.path(policyFile)); err == nil && !*force {

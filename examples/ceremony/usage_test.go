@@ -262,3 +262,36 @@ func TestDelegationTargetReplaceKeepsCustom(t *testing.T) {
 		t.Fatalf("staged custom = %s, want %s", got, custom)
 	}
 }
+
+// TestInitRefusesCredentialsAndBadRoots: ceremony.json is committed to
+// git, so init refuses an online signer URI that carries credentials or a
+// query (it used to store and print it verbatim), an empty signer, and an
+// attestation-roots file that holds no root (it used to be accepted and
+// fail only at the first enrolment).
+func TestInitRefusesCredentialsAndBadRoots(t *testing.T) {
+	notRoots := filepath.Join(t.TempDir(), "roots.pem")
+	writeFile(t, notRoots, []byte("not a certificate\n"))
+	for _, c := range []struct {
+		args   []string
+		code   int
+		want   string
+		absent string
+	}{
+		{[]string{"-online-signers", "targets=hashivault://user:s3cret@vault/key"}, 2, "carries credentials", "s3cret"},
+		{[]string{"-online-signers", "timestamp=awskms:///alias/ts?token=s3cret"}, 2, "carries credentials", "s3cret"},
+		{[]string{"-online-signers", "snapshot="}, 2, "snapshot has no signer", ""},
+		{[]string{"-attestation-roots", notRoots}, 1, "holds no self-signed root certificate", ""},
+		{[]string{"-attestation-roots", notRoots + ".missing"}, 1, "reading attestation roots", ""},
+	} {
+		tl := newTool(t)
+		r := tl.in(append([]string{"init"}, c.args...)...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.want) || (c.absent != "" && strings.Contains(r.stdout+r.stderr, c.absent)) {
+			t.Errorf("init %v: %v\nwant exit %d and %q", c.args, r, c.code, c.want)
+		}
+		if tl.exists("ceremony.json") {
+			t.Errorf("init %v wrote ceremony.json", c.args)
+		}
+	}
+	tl := newTool(t)
+	tl.must("init", "-online-signers", "targets=gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1")
+}
