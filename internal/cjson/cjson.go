@@ -29,7 +29,8 @@ const MaxDepth = 64
 // Decode parses data strictly into a generic tree. It scans the bytes
 // directly; strings are unquoted as encoding/json does (an unpaired
 // surrogate escape becomes U+FFFD) and numbers keep their text as
-// json.Number.
+// json.Number. The number -0 is refused: Python's TUF implementation reads
+// it as 0, so its canonical form would differ between clients.
 func Decode(data []byte) (any, error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("cjson: invalid UTF-8")
@@ -317,6 +318,12 @@ func (d *decoder) number() (any, error) {
 		if digits() == 0 {
 			return nil, d.errorf("invalid number")
 		}
+	}
+	if d.pos-start == 2 && d.data[start] == '-' && d.data[start+1] == '0' {
+		// Python's TUF clients read -0 as the integer 0 and sign "0":
+		// the same document would mean different bytes to them.
+		d.pos = start
+		return nil, d.errorf("the number -0 is not allowed (other implementations read it as 0)")
 	}
 	return json.Number(d.data[start:d.pos]), nil
 }

@@ -65,7 +65,7 @@ func TestDecodeTree(t *testing.T) {
 }
 
 func TestEncodeCanonical(t *testing.T) {
-	in := `{"b":[1,2,{"z":null,"a":false}],"a":"x\\y\"z\n\u00e9<>&","\u00e9":"", "A": -0}`
+	in := `{"b":[1,2,{"z":null,"a":false}],"a":"x\\y\"z\n\u00e9<>&","\u00e9":"", "A": -1}`
 	v, err := Decode([]byte(in))
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func TestEncodeCanonical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "{\"A\":-0,\"a\":\"x\\\\y\\\"z\n\u00e9<>&\",\"b\":[1,2,{\"a\":false,\"z\":null}],\"\u00e9\":\"\"}"
+	want := "{\"A\":-1,\"a\":\"x\\\\y\\\"z\n\u00e9<>&\",\"b\":[1,2,{\"a\":false,\"z\":null}],\"\u00e9\":\"\"}"
 	if string(got) != want {
 		t.Fatalf("EncodeCanonical = %s\nwant             %s", got, want)
 	}
@@ -232,4 +232,21 @@ func FuzzDecodeEncode(f *testing.F) {
 			t.Fatalf("pretty form changed canonical bytes:\n%s\n%s", c, c3)
 		}
 	})
+}
+
+// TestDecodeRejectsNegativeZero: python-tuf reads -0 as the integer 0 and
+// signs "0", so a document holding -0 would mean different bytes to Go and
+// Python clients. Only the exact number -0 is refused.
+func TestDecodeRejectsNegativeZero(t *testing.T) {
+	for _, in := range []string{`-0`, `{"x":-0}`, `{"a":[1,{"b":-0}]}`} {
+		_, err := Decode([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), "-0") {
+			t.Errorf("Decode(%q) error = %v, want one naming -0", in, err)
+		}
+	}
+	for _, in := range []string{`0`, `-1`, `-10`, `{"x":0}`, `-0.5`, `-0e1`} {
+		if _, err := Decode([]byte(in)); err != nil {
+			t.Errorf("Decode(%q) = %v, want success", in, err)
+		}
+	}
 }

@@ -15,7 +15,8 @@ import (
 
 // referenceDecode is the strict decoder built on encoding/json's tokenizer
 // that Decode replaced. It stays here as an independent oracle: Decode
-// must accept exactly what it accepts and build the same tree.
+// must accept exactly what it accepts and build the same tree. Like
+// Decode, it refuses the number -0.
 func referenceDecode(data []byte) (any, error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("reference: invalid UTF-8")
@@ -80,7 +81,12 @@ func referenceValue(dec *json.Decoder, depth int) (any, error) {
 			return arr, nil
 		}
 		return nil, fmt.Errorf("reference: delimiter %q", rune(t))
-	case string, json.Number, bool, nil:
+	case json.Number:
+		if t == "-0" {
+			return nil, errors.New("reference: -0")
+		}
+		return t, nil
+	case string, bool, nil:
 		return t, nil
 	}
 	return nil, fmt.Errorf("reference: token %T", tok)
