@@ -20,7 +20,8 @@ func expiresString(t time.Time) string {
 // New builds version 1 of a root from a policy. It rejects impossible
 // policies: a threshold below 1 or above the number of the role's keys, an
 // unknown or missing role, and the same public key listed twice under
-// different key IDs. The errors are [*PolicyError] values wrapping
+// different key IDs, and a key object that publishes a private key (a
+// non-empty keyval.private). The errors are [*PolicyError] values wrapping
 // [ErrInvalidPolicy]. Expires is stored as UTC whole seconds (truncated)
 // and spec_version is "1.0.31".
 func New(p Policy) (*Root, error) {
@@ -84,6 +85,9 @@ func setRoles(signed map[string]any, roles map[Role][]Key, thresholds map[Role]i
 				return policyErr(role, "", "key %d is the zero Key; build keys with NewKey", i)
 			}
 			id := k.ID()
+			if k.publishesPrivate() {
+				return policyErr(role, id, "the key object publishes a private key (keyval.private); treat it as leaked and replace the key")
+			}
 			if inRole[id] {
 				return policyErr(role, id, "key listed twice in the role")
 			}
@@ -125,6 +129,8 @@ func setRoles(signed map[string]any, roles map[Role][]Key, thresholds map[Role]i
 //
 // Custom fields of the signed object, of roles and of kept keys carry
 // over, as does spec_version. A key that no role uses any more is dropped.
+// An added key must not reuse a key ID that r lists for a different key,
+// and no key may publish a private key (keyval.private), as for [New].
 // The result is validated like [New]; errors are [*PolicyError] values.
 // Expires is stored as UTC whole seconds.
 func (r *Root) Next(rot Rotation) (*Root, error) {
@@ -166,6 +172,11 @@ func (r *Root) Next(rot Rotation) (*Root, error) {
 			}
 			if slices.ContainsFunc(keys, func(o Key) bool { return o.ID() == k.ID() }) {
 				return nil, policyErr(role, k.ID(), "the role already lists this key")
+			}
+			// One signature entry per key ID serves both versions: an ID
+			// must not mean one key in N and another in N+1.
+			if old, ok := r.keys[k.ID()]; ok && !old.sameKey(k) {
+				return nil, policyErr(role, k.ID(), "v%d lists another key under this key ID; one signature entry could not serve both versions", v)
 			}
 			keys = append(keys, k)
 		}

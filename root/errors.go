@@ -11,8 +11,9 @@ import (
 var (
 	// ErrInvalidPolicy is wrapped by errors about an impossible policy or
 	// rotation: thresholds out of range, unknown or missing roles, one
-	// public key listed under two key IDs, a missing expiry. Such errors
-	// are also a [*PolicyError].
+	// public key listed under two key IDs, a key ID meaning different keys
+	// in N and N+1, a key object publishing its private key, a missing
+	// expiry. Such errors are also a [*PolicyError].
 	ErrInvalidPolicy = errors.New("root: invalid policy")
 	// ErrMalformed is wrapped by every Parse error.
 	ErrMalformed = errors.New("root: malformed root")

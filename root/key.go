@@ -171,6 +171,23 @@ func (k Key) Verify(message, sig []byte) error {
 	return nil
 }
 
+// publishesPrivate reports whether the key object has a keyval.private
+// that is neither absent, null nor "": a private key written into the root.
+func (k Key) publishesPrivate() bool {
+	if !k.valid() {
+		return false
+	}
+	kv, _ := k.k.key.Object["keyval"].(map[string]any)
+	v, ok := kv["private"]
+	return ok && v != nil && v != ""
+}
+
+// sameKey reports whether k and o verify the same signatures: the same
+// public key under the same scheme.
+func (k Key) sameKey(o Key) bool {
+	return k.Fingerprint() == o.Fingerprint() && k.Scheme() == o.Scheme()
+}
+
 // object returns the key object as a generic JSON tree.
 func (k Key) object() map[string]any { return k.k.key.Object }
 

@@ -32,6 +32,9 @@ const (
 	LintCurveScheme = "curve-scheme-mismatch"
 	// LintKeyIDNotContent: a key ID is not the SHA-256 of its key object.
 	LintKeyIDNotContent = "keyid-not-content"
+	// LintPrivateKeyPublished: a key object has a non-empty
+	// keyval.private, so its private key may be public: replace the key.
+	LintPrivateKeyPublished = "private-key-published"
 )
 
 // Lint returns the warnings a ceremony wants before anyone signs: a
@@ -39,7 +42,8 @@ const (
 // root keys shared with the online snapshot or timestamp roles, an expiry
 // too close or too far, one keyholder (by [Key.Holder]) holding enough
 // keys to meet a threshold of 2 or more, ECDSA keys whose curve does not
-// match their scheme, and key IDs that do not match their content.
+// match their scheme, key IDs that do not match their content, and key
+// objects that publish a private key (a non-empty keyval.private).
 // Warnings come in a stable order; Code values are the Lint* constants.
 func Lint(r *Root, opts LintOptions) []Warning {
 	if !r.ok() {
@@ -144,6 +148,11 @@ func Lint(r *Root, opts LintOptions) []Warning {
 	for _, k := range r.Keys() {
 		if !k.IDMatchesContent() {
 			add(LintKeyIDNotContent, "key ID %s is not the SHA-256 of its key object", shortID(k.ID()))
+		}
+	}
+	for _, k := range r.Keys() {
+		if k.publishesPrivate() {
+			add(LintPrivateKeyPublished, "key %s has a non-empty keyval.private: treat its private key as leaked and replace the key", shortID(k.ID()))
 		}
 	}
 	return out

@@ -66,13 +66,33 @@ func rootKeyCandidates(r, prev *Root, id KeyID) []Key {
 	return out
 }
 
+// checkKeyIDs refuses key IDs that mean different root keys in r and
+// prev: a root holds one signature entry per key ID, so a signature for
+// one of the keys would replace, or be replaced by, the other's.
+func checkKeyIDs(r, prev *Root, ids []KeyID) error {
+	if prev == nil {
+		return nil
+	}
+	for _, id := range ids {
+		cands := rootKeyCandidates(r, prev, id)
+		for _, k := range cands[min(1, len(cands)):] {
+			if !k.sameKey(cands[0]) {
+				return policyErr(RoleRoot, id, "the key ID names one root key in v%d and another in v%d, and one signature entry cannot serve both; build v%d without reusing the key ID", r.Version(), prev.Version(), r.Version())
+			}
+		}
+	}
+	return nil
+}
+
 // AddSignature adds a detached signature. It replaces any earlier signature
 // under the same key ID, and refuses one that does not verify against a key
 // of r's root role or, when prev is not nil, of prev's root role. A
 // signature under a key ID only prev lists is stored under that key ID, as
 // real rotations do. Refusals are [*SignatureError] values wrapping
 // [ErrBadSignature] or [ErrUnknownKey]. A new entry that would take the root
-// past the number of signatures [Parse] accepts is refused too.
+// past the number of signatures [Parse] accepts is refused too, and so,
+// with a [*PolicyError] wrapping [ErrInvalidPolicy], is a signature under a
+// key ID that names different root keys in r and prev.
 func (r *Root) AddSignature(sig Signature, prev *Root) error {
 	if !r.ok() {
 		return errors.New("root: no root to sign")
@@ -93,6 +113,9 @@ func (r *Root) AddSignature(sig Signature, prev *Root) error {
 			which += fmt.Sprintf(" or v%d", prev.Version())
 		}
 		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: no root key of %s has this key ID", ErrUnknownKey, which)}
+	}
+	if err := checkKeyIDs(r, prev, []KeyID{sig.KeyID}); err != nil {
+		return err
 	}
 	if err := r.roomFor([]KeyID{sig.KeyID}); err != nil {
 		return err
@@ -142,7 +165,9 @@ func (r *Root) putSignature(s Signature) {
 // for a PIN to make a useless signature. The signature is verified before
 // it is added.
 //
-// If s's key is not a root key the error wraps [signer.ErrWrongKey];
+// If s's key is not a root key the error wraps [signer.ErrWrongKey]; if
+// one of its key IDs names different root keys in r and prev, the error is
+// a [*PolicyError] wrapping [ErrInvalidPolicy] and s is not asked to sign;
 // errors from s.Sign are wrapped, so errors.Is(err, signer.ErrWrongPIN)
 // and the like still work.
 func (r *Root) Sign(ctx context.Context, s signer.Signer, prev *Root) ([]Signature, error) {
@@ -181,6 +206,9 @@ func (r *Root) Sign(ctx context.Context, s signer.Signer, prev *Root) ([]Signatu
 	ids := make([]KeyID, 0, len(keys))
 	for _, k := range keys {
 		ids = append(ids, k.ID())
+	}
+	if err := checkKeyIDs(r, prev, ids); err != nil {
+		return nil, err
 	}
 	if err := r.roomFor(ids); err != nil {
 		return nil, err
