@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
@@ -35,10 +34,12 @@ func NewSnapshot(version int64, expires time.Time, targets ...*Targets) (*Snapsh
 	s.Version = version
 	s.Meta = map[string]*metadata.MetaFiles{}
 	for _, t := range targets {
-		if t == nil {
-			return nil, invalid("snapshot: nil targets")
+		if t == nil || t.t == nil {
+			return nil, invalid("snapshot: nil or zero targets; build them with NewTargets or ParseTargets")
 		}
-		name := url.PathEscape(t.role) + ".json"
+		// Role names are restricted (see Delegation.Name), and verify and
+		// python-tuf look entries up by the plain name.
+		name := t.role + ".json"
 		if _, dup := s.Meta[name]; dup {
 			return nil, invalid("snapshot: role %s given twice", t.role)
 		}
