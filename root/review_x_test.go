@@ -181,8 +181,12 @@ func TestSignRefusesKeyIDReuse(t *testing.T) {
 	next := editFile(t, n1, renameKey(mk.ID(), alice))
 	mallory := mustSigner(t, p256("mallory"))
 
-	if _, err := next.Sign(context.Background(), mallory, f.r); !errors.Is(err, root.ErrInvalidPolicy) {
+	counted := &countingSigner{inner: mallory}
+	if _, err := next.Sign(context.Background(), counted, f.r); !errors.Is(err, root.ErrInvalidPolicy) {
 		t.Fatalf("Sign by N+1's key under a key ID N uses for another key: err = %v, want ErrInvalidPolicy", err)
+	}
+	if counted.calls != 0 {
+		t.Fatalf("the token was asked to sign %d times for a refused signature", counted.calls)
 	}
 	if _, err := next.Sign(context.Background(), mustSigner(t, f.privs[0]), f.r); !errors.Is(err, root.ErrInvalidPolicy) {
 		t.Fatalf("Sign by N's key under a key ID N+1 uses for another key: err = %v, want ErrInvalidPolicy", err)
@@ -200,5 +204,22 @@ func TestSignRefusesKeyIDReuse(t *testing.T) {
 	// Without prev there is no conflict to see.
 	if err := next.AddSignature(root.Signature{KeyID: alice, Value: sig}, nil); err != nil {
 		t.Fatalf("AddSignature without prev: %v", err)
+	}
+}
+
+// TestParseRefusesNegativeZero: a root holding -0 in a custom field is
+// refused, since python-tuf would sign it as 0.
+func TestParseRefusesNegativeZero(t *testing.T) {
+	f := newFixture(t)
+	data, err := f.r.MarshalFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(data), `"_type": "root",`, `"_type": "root", "x-n": -0,`, 1)
+	if bad == string(data) {
+		t.Fatal("no edit")
+	}
+	if _, err := root.Parse([]byte(bad)); !errors.Is(err, root.ErrMalformed) || !strings.Contains(err.Error(), "-0") {
+		t.Fatalf("Parse of a root with -0: err = %v, want ErrMalformed naming -0", err)
 	}
 }
