@@ -2,8 +2,8 @@
 # The whole test suite, as CI runs it. Installs what it needs first
 # (scripts/install-deps.sh), then: formatting, vet, staticcheck, builds with
 # and without cgo, the race-enabled unit tests, the YubiKey simulator tier
-# (pcscd + vpcd, PIV_SIM=1), the examples, the fuzzers for a short fixed
-# time, and the interop module (go-tuf client, sigstore-go, tuf-js).
+# (pcscd + vpcd, PIV_SIM=1), the examples, the fuzzers for a fixed number of
+# executions, and the interop module (go-tuf client, sigstore-go, tuf-js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
