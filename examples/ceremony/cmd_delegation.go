@@ -189,7 +189,7 @@ func (r *repo) writeStagedDelegation(role string, md *metadata.Metadata[metadata
 }
 
 func (r *repo) clearDir(rel string) error {
-	ents, err := os.ReadDir(r.path(rel))
+	ents, err := r.readDir(r.path(rel))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -229,7 +229,7 @@ func (r *repo) stagedDelegation(role string) (*metadata.Metadata[metadata.Target
 		return nil, nil, nil, fmt.Errorf("ceremony: no delegated role %s (run delegation add)", role)
 	}
 	rel := delegDir(role) + "/metadata.json"
-	data, err := readBounded(r.path(rel), maxMetaFile)
+	data, err := r.read(r.path(rel), maxMetaFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, nil, fmt.Errorf("ceremony: nothing staged for %s (run delegation target)", role)
@@ -405,7 +405,7 @@ func delegationPublish(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("ceremony: role %s v%d is already published", *role, pub.Signed.Version)
 	}
 	sigDir := delegDir(*role) + "/signatures"
-	ents, err := os.ReadDir(r.path(sigDir))
+	ents, err := r.readDir(r.path(sigDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("ceremony: reading %s: %w", sigDir, err)
 	}
@@ -419,7 +419,7 @@ func delegationPublish(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("ceremony: too many signature files in %s", sigDir)
 		}
 		rel := sigDir + "/" + ent.Name()
-		data, err := readBounded(r.path(rel), maxSmallFile)
+		data, err := r.read(r.path(rel), maxSmallFile)
 		if err != nil {
 			return fmt.Errorf("ceremony: reading %s: %w", rel, err)
 		}
@@ -453,10 +453,10 @@ func delegationPublish(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := os.Stat(r.path(repoDir, tp)); err == nil {
+		if _, err := os.Lstat(r.path(repoDir, tp)); err == nil {
 			continue
 		}
-		data, err := readBounded(r.path(delegDir(*role), "files", tp), maxTargetFile)
+		data, err := r.read(r.path(delegDir(*role), "files", tp), maxTargetFile)
 		if err != nil {
 			return fmt.Errorf("ceremony: staged file for target %s: %w", name, err)
 		}

@@ -33,7 +33,7 @@ func cmdDiagram(ctx context.Context, e *env, args []string) error {
 	if *chain == "" {
 		// A root being signed is drawn too, with the signatures so far.
 		r := openRepo(e, *dir)
-		if _, serr := os.Stat(r.path(stagedRoot)); serr == nil {
+		if _, serr := os.Lstat(r.path(stagedRoot)); serr == nil {
 			s, serr := r.mergeSignatures()
 			if serr == nil {
 				staged = s.st
@@ -50,7 +50,7 @@ func cmdDiagram(ctx context.Context, e *env, args []string) error {
 }
 
 func readAllRoots(dir string) ([]*root.Root, error) {
-	vs, err := rootVersions(dir)
+	vs, err := rootVersions(dir, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func readAllRoots(dir string) ([]*root.Root, error) {
 	}
 	var out []*root.Root
 	for _, v := range vs {
-		rt, _, err := loadRootFile(filepath.Join(dir, fmt.Sprintf("%d.root.json", v)))
+		rt, _, err := loadRootFile(dir, filepath.Join(dir, fmt.Sprintf("%d.root.json", v)))
 		if err != nil {
 			return nil, err
 		}

@@ -152,10 +152,10 @@ func (r *repo) finishPublish(rt *root.Root, data []byte) error {
 // resumePublish finishes a publish that stopped after N.root.json was
 // written: the staged root is the latest published one.
 func (r *repo) resumePublish(ctx context.Context, p *Policy, now time.Time) (bool, error) {
-	if _, err := os.Stat(r.path(stagedRoot)); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(r.path(stagedRoot)); errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
-	st, _, err := loadRootFile(r.path(stagedRoot))
+	st, _, err := loadRootFile(r.dir, r.path(stagedRoot))
 	if err != nil {
 		return false, err
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/signer"
@@ -115,7 +114,7 @@ func keyIDsFor(st, prev *root.Root, fp string) []root.KeyID {
 // valid signature file over this exact staged root.
 func alreadySigned(r *repo, st, prev *root.Root, holder string, ids []root.KeyID, digest string) bool {
 	for _, id := range ids {
-		data, err := os.ReadFile(r.path(sigFileName(holder, id)))
+		data, err := r.read(r.path(sigFileName(holder, id)), maxSmallFile)
 		if err != nil {
 			return false
 		}

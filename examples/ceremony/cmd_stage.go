@@ -110,7 +110,7 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 }
 
 func (r *repo) clearSignatures() error {
-	ents, err := os.ReadDir(r.path(signaturesDir))
+	ents, err := r.readDir(r.path(signaturesDir))
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil
@@ -128,7 +128,7 @@ func (r *repo) clearSignatures() error {
 // signatureHolders returns the keyholders with a signature file in
 // staged/signatures, sorted, each once.
 func (r *repo) signatureHolders() []string {
-	ents, err := os.ReadDir(r.path(signaturesDir))
+	ents, err := r.readDir(r.path(signaturesDir))
 	if err != nil {
 		return nil
 	}

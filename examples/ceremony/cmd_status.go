@@ -200,5 +200,26 @@ func writeStatusMarkdown(w io.Writer, s *stagedState, st *verify.SigningStatus) 
 	}
 	if st.Complete && len(s.bad) == 0 {
 		fmt.Fprintf(w, "\nAll thresholds are met: ready to publish.\n")
+		return
 	}
+	var todo []string
+	for _, q := range st.Requirements {
+		if q.Needed > 0 {
+			todo = append(todo, fmt.Sprintf("%s needs %d more %s", q.Name, q.Needed, plural(q.Needed, "signature", "signatures")))
+		}
+	}
+	if len(s.bad) > 0 {
+		todo = append(todo, "the invalid signature files must be fixed or removed")
+	}
+	if len(todo) == 0 {
+		todo = append(todo, "see the problems above")
+	}
+	fmt.Fprintf(w, "\nNot ready to publish: %s.\n", strings.Join(todo, "; "))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,9 +103,24 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// checkChainDir reports a -chain directory that does not exist or is not
+// a directory, which would otherwise read as one without root files.
+func checkChainDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("ceremony: -chain directory %s does not exist", filepath.ToSlash(dir))
+	case err != nil:
+		return fmt.Errorf("ceremony: -chain directory: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("ceremony: -chain %s is not a directory", filepath.ToSlash(dir))
+	}
+	return nil
+}
+
 // readChain reads the trusted root and the files of every later version.
 func readChain(dir, trustedFile string) (*root.Root, [][]byte, error) {
-	vs, err := rootVersions(dir)
+	vs, err := rootVersions(dir, dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -116,9 +132,9 @@ func readChain(dir, trustedFile string) (*root.Root, [][]byte, error) {
 	}
 	var trusted *root.Root
 	if trustedFile != "" {
-		trusted, _, err = loadRootFile(trustedFile)
+		trusted, _, err = loadRootFile("", trustedFile)
 	} else {
-		trusted, _, err = loadRootFile(filepath.Join(dir, fmt.Sprintf("%d.root.json", vs[0])))
+		trusted, _, err = loadRootFile(dir, filepath.Join(dir, fmt.Sprintf("%d.root.json", vs[0])))
 	}
 	if err != nil {
 		return nil, nil, err
@@ -128,7 +144,7 @@ func readChain(dir, trustedFile string) (*root.Root, [][]byte, error) {
 		if v <= trusted.Version() {
 			continue
 		}
-		data, err := readBounded(filepath.Join(dir, fmt.Sprintf("%d.root.json", v)), root.MaxRootSize)
+		data, err := readInside(dir, filepath.Join(dir, fmt.Sprintf("%d.root.json", v)), root.MaxRootSize)
 		if err != nil {
 			return nil, nil, fmt.Errorf("ceremony: %w", err)
 		}
@@ -141,6 +157,9 @@ func readChain(dir, trustedFile string) (*root.Root, [][]byte, error) {
 }
 
 func verifyChainDir(rep *verifyReport, dir, trustedFile string, opts verify.Options) error {
+	if err := checkChainDir(dir); err != nil {
+		return err
+	}
 	trusted, next, err := readChain(dir, trustedFile)
 	if err != nil {
 		return err
@@ -305,7 +324,11 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 	}
 	rep.Checks = append(rep.Checks, "every root key is an enrolled key")
 	// root.json, when present, must be the latest root.
-	if data, err := os.ReadFile(r.path(repoDir, "root.json")); err == nil {
+	if data, err := r.read(r.path(repoDir, "root.json"), root.MaxRootSize); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("ceremony: reading repository/root.json: %w", err)
+		}
+	} else {
 		rt, perr := root.Parse(data)
 		switch {
 		case perr != nil:
@@ -352,7 +375,7 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 		if err != nil {
 			return err
 		}
-		data, err := readBounded(r.path(repoDir, p), maxTargetFile)
+		data, err := r.read(r.path(repoDir, p), maxTargetFile)
 		if err != nil {
 			return fmt.Errorf("ceremony: target %s: %w", name, err)
 		}
@@ -381,10 +404,10 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 // verifyStaged reports on a root being signed; it fails only on invalid
 // signature files.
 func (r *repo) verifyStaged(rep *verifyReport) error {
-	if _, err := os.Stat(r.path(stagedRoot)); err != nil {
+	if _, err := os.Lstat(r.path(stagedRoot)); err != nil {
 		return nil
 	}
-	st, _, err := loadRootFile(r.path(stagedRoot))
+	st, _, err := loadRootFile(r.dir, r.path(stagedRoot))
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -176,14 +175,7 @@ func readBounded(name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", filepath.ToSlash(name), limit)
-	}
-	return data, nil
+	return readLimited(f, name, limit)
 }
 
 // decodeStrict decodes one JSON value, rejecting unknown fields and
@@ -217,7 +209,7 @@ func (r *repo) writeJSON(rel string, v any) error {
 }
 
 func (r *repo) loadPolicy() (*Policy, error) {
-	data, err := readBounded(r.path(policyFile), maxSmallFile)
+	data, err := r.read(r.path(policyFile), maxSmallFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("ceremony: %s is not a ceremony repository (no %s; run init first)", r.dir, policyFile)
@@ -241,7 +233,7 @@ func (r *repo) loadKey(holder string) (*KeyFile, error) {
 		return nil, err
 	}
 	rel := keysDir + "/" + holder + ".json"
-	data, err := readBounded(r.keyPath(holder), maxSmallFile)
+	data, err := r.read(r.keyPath(holder), maxSmallFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("ceremony: keyholder %s is not enrolled (no %s)", holder, rel)
@@ -267,7 +259,7 @@ func (r *repo) loadKey(holder string) (*KeyFile, error) {
 
 // loadKeys returns every enrolled keyholder, sorted by name.
 func (r *repo) loadKeys() ([]*KeyFile, error) {
-	ents, err := os.ReadDir(r.path(keysDir))
+	ents, err := r.readDir(r.path(keysDir))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
@@ -294,13 +286,14 @@ func (r *repo) loadKeys() ([]*KeyFile, error) {
 
 // publishedVersions lists the N of every repository/N.root.json, ascending.
 func (r *repo) publishedVersions() ([]int64, error) {
-	return rootVersions(r.path(repoDir))
+	return rootVersions(r.dir, r.path(repoDir))
 }
 
 // rootVersions lists the N of every N.root.json in dir, ascending, and
-// checks that they run 1..N or k..N without gaps.
-func rootVersions(dir string) ([]int64, error) {
-	ents, err := os.ReadDir(dir)
+// checks that they run 1..N or k..N without gaps. dir lies in base, and
+// no directory between them may be a symbolic link.
+func rootVersions(base, dir string) ([]int64, error) {
+	ents, err := readDirInside(base, dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
@@ -328,8 +321,16 @@ func rootVersions(dir string) ([]int64, error) {
 	return vs, nil
 }
 
-func loadRootFile(name string) (*root.Root, []byte, error) {
-	data, err := readBounded(name, root.MaxRootSize)
+// loadRootFile reads and parses a root file. With a base (a ceremony
+// repository or a -chain directory) it refuses symbolic links and
+// non-regular files; without one (a -trusted FILE the user named) it
+// reads the file wherever it points.
+func loadRootFile(base, name string) (*root.Root, []byte, error) {
+	read := func(name string, limit int64) ([]byte, error) { return readInside(base, name, limit) }
+	if base == "" {
+		read = readBounded
+	}
+	data, err := read(name, root.MaxRootSize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ceremony: reading %s: %w", filepath.ToSlash(name), err)
 	}
@@ -350,7 +351,7 @@ func (r *repo) published() (*root.Root, error) {
 }
 
 func (r *repo) publishedVersion(v int64) (*root.Root, error) {
-	rt, _, err := loadRootFile(r.path(repoDir, fmt.Sprintf("%d.root.json", v)))
+	rt, _, err := loadRootFile(r.dir, r.path(repoDir, fmt.Sprintf("%d.root.json", v)))
 	if err != nil {
 		return nil, err
 	}
@@ -363,10 +364,10 @@ func (r *repo) publishedVersion(v int64) (*root.Root, error) {
 // staged returns the staged root and the root it rotates from (nil for
 // version 1).
 func (r *repo) staged() (*root.Root, *root.Root, error) {
-	if _, err := os.Stat(r.path(stagedRoot)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(r.path(stagedRoot)); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("ceremony: nothing is staged (no %s; run stage first)", stagedRoot)
 	}
-	st, _, err := loadRootFile(r.path(stagedRoot))
+	st, _, err := loadRootFile(r.dir, r.path(stagedRoot))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -394,7 +395,7 @@ type sigEntry struct {
 
 // loadSignatures reads every staged/signatures/*.json file.
 func (r *repo) loadSignatures() ([]sigEntry, error) {
-	ents, err := os.ReadDir(r.path(signaturesDir))
+	ents, err := r.readDir(r.path(signaturesDir))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
@@ -411,7 +412,7 @@ func (r *repo) loadSignatures() ([]sigEntry, error) {
 			return nil, fmt.Errorf("ceremony: more than %d signature files in %s", maxSignatures, signaturesDir)
 		}
 		rel := signaturesDir + "/" + name
-		data, err := readBounded(r.path(signaturesDir, name), maxSmallFile)
+		data, err := r.read(r.path(signaturesDir, name), maxSmallFile)
 		if err != nil {
 			return nil, fmt.Errorf("ceremony: reading %s: %w", rel, err)
 		}

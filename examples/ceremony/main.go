@@ -69,8 +69,11 @@ func commands() []command {
 	}
 }
 
+// exitInterrupted is the exit status of a command ended by Ctrl-C.
+const exitInterrupted = 130
+
 // run executes one command line and returns the exit status: 0 success,
-// 1 failure, 2 bad usage.
+// 1 failure, 2 bad usage, 130 interrupted.
 func run(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(e.stdout, usage)
@@ -83,22 +86,7 @@ func run(ctx context.Context, e *env, args []string) int {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, e, args[1:])
-		if err == nil {
-			return 0
-		}
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		var xe *exitError
-		if errors.As(err, &xe) && xe.code == 2 {
-			fmt.Fprintf(e.stderr, "ceremony %s: %s\n", args[0], strings.TrimPrefix(xe.err.Error(), "ceremony: "))
-			return 2
-		}
-		if !errors.Is(err, errSilent) {
-			fmt.Fprintf(e.stderr, "ceremony %s: %s\n", args[0], strings.TrimPrefix(err.Error(), "ceremony: "))
-		}
-		return 1
+		return runCommand(ctx, e, c.name, c.run, args[1:])
 	}
 	fmt.Fprintf(e.stderr, "ceremony: unknown command %q\n\n%s", args[0], usage)
 	return 2
@@ -145,3 +133,25 @@ func repoFlag(fs *flag.FlagSet) *string {
 }
 
 func openRepo(e *env, dir string) *repo { return &repo{dir: dir, e: e} }
+
+// runCommand runs one command and maps its error to an exit status.
+func runCommand(ctx context.Context, e *env, name string, fn func(context.Context, *env, []string) error, args []string) int {
+	err := fn(ctx, e, args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// Interrupted (Ctrl-C): 128+SIGINT, like other Unix tools.
+		fmt.Fprintf(e.stderr, "ceremony %s: %s\n", name, strings.TrimPrefix(err.Error(), "ceremony: "))
+		return exitInterrupted
+	}
+	var xe *exitError
+	if errors.As(err, &xe) && xe.code == 2 {
+		fmt.Fprintf(e.stderr, "ceremony %s: %s\n", name, strings.TrimPrefix(xe.err.Error(), "ceremony: "))
+		return 2
+	}
+	if !errors.Is(err, errSilent) {
+		fmt.Fprintf(e.stderr, "ceremony %s: %s\n", name, strings.TrimPrefix(err.Error(), "ceremony: "))
+	}
+	return 1
+}

@@ -48,7 +48,7 @@ func TestInterruptAtPromptEndsCommand(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("the command is still waiting for the PIN after Ctrl-C")
 			}
-			if code != 1 || !strings.Contains(errb.String(), "interrupted while waiting for the PIN of alice's token") {
+			if code != 130 || !strings.Contains(errb.String(), "interrupted while waiting for the PIN of alice's token") {
 				t.Fatalf("exit %d, stderr:\n%s", code, errb.String())
 			}
 			if files, _ := filepath.Glob(tl.path("staged/signatures/*")); len(files) != 0 {

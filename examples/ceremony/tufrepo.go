@@ -45,7 +45,7 @@ func (o *online) editable(role string) (*repository.Targets, error) {
 // It returns (nil, nil) when no timestamp is published. It checks
 // structure and the version references, not signatures (see verifyOnline).
 func (r *repo) loadOnline() (*online, error) {
-	tsData, err := readBounded(r.path(repoDir, "timestamp.json"), maxMetaFile)
+	tsData, err := r.read(r.path(repoDir, "timestamp.json"), maxMetaFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -61,7 +61,7 @@ func (r *repo) loadOnline() (*online, error) {
 		return nil, fmt.Errorf("ceremony: repository/timestamp.json lists no snapshot.json")
 	}
 	snapName := fmt.Sprintf("%d.snapshot.json", sm.Version)
-	data, err := readBounded(r.path(repoDir, snapName), maxMetaFile)
+	data, err := r.read(r.path(repoDir, snapName), maxMetaFile)
 	if err != nil {
 		return nil, fmt.Errorf("ceremony: reading repository/%s: %w", snapName, err)
 	}
@@ -80,7 +80,7 @@ func (r *repo) loadOnline() (*online, error) {
 			return nil, fmt.Errorf("ceremony: repository/%s lists invalid role file %q", snapName, name)
 		}
 		fn := fmt.Sprintf("%d.%s", mf.Version, name)
-		data, err := readBounded(r.path(repoDir, fn), maxMetaFile)
+		data, err := r.read(r.path(repoDir, fn), maxMetaFile)
 		if err != nil {
 			return nil, fmt.Errorf("ceremony: reading repository/%s: %w", fn, err)
 		}
@@ -120,7 +120,7 @@ func (r *repo) verifyOnline(rootData []byte, now time.Time) (*online, error) {
 	}
 	tm.RefTime = now.UTC()
 	read := func(name string) ([]byte, error) {
-		data, err := readBounded(r.path(repoDir, name), maxMetaFile)
+		data, err := r.read(r.path(repoDir, name), maxMetaFile)
 		if err != nil {
 			return nil, fmt.Errorf("ceremony: reading repository/%s: %w", name, err)
 		}
@@ -169,7 +169,7 @@ func (r *repo) verifyOnline(rootData []byte, now time.Time) (*online, error) {
 			if err != nil {
 				return err
 			}
-			data, err := readBounded(r.path(repoDir, p), maxTargetFile)
+			data, err := r.read(r.path(repoDir, p), maxTargetFile)
 			if err != nil {
 				return fmt.Errorf("ceremony: target %s: %w", name, err)
 			}
@@ -451,7 +451,7 @@ func (r *repo) latestRootData() (*root.Root, []byte, error) {
 	if len(vs) == 0 {
 		return nil, nil, fmt.Errorf("ceremony: no root is published yet (run publish first)")
 	}
-	rt, data, err := loadRootFile(r.path(repoDir, fmt.Sprintf("%d.root.json", vs[len(vs)-1])))
+	rt, data, err := loadRootFile(r.dir, r.path(repoDir, fmt.Sprintf("%d.root.json", vs[len(vs)-1])))
 	if err != nil {
 		return nil, nil, err
 	}
