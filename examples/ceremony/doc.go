@@ -47,14 +47,20 @@
 //	ceremony publish                                 # host: merge, verify, publish, print SHA-256
 //	ceremony targets add fulcio.crt.pem FILE -custom '{"sigstore":{"usage":"Fulcio","status":"Active"}}'
 //	ceremony stage -replace dave=frank -threshold 4  # a rotation: N+1
-//	ceremony verify                                  # anyone, any time
+//	ceremony verify -trusted 1.root.json             # anyone, any time (CI too)
 //	ceremony verify -chain DIR -at 2026-11-01T00:00:00Z -json
 //	ceremony diagram
+//
+// Without -trusted, verify trusts repository/1.root.json (with -chain, the
+// lowest N.root.json) on first use: CI jobs and attendees should pass
+// -trusted with the 1.root.json announced at the ceremony, obtained out of
+// band, never the one in the pull request under review. Every command
+// refuses symbolic links and non-regular files in the repository.
 //
 // PINs are never taken from flags, arguments or the environment: sign asks
 // at the terminal, or reads one line from an inherited file descriptor
 // (-pin-fd 3 3<pinfile; a descriptor the shell did not pass is refused).
-// Ctrl-C at a prompt ends the command and turns echo back on. The token is checked to hold the keyholder's enrolled key
+// Ctrl-C at a prompt ends the command (exit status 130) and turns echo back on. The token is checked to hold the keyholder's enrolled key
 // before any PIN is asked for.
 //
 // -token piv needs a build with cgo and the pivkey tag (and pcscd);
