@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -252,20 +251,9 @@ func delegationTarget(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
-		return usageErr("delegation target needs TARGET FILE")
-	}
-	name, file := pos[0], pos[1]
-	if err := checkTargetName(name); err != nil {
-		return usageErr("%v", err)
-	}
-	c, err := parseCustom(*custom)
+	name, data, c, err := readTargetArgs(pos, *custom, "delegation target needs TARGET FILE")
 	if err != nil {
 		return err
-	}
-	data, err := readBounded(file, maxTargetFile)
-	if err != nil {
-		return fmt.Errorf("ceremony: reading target file: %w", err)
 	}
 	r := openRepo(e, *dir)
 	p, err := r.loadPolicy()
@@ -289,13 +277,10 @@ func delegationTarget(ctx context.Context, e *env, args []string) error {
 	md.Signed.Expires = expiry(e.currentTime(), p.Online["targets"].ExpiresDays)
 	// As with targets add: a new file under the same name keeps its
 	// custom metadata unless -custom says otherwise.
-	if old, ok := md.Signed.Targets[name]; ok && *custom == "" && old != nil && old.Custom != nil && len(*old.Custom) > 0 {
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, *old.Custom); err != nil {
-			return fmt.Errorf("ceremony: custom metadata of target %s: %w", name, err)
+	if old, ok := md.Signed.Targets[name]; ok && *custom == "" {
+		if c, err = keepCustom(e, name, old, c); err != nil {
+			return err
 		}
-		c = buf.Bytes()
-		e.printf("Keeping %s's custom metadata %s (pass -custom to change it).\n", name, c)
 	}
 	tf := stagedTargetFile(data, c)
 	md.Signed.Targets[name] = tf

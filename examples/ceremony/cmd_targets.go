@@ -57,20 +57,9 @@ func targetsAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
-		return usageErr("targets add needs NAME FILE")
-	}
-	name, file := pos[0], pos[1]
-	if err := checkTargetName(name); err != nil {
-		return usageErr("%v", err)
-	}
-	c, err := parseCustom(*custom)
+	name, data, c, err := readTargetArgs(pos, *custom, "targets add needs NAME FILE")
 	if err != nil {
 		return err
-	}
-	data, err := readBounded(file, maxTargetFile)
-	if err != nil {
-		return fmt.Errorf("ceremony: reading target file: %w", err)
 	}
 	r := openRepo(e, *dir)
 	p, err := r.loadPolicy()
@@ -101,13 +90,10 @@ func targetsAdd(ctx context.Context, e *env, args []string) error {
 		// unless -custom says otherwise: dropping {"sigstore":{"usage":
 		// "Fulcio","status":"Active"}} would make every service stop
 		// loading it.
-		if replaced && *custom == "" && old != nil && old.Custom != nil && len(*old.Custom) > 0 {
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, *old.Custom); err != nil {
-				return fmt.Errorf("ceremony: custom metadata of target %s: %w", name, err)
+		if replaced && *custom == "" {
+			if c, err = keepCustom(e, name, old, c); err != nil {
+				return err
 			}
-			c = buf.Bytes()
-			e.printf("Keeping %s's custom metadata %s (pass -custom to change it).\n", name, c)
 		}
 		if d := cur.targets.Signed.Delegations; d != nil {
 			for _, d := range d.Roles {
@@ -198,4 +184,41 @@ func targetsList(ctx context.Context, e *env, args []string) error {
 		collect(role, m, l)
 	}
 	return nil
+}
+
+// readTargetArgs reads the TARGET FILE arguments of a command that
+// publishes a target: a clean target name, the file's bytes (bounded) and
+// the -custom metadata, compacted.
+func readTargetArgs(pos []string, custom, usage string) (name string, data, c []byte, err error) {
+	if len(pos) != 2 {
+		return "", nil, nil, usageErr("%s", usage)
+	}
+	name, file := pos[0], pos[1]
+	if err := checkTargetName(name); err != nil {
+		return "", nil, nil, usageErr("%v", err)
+	}
+	if c, err = parseCustom(custom); err != nil {
+		return "", nil, nil, err
+	}
+	if data, err = readBounded(file, maxTargetFile); err != nil {
+		return "", nil, nil, fmt.Errorf("ceremony: reading target file: %w", err)
+	}
+	return name, data, c, nil
+}
+
+// keepCustom returns the custom metadata for a new file under an existing
+// target name when no -custom was given: the old target's, so that
+// replacing a file never drops {"sigstore":{"usage":"Fulcio","status":
+// "Active"}} and makes every service stop loading it. Without old custom
+// metadata it returns c unchanged.
+func keepCustom(e *env, name string, old *metadata.TargetFiles, c []byte) ([]byte, error) {
+	if old == nil || old.Custom == nil || len(*old.Custom) == 0 {
+		return c, nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, *old.Custom); err != nil {
+		return nil, fmt.Errorf("ceremony: custom metadata of target %s: %w", name, err)
+	}
+	e.printf("Keeping %s's custom metadata %s (pass -custom to change it).\n", name, buf.Bytes())
+	return buf.Bytes(), nil
 }
