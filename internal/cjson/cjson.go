@@ -1,18 +1,24 @@
-// Package cjson decodes JSON strictly into a generic tree and encodes such a
-// tree as OLPC canonical JSON (the bytes TUF signs) or as a pretty,
-// reviewable file form.
+// Package cjson reads JSON strictly and writes OLPC canonical JSON (the
+// bytes TUF signs) and a pretty, reviewable file form.
 //
-// The tree uses only map[string]any, []any, string, json.Number, bool and
-// nil. [Decode] rejects duplicate object keys at any depth, invalid UTF-8,
-// nesting deeper than [MaxDepth] and trailing data. [EncodeCanonical]
-// produces the same bytes as go-securesystemslib's cjson.EncodeCanonical:
-// object keys sorted by bytes, no whitespace, only `"` and `\` escaped in
-// strings, integers only. [EncodePretty] sorts keys, indents by two spaces,
-// does not escape HTML characters and ends with a newline.
+// [Canonicalize] is the verifier's entry point: it checks a document with
+// the strict rules (duplicate object keys at any depth, invalid UTF-8,
+// nesting deeper than [MaxDepth], trailing data, numbers other than int64
+// integers, the number -0) and returns its canonical bytes as a [Raw]
+// without building a tree, in memory bounded by a small multiple of the
+// input. [Raw]'s reader (Members, Elements, Str, Int, Bool) then reads
+// what a model needs from those bytes, and [EncodeCanonical] writes a Raw
+// inside a tree verbatim, so unknown fields survive edits byte for byte.
+//
+// [Decode] parses with the same rules into a generic tree (map[string]any,
+// []any, string, json.Number, bool, nil). [EncodeCanonical] produces the
+// same bytes as go-securesystemslib's cjson.EncodeCanonical: object keys
+// sorted by bytes, no whitespace, only `"` and `\` escaped in strings,
+// integers only. [EncodePretty] sorts keys, indents by two spaces, does not
+// escape HTML characters and ends with a newline, as encoding/json does.
 package cjson
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -368,6 +374,11 @@ func appendCanonical(b []byte, v any, depth int) ([]byte, error) {
 		return strconv.AppendInt(b, int64(t), 10), nil
 	case int64:
 		return strconv.AppendInt(b, t, 10), nil
+	case Raw:
+		if t.Kind() == KindInvalid {
+			return nil, errors.New("cjson: empty or invalid Raw value")
+		}
+		return append(b, t...), nil
 	case []any:
 		b = append(b, '[')
 		for i, e := range t {
@@ -420,21 +431,23 @@ func appendCanonicalString(b []byte, s string) []byte {
 }
 
 // EncodePretty returns the reviewable file form of v: keys sorted, two-space
-// indent, HTML characters not escaped, a trailing newline. Numbers follow
-// the same rule as in EncodeCanonical, so every pretty file can also be
-// canonicalised.
+// indent, HTML characters not escaped, a trailing newline, as
+// encoding/json's Encoder writes with SetIndent("", "  ") and
+// SetEscapeHTML(false). Numbers follow the same rule as in
+// EncodeCanonical, so every pretty file can also be canonicalised.
 func EncodePretty(v any) ([]byte, error) {
 	if err := check(v, 0); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("cjson: %w", err)
+	canon, err := EncodeCanonical(v)
+	if err != nil {
+		return nil, err
 	}
-	return buf.Bytes(), nil
+	out, err := appendJSON(make([]byte, 0, len(canon)+len(canon)/2), canon, "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
 }
 
 // check reports whether v holds only types EncodeCanonical accepts.
@@ -444,6 +457,10 @@ func check(v any, depth int) error {
 	}
 	switch t := v.(type) {
 	case nil, bool, int, int64:
+	case Raw:
+		if t.Kind() == KindInvalid {
+			return errors.New("cjson: empty or invalid Raw value")
+		}
 	case string:
 		if !utf8.ValidString(t) {
 			return errors.New("cjson: string is not valid UTF-8")
@@ -471,15 +488,6 @@ func check(v any, depth int) error {
 		return fmt.Errorf("cjson: cannot encode %T", v)
 	}
 	return nil
-}
-
-// Canonicalize decodes data strictly and returns its canonical encoding.
-func Canonicalize(data []byte) ([]byte, error) {
-	v, err := Decode(data)
-	if err != nil {
-		return nil, err
-	}
-	return EncodeCanonical(v)
 }
 
 // FromValue converts any value encoding/json can marshal into a generic
