@@ -1,13 +1,23 @@
 // Package tufkey decodes, builds, identifies and verifies with TUF key
 // objects (keytype, scheme, keyval.public and any custom fields).
 //
-// It accepts the encodings real roots use: ECDSA keys as PEM SPKI or as a
-// hex SEC1 uncompressed point (Sigstore's roots v1-v4) under keytype
-// "ecdsa", "ecdsa-sha2-nistp256" or "ecdsa-sha2-nistp384"; Ed25519 keys as
-// 64 hex characters (a canonical encoding of a point not of small order); RSA keys (2048 bits or more) as PEM SPKI with scheme
-// rsassa-pss-sha256. A key's fingerprint (hex SHA-256 of its PKIX DER) is
-// what thresholds count; its content ID (hex SHA-256 of the canonical key
-// object) is the key ID the TUF specification asks for.
+// It verifies every scheme securesystemslib defines for RSA, ECDSA and
+// Ed25519 keys: rsassa-pss-sha256/384/512 and rsa-pkcs1v15-sha256/384/512
+// (keytype "rsa", PEM SPKI, 2048 bits or more), ecdsa-sha2-nistp256/384/521
+// (keytype "ecdsa" or "ecdsa-sha2-nistp256/384/521", PEM SPKI or a hex
+// uncompressed point as Sigstore's roots v1-v4 write them) and ed25519
+// (64 hex characters, a canonical encoding of a point not of small order).
+//
+// A key object of another type or scheme (tuf-on-ci's "sigstore-oidc"
+// keys, a future scheme), or whose public value cannot be used, still
+// decodes: it is kept byte for byte and reports why it is unsupported, and
+// it never verifies a signature. Only a key object that is not shaped like
+// one (keytype, scheme and keyval missing or of the wrong JSON type) is an
+// error.
+//
+// A key's fingerprint (hex SHA-256 of its PKIX DER) is what thresholds
+// count; its content ID (hex SHA-256 of the canonical key object) is the key
+// ID the TUF specification asks for.
 package tufkey
 
 import (
@@ -20,11 +30,9 @@ import (
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 
 	"github.com/trustroot/trustroot/internal/cjson"
@@ -32,15 +40,32 @@ import (
 
 // Keytypes and schemes.
 const (
-	KeyTypeECDSA       = "ecdsa"
-	KeyTypeECDSAP256   = "ecdsa-sha2-nistp256"
-	KeyTypeECDSAP384   = "ecdsa-sha2-nistp384"
-	KeyTypeEd25519     = "ed25519"
-	KeyTypeRSA         = "rsa"
-	SchemeECDSAP256    = "ecdsa-sha2-nistp256"
-	SchemeECDSAP384    = "ecdsa-sha2-nistp384"
-	SchemeEd25519      = "ed25519"
-	SchemeRSAPSSSHA256 = "rsassa-pss-sha256"
+	KeyTypeECDSA     = "ecdsa"
+	KeyTypeECDSAP256 = "ecdsa-sha2-nistp256"
+	KeyTypeECDSAP384 = "ecdsa-sha2-nistp384"
+	KeyTypeECDSAP521 = "ecdsa-sha2-nistp521"
+	KeyTypeEd25519   = "ed25519"
+	KeyTypeRSA       = "rsa"
+
+	SchemeECDSAP256       = "ecdsa-sha2-nistp256"
+	SchemeECDSAP384       = "ecdsa-sha2-nistp384"
+	SchemeECDSAP521       = "ecdsa-sha2-nistp521"
+	SchemeEd25519         = "ed25519"
+	SchemeRSAPSSSHA256    = "rsassa-pss-sha256"
+	SchemeRSAPSSSHA384    = "rsassa-pss-sha384"
+	SchemeRSAPSSSHA512    = "rsassa-pss-sha512"
+	SchemeRSAPKCS1SHA256  = "rsa-pkcs1v15-sha256"
+	SchemeRSAPKCS1SHA384  = "rsa-pkcs1v15-sha384"
+	SchemeRSAPKCS1SHA512  = "rsa-pkcs1v15-sha512"
+	fieldKeyType          = "keytype"
+	fieldScheme           = "scheme"
+	fieldKeyVal           = "keyval"
+	fieldPublic           = "public"
+	maxPublicValueLength  = 8 << 10
+	maxSignatureLength    = 2048
+	defaultECDSAKeyType   = KeyTypeECDSA
+	defaultRSAScheme      = SchemeRSAPSSSHA256
+	unsupportedNoVerifier = "no verifier"
 )
 
 // Bounds on RSA key sizes.
@@ -49,199 +74,267 @@ const (
 	MaxRSABits = 8192
 )
 
-const (
-	maxPublicValueLength = 8 << 10
-	maxSignatureLength   = 2048
-	fieldKeyType         = "keytype"
-	fieldScheme          = "scheme"
-	fieldKeyVal          = "keyval"
-	fieldPublic          = "public"
-	fieldKeyIDHashAlgos  = "keyid_hash_algorithms"
-)
-
-// ErrInvalidKey is wrapped by every error about a key object that cannot
-// be decoded or is not acceptable.
-var ErrInvalidKey = errors.New("tufkey: invalid key")
+// ErrInvalidKey is wrapped by every error about a key object that is not
+// shaped like one, or a public key that cannot be made into one.
+var ErrInvalidKey = errors.New("invalid key")
 
 // ErrBadSignature is wrapped by every signature verification failure.
-var ErrBadSignature = errors.New("tufkey: signature does not verify")
+var ErrBadSignature = errors.New("signature does not verify")
 
-// Key is a decoded TUF key.
+// rsaSchemes maps each RSA scheme to its hash and padding.
+var rsaSchemes = map[string]struct {
+	hash crypto.Hash
+	pss  bool
+}{
+	SchemeRSAPSSSHA256:   {crypto.SHA256, true},
+	SchemeRSAPSSSHA384:   {crypto.SHA384, true},
+	SchemeRSAPSSSHA512:   {crypto.SHA512, true},
+	SchemeRSAPKCS1SHA256: {crypto.SHA256, false},
+	SchemeRSAPKCS1SHA384: {crypto.SHA384, false},
+	SchemeRSAPKCS1SHA512: {crypto.SHA512, false},
+}
+
+// ecdsaSchemes maps each ECDSA scheme to its hash and the curve the
+// specific keytype of the same name requires.
+var ecdsaSchemes = map[string]struct {
+	hash  crypto.Hash
+	curve func() elliptic.Curve
+}{
+	SchemeECDSAP256: {crypto.SHA256, elliptic.P256},
+	SchemeECDSAP384: {crypto.SHA384, elliptic.P384},
+	SchemeECDSAP521: {crypto.SHA512, elliptic.P521},
+}
+
+// Key is a decoded TUF key. Treat it as read-only.
 type Key struct {
 	// Type is the keytype, Scheme the signature scheme.
 	Type, Scheme string
 	// Public is the decoded key: *ecdsa.PublicKey, ed25519.PublicKey or
-	// *rsa.PublicKey.
+	// *rsa.PublicKey; nil for an unsupported key.
 	Public crypto.PublicKey
-	// Object is the complete key object as a generic JSON tree (see
-	// package cjson), custom fields included. Treat it as read-only.
-	Object map[string]any
+	// Object is the complete key object in canonical form, custom fields
+	// included.
+	Object cjson.Raw
+	// Unsupported says why the key cannot verify signatures, or is ""
+	// for a usable key.
+	Unsupported string
 
 	fingerprint string
+	hash        crypto.Hash
+	pss         bool
+	members     []cjson.Member
 }
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidKey, fmt.Sprintf(format, args...))
 }
 
-// Decode decodes a key object given as a generic JSON tree.
-func Decode(obj map[string]any) (*Key, error) {
-	if obj == nil {
-		return nil, invalid("key object is missing")
+// Decode decodes a key object in canonical form (see cjson.Canonicalize).
+// It fails only for an object that is not shaped like a key; a key of an
+// unknown type or scheme, or with an unusable public value, is returned
+// with Unsupported set.
+func Decode(obj cjson.Raw) (*Key, error) {
+	members, err := obj.Members()
+	if err != nil {
+		return nil, invalid("key is not a JSON object")
 	}
-	kt, ok := obj[fieldKeyType].(string)
+	k := &Key{Object: obj, members: members}
+	kt, ok := k.Field(fieldKeyType).Str()
 	if !ok {
 		return nil, invalid("keytype is missing or not a string")
 	}
-	scheme, ok := obj[fieldScheme].(string)
+	scheme, ok := k.Field(fieldScheme).Str()
 	if !ok {
 		return nil, invalid("scheme is missing or not a string")
 	}
-	kv, ok := obj[fieldKeyVal].(map[string]any)
-	if !ok {
+	kv := k.Field(fieldKeyVal)
+	if kv.Kind() != cjson.KindObject {
 		return nil, invalid("keyval is missing or not an object")
 	}
-	pubStr, ok := kv[fieldPublic].(string)
-	if !ok {
-		return nil, invalid("keyval.public is missing or not a string")
+	k.Type, k.Scheme = kt, scheme
+	if err := k.decodePublic(kv); err != nil {
+		k.Unsupported = strings.TrimPrefix(err.Error(), ErrInvalidKey.Error()+": ")
+		k.Public = nil
 	}
-	if len(pubStr) > maxPublicValueLength {
-		return nil, invalid("keyval.public is %d bytes, more than %d", len(pubStr), maxPublicValueLength)
-	}
-	if h, present := obj[fieldKeyIDHashAlgos]; present {
-		list, ok := h.([]any)
-		if !ok {
-			return nil, invalid("keyid_hash_algorithms is not a list")
-		}
-		for _, e := range list {
-			if _, ok := e.(string); !ok {
-				return nil, invalid("keyid_hash_algorithms holds a non-string")
-			}
-		}
-	}
-	pub, err := decodePublic(kt, scheme, pubStr)
-	if err != nil {
-		return nil, err
-	}
-	k := &Key{Type: kt, Scheme: scheme, Public: pub, Object: obj}
-	fp, err := Fingerprint(pub)
-	if err != nil {
-		return nil, err
-	}
-	k.fingerprint = fp
 	return k, nil
 }
 
-// DecodeJSON decodes a key object from JSON (strictly, see cjson.Decode).
+// DecodeJSON decodes a key object from JSON, read strictly (see
+// cjson.Canonicalize).
 func DecodeJSON(data []byte) (*Key, error) {
-	v, err := cjson.Decode(data)
+	obj, err := cjson.Canonicalize(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, invalid("key is not a JSON object")
 	}
 	return Decode(obj)
 }
 
-// FromValue decodes any value that marshals to a key object, such as a
-// go-tuf *metadata.Key.
-func FromValue(v any) (*Key, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
+// Field returns the member name of the key object, or nil.
+func (k *Key) Field(name string) cjson.Raw {
+	for _, m := range k.members {
+		if m.Key == name {
+			return m.Value
+		}
 	}
-	return DecodeJSON(data)
+	return nil
 }
 
-func decodePublic(kt, scheme, s string) (crypto.PublicKey, error) {
-	switch kt {
-	case KeyTypeECDSA, KeyTypeECDSAP256, KeyTypeECDSAP384:
-		if scheme != SchemeECDSAP256 && scheme != SchemeECDSAP384 {
-			return nil, invalid("scheme %q does not go with keytype %q", scheme, kt)
+// Supported reports whether the key can verify signatures.
+func (k *Key) Supported() bool { return k.Unsupported == "" }
+
+func (k *Key) decodePublic(kv cjson.Raw) error {
+	members, err := kv.Members()
+	if err != nil {
+		return invalid("keyval is not an object")
+	}
+	var pubStr string
+	found := false
+	for _, m := range members {
+		if m.Key == fieldPublic {
+			pubStr, found = m.Value.Str()
+			if !found {
+				return invalid("keyval.public is not a string")
+			}
 		}
-		var pub *ecdsa.PublicKey
-		if strings.HasPrefix(strings.TrimSpace(s), "-----BEGIN") {
-			p, err := parsePEM(s)
-			if err != nil {
-				return nil, err
-			}
-			ep, ok := p.(*ecdsa.PublicKey)
-			if !ok {
-				return nil, invalid("keytype %q holds a %T, not an ECDSA key", kt, p)
-			}
-			pub = ep
-		} else {
-			raw, err := hex.DecodeString(s)
-			if err != nil {
-				return nil, invalid("ECDSA key is neither PEM nor hex: %v", err)
-			}
-			var curve elliptic.Curve
-			switch len(raw) {
-			case 65:
-				curve = elliptic.P256()
-			case 97:
-				curve = elliptic.P384()
-			default:
-				return nil, invalid("hex ECDSA key is %d bytes, want an uncompressed P-256 (65) or P-384 (97) point", len(raw))
-			}
-			ep, err := ecdsa.ParseUncompressedPublicKey(curve, raw)
-			if err != nil {
-				return nil, invalid("hex ECDSA key: %v", err)
-			}
-			pub = ep
-		}
-		switch pub.Curve {
-		case elliptic.P256(), elliptic.P384():
-		default:
-			return nil, invalid("ECDSA curve %s is not supported (want P-256 or P-384)", pub.Curve.Params().Name)
-		}
-		if kt == KeyTypeECDSAP256 && pub.Curve != elliptic.P256() || kt == KeyTypeECDSAP384 && pub.Curve != elliptic.P384() {
-			return nil, invalid("keytype %q holds a %s key", kt, pub.Curve.Params().Name)
-		}
-		return pub, nil
+	}
+	switch k.Type {
+	case KeyTypeECDSA, KeyTypeECDSAP256, KeyTypeECDSAP384, KeyTypeECDSAP521, KeyTypeEd25519, KeyTypeRSA:
+	default:
+		return invalid("unknown keytype %q", k.Type)
+	}
+	if !found {
+		return invalid("keyval.public is missing")
+	}
+	if len(pubStr) > maxPublicValueLength {
+		return invalid("keyval.public is %d bytes, more than %d", len(pubStr), maxPublicValueLength)
+	}
+	switch k.Type {
 	case KeyTypeEd25519:
-		if scheme != SchemeEd25519 {
-			return nil, invalid("scheme %q does not go with keytype %q", scheme, kt)
+		if k.Scheme != SchemeEd25519 {
+			return invalid("scheme %q does not go with keytype %q", k.Scheme, k.Type)
 		}
-		if len(s) != 2*ed25519.PublicKeySize {
-			return nil, invalid("ed25519 key is %d hex characters, want %d", len(s), 2*ed25519.PublicKeySize)
-		}
-		raw, err := hex.DecodeString(s)
+		pub, err := decodeEd25519(pubStr)
 		if err != nil {
-			return nil, invalid("ed25519 key is not hex: %v", err)
+			return err
 		}
-		if err := checkEd25519Point(raw); err != nil {
-			return nil, err
-		}
-		return ed25519.PublicKey(raw), nil
+		k.Public = pub
 	case KeyTypeRSA:
-		if scheme != SchemeRSAPSSSHA256 {
-			return nil, invalid("scheme %q is not supported for keytype %q (want %q)", scheme, kt, SchemeRSAPSSSHA256)
+		s, ok := rsaSchemes[k.Scheme]
+		if !ok {
+			return invalid("scheme %q does not go with keytype %q", k.Scheme, k.Type)
 		}
+		pub, err := decodeRSA(pubStr)
+		if err != nil {
+			return err
+		}
+		k.Public, k.hash, k.pss = pub, s.hash, s.pss
+	default:
+		s, ok := ecdsaSchemes[k.Scheme]
+		if !ok {
+			return invalid("scheme %q does not go with keytype %q", k.Scheme, k.Type)
+		}
+		pub, err := decodeECDSA(pubStr)
+		if err != nil {
+			return err
+		}
+		// A keytype that names a curve must hold that curve; keytype
+		// "ecdsa" may hold any, and its scheme chooses the hash (Lint
+		// flags a curve that does not match the scheme).
+		if k.Type != KeyTypeECDSA && pub.Curve != ecdsaSchemes[k.Type].curve() {
+			return invalid("keytype %q holds a %s key", k.Type, pub.Curve.Params().Name)
+		}
+		k.Public, k.hash = pub, s.hash
+	}
+	fp, err := Fingerprint(k.Public)
+	if err != nil {
+		return err
+	}
+	k.fingerprint = fp
+	return nil
+}
+
+func decodeEd25519(s string) (ed25519.PublicKey, error) {
+	if len(s) != 2*ed25519.PublicKeySize {
+		return nil, invalid("ed25519 key is %d hex characters, want %d", len(s), 2*ed25519.PublicKeySize)
+	}
+	raw, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, invalid("ed25519 key is not hex: %v", err)
+	}
+	if err := checkEd25519Point(raw); err != nil {
+		return nil, err
+	}
+	return ed25519.PublicKey(raw), nil
+}
+
+func decodeRSA(s string) (*rsa.PublicKey, error) {
+	p, err := parsePEM(s)
+	if err != nil {
+		return nil, err
+	}
+	rp, ok := p.(*rsa.PublicKey)
+	if !ok {
+		return nil, invalid("keytype rsa holds a %T, not an RSA key", p)
+	}
+	if err := checkRSA(rp); err != nil {
+		return nil, err
+	}
+	return rp, nil
+}
+
+func checkRSA(rp *rsa.PublicKey) error {
+	if n := rp.N.BitLen(); n < MinRSABits || n > MaxRSABits {
+		return invalid("RSA key has %d bits, want %d to %d", n, MinRSABits, MaxRSABits)
+	}
+	// crypto/rsa never verifies with such a key; refuse it here.
+	if rp.E < 3 || rp.E%2 == 0 {
+		return invalid("RSA public exponent %d is not an odd number of at least 3", rp.E)
+	}
+	if rp.N.Bit(0) == 0 {
+		return invalid("RSA modulus is even")
+	}
+	return nil
+}
+
+func decodeECDSA(s string) (*ecdsa.PublicKey, error) {
+	var pub *ecdsa.PublicKey
+	if strings.HasPrefix(strings.TrimSpace(s), "-----BEGIN") {
 		p, err := parsePEM(s)
 		if err != nil {
 			return nil, err
 		}
-		rp, ok := p.(*rsa.PublicKey)
+		ep, ok := p.(*ecdsa.PublicKey)
 		if !ok {
-			return nil, invalid("keytype rsa holds a %T, not an RSA key", p)
+			return nil, invalid("an ECDSA keytype holds a %T", p)
 		}
-		if n := rp.N.BitLen(); n < MinRSABits || n > MaxRSABits {
-			return nil, invalid("RSA key has %d bits, want %d to %d", n, MinRSABits, MaxRSABits)
+		pub = ep
+	} else {
+		raw, err := hex.DecodeString(s)
+		if err != nil {
+			return nil, invalid("ECDSA key is neither PEM nor hex: %v", err)
 		}
-		// crypto/rsa never verifies with such a key; refuse it here.
-		if rp.E < 3 || rp.E%2 == 0 {
-			return nil, invalid("RSA public exponent %d is not an odd number of at least 3", rp.E)
+		var curve elliptic.Curve
+		switch len(raw) {
+		case 65:
+			curve = elliptic.P256()
+		case 97:
+			curve = elliptic.P384()
+		case 133:
+			curve = elliptic.P521()
+		default:
+			return nil, invalid("hex ECDSA key is %d bytes, want an uncompressed P-256 (65), P-384 (97) or P-521 (133) point", len(raw))
 		}
-		if rp.N.Bit(0) == 0 {
-			return nil, invalid("RSA modulus is even")
+		ep, err := ecdsa.ParseUncompressedPublicKey(curve, raw)
+		if err != nil {
+			return nil, invalid("hex ECDSA key: %v", err)
 		}
-		return rp, nil
-	default:
-		return nil, invalid("unknown keytype %q", kt)
+		pub = ep
 	}
+	switch pub.Curve {
+	case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		return pub, nil
+	}
+	return nil, invalid("ECDSA curve %s is not supported", curveName(pub.Curve))
 }
 
 // ed25519SmallOrderY lists, big-endian, the y coordinates of the eight
@@ -314,43 +407,49 @@ func Fingerprint(pub crypto.PublicKey) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// Fingerprint returns the hex SHA-256 of the key's PKIX DER encoding.
+// Fingerprint returns the hex SHA-256 of the key's PKIX DER encoding, or
+// "" for an unsupported key.
 func (k *Key) Fingerprint() string { return k.fingerprint }
 
-// PublicValue returns keyval.public as the key object states it.
+// PublicValue returns keyval.public as the key object states it, or "".
 func (k *Key) PublicValue() string {
-	kv, _ := k.Object[fieldKeyVal].(map[string]any)
-	s, _ := kv[fieldPublic].(string)
-	return s
+	members, _ := k.Field(fieldKeyVal).Members()
+	for _, m := range members {
+		if m.Key == fieldPublic {
+			s, _ := m.Value.Str()
+			return s
+		}
+	}
+	return ""
 }
 
 // ContentID returns the key ID the TUF specification defines: the hex
 // SHA-256 of the canonical JSON of the whole key object, custom fields and
 // keyid_hash_algorithms (when present) included.
-func (k *Key) ContentID() (string, error) {
-	c, err := cjson.EncodeCanonical(k.Object)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
+func (k *Key) ContentID() string {
+	sum := sha256.Sum256(k.Object)
+	return hex.EncodeToString(sum[:])
+}
+
+// PrivateValue reports whether the key object has a keyval.private that
+// is neither null nor "": a private key written into the metadata.
+func (k *Key) PrivateValue() bool {
+	members, _ := k.Field(fieldKeyVal).Members()
+	for _, m := range members {
+		if m.Key == "private" {
+			s, isString := m.Value.Str()
+			return !m.Value.IsNull() && !(isString && s == "")
+		}
 	}
-	sum := sha256.Sum256(c)
-	return hex.EncodeToString(sum[:]), nil
+	return false
 }
 
-// Custom returns the key object's fields other than keytype, scheme and
-// keyval, keyid_hash_algorithms included.
-func (k *Key) Custom() map[string]any {
-	m := maps.Clone(k.Object)
-	delete(m, fieldKeyType)
-	delete(m, fieldScheme)
-	delete(m, fieldKeyVal)
-	return m
-}
-
-// Verify checks sig over message under the key's scheme:
-// ecdsa-sha2-nistp256 hashes with SHA-256 and ecdsa-sha2-nistp384 with
-// SHA-384 (ASN.1 DER signatures only), ed25519 signs the message itself,
-// rsassa-pss-sha256 uses SHA-256 and accepts any salt length.
+// Verify checks sig over message under the key's scheme. ECDSA signatures
+// must be ASN.1 DER; RSASSA-PSS accepts any salt length.
 func (k *Key) Verify(message, sig []byte) error {
+	if k.Unsupported != "" {
+		return fmt.Errorf("%w: the key is unsupported (%s)", ErrBadSignature, k.Unsupported)
+	}
 	if len(sig) == 0 {
 		return fmt.Errorf("%w: empty signature", ErrBadSignature)
 	}
@@ -359,25 +458,11 @@ func (k *Key) Verify(message, sig []byte) error {
 	}
 	switch pub := k.Public.(type) {
 	case *ecdsa.PublicKey:
-		var digest []byte
-		switch k.Scheme {
-		case SchemeECDSAP256:
-			d := sha256.Sum256(message)
-			digest = d[:]
-		case SchemeECDSAP384:
-			d := sha512.Sum384(message)
-			digest = d[:]
-		default:
-			return fmt.Errorf("%w: scheme %q is not an ECDSA scheme", ErrBadSignature, k.Scheme)
-		}
-		if !ecdsa.VerifyASN1(pub, digest, sig) {
+		if !ecdsa.VerifyASN1(pub, digest(k.hash, message), sig) {
 			return fmt.Errorf("%w: ECDSA (%s) check failed", ErrBadSignature, k.Scheme)
 		}
 		return nil
 	case ed25519.PublicKey:
-		if len(pub) != ed25519.PublicKeySize {
-			return fmt.Errorf("%w: ed25519 key has %d bytes", ErrBadSignature, len(pub))
-		}
 		if len(sig) != ed25519.SignatureSize {
 			return fmt.Errorf("%w: ed25519 signature is %d bytes, want %d", ErrBadSignature, len(sig), ed25519.SignatureSize)
 		}
@@ -386,25 +471,48 @@ func (k *Key) Verify(message, sig []byte) error {
 		}
 		return nil
 	case *rsa.PublicKey:
-		if k.Scheme != SchemeRSAPSSSHA256 {
-			return fmt.Errorf("%w: scheme %q is not an RSA scheme", ErrBadSignature, k.Scheme)
+		var err error
+		if k.pss {
+			err = rsa.VerifyPSS(pub, k.hash, digest(k.hash, message), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: k.hash})
+		} else {
+			err = rsa.VerifyPKCS1v15(pub, k.hash, digest(k.hash, message), sig)
 		}
-		d := sha256.Sum256(message)
-		if err := rsa.VerifyPSS(pub, crypto.SHA256, d[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: crypto.SHA256}); err != nil {
-			return fmt.Errorf("%w: RSASSA-PSS check failed: %w", ErrBadSignature, err)
+		if err != nil {
+			return fmt.Errorf("%w: RSA (%s) check failed: %w", ErrBadSignature, k.Scheme, err)
 		}
 		return nil
-	default:
-		return fmt.Errorf("%w: unsupported key type %T", ErrBadSignature, k.Public)
 	}
+	return fmt.Errorf("%w: %s", ErrBadSignature, unsupportedNoVerifier)
 }
 
-// New builds the key object for pub: P-256 as "ecdsa"/"ecdsa-sha2-nistp256"
-// PEM, P-384 as "ecdsa"/"ecdsa-sha2-nistp384" PEM, Ed25519 as
-// "ed25519"/"ed25519" hex, RSA as "rsa"/"rsassa-pss-sha256" PEM. custom
-// adds fields to the key object (their values must be JSON strings, bools,
-// integers, nil, or lists and objects of those); it must not name keytype,
-// scheme or keyval.
+func digest(h crypto.Hash, message []byte) []byte {
+	switch h {
+	case crypto.SHA256:
+		d := sha256.Sum256(message)
+		return d[:]
+	case crypto.SHA384:
+		d := sha512.Sum384(message)
+		return d[:]
+	case crypto.SHA512:
+		d := sha512.Sum512(message)
+		return d[:]
+	}
+	return nil
+}
+
+// HashFor returns the hash the key's scheme applies to a message before
+// signing, or 0 for ed25519 (which signs the message itself) and for an
+// unsupported key.
+func (k *Key) HashFor() crypto.Hash {
+	return k.hash
+}
+
+// New builds the key object for pub: P-256, P-384 and P-521 as keytype
+// "ecdsa" with scheme "ecdsa-sha2-nistp256/384/521" and a PEM value,
+// Ed25519 as "ed25519"/"ed25519" hex, RSA as "rsa"/"rsassa-pss-sha256"
+// PEM. custom adds fields to the key object (JSON strings, bools,
+// integers, nil, cjson.Raw, or lists and objects of those); it must not
+// name keytype, scheme or keyval.
 func New(pub crypto.PublicKey, custom map[string]any) (*Key, error) {
 	var kt, scheme, value string
 	switch p := pub.(type) {
@@ -412,14 +520,16 @@ func New(pub crypto.PublicKey, custom map[string]any) (*Key, error) {
 		if p == nil {
 			return nil, invalid("nil ECDSA key")
 		}
-		kt = KeyTypeECDSA
+		kt = defaultECDSAKeyType
 		switch p.Curve {
 		case elliptic.P256():
 			scheme = SchemeECDSAP256
 		case elliptic.P384():
 			scheme = SchemeECDSAP384
+		case elliptic.P521():
+			scheme = SchemeECDSAP521
 		default:
-			return nil, invalid("ECDSA curve %v is not supported (want P-256 or P-384)", curveName(p.Curve))
+			return nil, invalid("ECDSA curve %v is not supported (want P-256, P-384 or P-521)", curveName(p.Curve))
 		}
 		s, err := pemEncode(p)
 		if err != nil {
@@ -430,12 +540,18 @@ func New(pub crypto.PublicKey, custom map[string]any) (*Key, error) {
 		if len(p) != ed25519.PublicKeySize {
 			return nil, invalid("ed25519 key has %d bytes, want %d", len(p), ed25519.PublicKeySize)
 		}
+		if err := checkEd25519Point(p); err != nil {
+			return nil, err
+		}
 		kt, scheme, value = KeyTypeEd25519, SchemeEd25519, hex.EncodeToString(p)
 	case *rsa.PublicKey:
 		if p == nil || p.N == nil {
 			return nil, invalid("nil RSA key")
 		}
-		kt, scheme = KeyTypeRSA, SchemeRSAPSSSHA256
+		if err := checkRSA(p); err != nil {
+			return nil, err
+		}
+		kt, scheme = KeyTypeRSA, defaultRSAScheme
 		s, err := pemEncode(p)
 		if err != nil {
 			return nil, err
@@ -456,10 +572,18 @@ func New(pub crypto.PublicKey, custom map[string]any) (*Key, error) {
 		}
 		obj[name] = v
 	}
-	if _, err := cjson.EncodeCanonical(obj); err != nil {
+	canon, err := cjson.EncodeCanonical(obj)
+	if err != nil {
 		return nil, fmt.Errorf("%w: custom fields: %w", ErrInvalidKey, err)
 	}
-	return Decode(obj)
+	k, err := Decode(canon)
+	if err != nil {
+		return nil, err
+	}
+	if !k.Supported() {
+		return nil, invalid("%s", k.Unsupported)
+	}
+	return k, nil
 }
 
 func curveName(c elliptic.Curve) string {
@@ -475,17 +599,4 @@ func pemEncode(pub crypto.PublicKey) (string, error) {
 		return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
-}
-
-// HashFor returns the hash the key's scheme applies to a message before
-// signing, or 0 for ed25519, which signs the message itself.
-func (k *Key) HashFor() crypto.Hash {
-	switch k.Scheme {
-	case SchemeECDSAP384:
-		return crypto.SHA384
-	case SchemeEd25519:
-		return 0
-	default:
-		return crypto.SHA256
-	}
 }

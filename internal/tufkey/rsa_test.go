@@ -8,11 +8,11 @@ import (
 	"testing"
 )
 
-// TestDecodeRejectsUnusableRSAKeys: x509 parses RSA keys that crypto/rsa
+// TestUnusableRSAKeys: x509 parses RSA keys that crypto/rsa
 // will never verify with (an exponent below 3 or even, an even modulus).
 // A root must not list a key that can never sign; with exponent 1 anyone
 // could "sign" if a verifier ever accepted it.
-func TestDecodeRejectsUnusableRSAKeys(t *testing.T) {
+func TestUnusableRSAKeys(t *testing.T) {
 	good := rsaKey(t).PublicKey
 	cases := map[string]*rsa.PublicKey{
 		"exponent 1":     {N: good.N, E: 1},
@@ -26,9 +26,12 @@ func TestDecodeRejectsUnusableRSAKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = Decode(obj("rsa", "rsassa-pss-sha256", s))
-			if !errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), "RSA") {
-				t.Fatalf("Decode = %v, want an ErrInvalidKey about the RSA key", err)
+			k, err := decodeObj(t, obj("rsa", "rsassa-pss-sha256", s))
+			if err != nil || k.Supported() || !strings.Contains(k.Unsupported, "RSA") {
+				t.Fatalf("Decode = %v, unsupported %q; want an unsupported key naming RSA", err, k.Unsupported)
+			}
+			if _, err := New(pub, nil); !errors.Is(err, ErrInvalidKey) {
+				t.Fatalf("New = %v, want ErrInvalidKey", err)
 			}
 		})
 	}
@@ -37,16 +40,16 @@ func TestDecodeRejectsUnusableRSAKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Decode(obj("rsa", "rsassa-pss-sha256", "held by alice\n"+s)); !errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), "before the PEM") {
-		t.Fatalf("Decode of a key with text before the PEM block = %v", err)
+	if k, err := decodeObj(t, obj("rsa", "rsassa-pss-sha256", "held by alice\n"+s)); err != nil || !strings.Contains(k.Unsupported, "before the PEM") {
+		t.Fatalf("Decode of a key with text before the PEM block = %v, %q", err, k.Unsupported)
 	}
 	for _, e := range []int{3, 65537} {
 		s, err := pemEncode(&rsa.PublicKey{N: good.N, E: e})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Decode(obj("rsa", "rsassa-pss-sha256", s)); err != nil {
-			t.Fatalf("exponent %d: %v", e, err)
+		if k, err := decodeObj(t, obj("rsa", "rsassa-pss-sha256", s)); err != nil || !k.Supported() {
+			t.Fatalf("exponent %d: %v %q", e, err, k.Unsupported)
 		}
 	}
 }
