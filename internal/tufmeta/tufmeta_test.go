@@ -162,7 +162,7 @@ func TestEnvelopeRejects(t *testing.T) {
 		want string
 	}{
 		"too large":           {append(doc(TypeTimestamp, nil), bytes.Repeat([]byte(" "), MaxTimestampSize)...), TypeTimestamp, "more than the limit"},
-		"not json":            {[]byte(`{`), TypeTimestamp, "unexpected end"},
+		"not json":            {[]byte(`{`), TypeTimestamp, "expected an object key"},
 		"duplicate key":       {[]byte(`{"signed":{},"signed":{},"signatures":[]}`), TypeTimestamp, "duplicate object key"},
 		"no signed":           {[]byte(`{"signatures":[]}`), TypeTimestamp, `"signed" is missing`},
 		"signed list":         {[]byte(`{"signed":[],"signatures":[]}`), TypeTimestamp, `"signed" is missing or not an object`},
