@@ -2,11 +2,17 @@ package root
 
 // This file holds the package's exported types. The functions and methods
 // live in key.go (keys), parse.go (Parse and accessors), build.go (New and
-// Next), sign.go (signatures and requirements) and lint.go (Lint).
+// Next), sign.go (signatures and requirements), status.go (signing status)
+// and lint.go (Lint).
 
-import "time"
+import (
+	"time"
 
-// Role names a top-level TUF role.
+	"github.com/trustroot/trustroot/internal/tufmeta"
+)
+
+// Role names a TUF role: one of the four top-level roles below, or a
+// delegated targets role.
 type Role string
 
 // The four top-level roles every root must define.
@@ -22,15 +28,25 @@ func TopLevelRoles() []Role {
 	return []Role{RoleRoot, RoleTargets, RoleSnapshot, RoleTimestamp}
 }
 
+// IsTopLevel reports whether r is one of the four top-level roles.
+func (r Role) IsTopLevel() bool {
+	switch r {
+	case RoleRoot, RoleTargets, RoleSnapshot, RoleTimestamp:
+		return true
+	}
+	return false
+}
+
 // KeyID is a TUF key ID: the hex SHA-256 of the canonical JSON of the key
 // object, for keys this package creates. Keys parsed from a file keep the
 // ID the file gives them, which may not match their content (see
 // [Key.IDMatchesContent]).
 type KeyID string
 
-// Key is a public key as listed in a root, with its keyholder annotations.
-// It is an immutable value; build one with [NewKey] or read one from a
-// parsed [Root]. The zero Key is not a usable key.
+// Key is a public key as metadata lists it, with its keyholder
+// annotations. It is an immutable value; build one with [NewKey] or
+// [ParseKey], or read one from a parsed [Root]. The zero Key is not a
+// usable key.
 type Key struct {
 	k *keyData
 }
@@ -46,7 +62,8 @@ type KeyOptions struct {
 	Serial string
 }
 
-// Signature is one signature over a root's signing payload.
+// Signature is one signature over metadata's signing payload, in every
+// package of this module.
 type Signature struct {
 	KeyID KeyID
 	// Value is the raw signature (hex in JSON). It is empty for the
@@ -54,34 +71,25 @@ type Signature struct {
 	Value []byte
 }
 
-// RoleKeys is a role's key list and threshold as a root states them.
+// RoleKeys is a role's keys, in the order the metadata lists them, and its
+// threshold.
 type RoleKeys struct {
-	KeyIDs    []KeyID
+	Keys      []Key
 	Threshold int
 }
 
 // Root is TUF root metadata plus its signatures.
 //
-// A Root parsed from bytes keeps the exact `signed` object it was parsed
+// A Root parsed from bytes keeps the exact signed object it was parsed
 // from, so its signing payload is what the signers signed even where this
 // package would have written it differently. The signed content of a Root
 // never changes; [Root.AddSignature] and [Root.Sign] only add signatures.
 // A Root is not safe for concurrent modification.
 type Root struct {
-	// signed is the strictly decoded signed object; payload is its
-	// canonical JSON. The fields below are read from signed by Parse.
-	signed             map[string]any
-	payload            []byte
-	version            int64
-	expires            time.Time
-	specVersion        string
-	consistentSnapshot bool
-	roles              map[Role]RoleKeys
-	keys               map[KeyID]Key
-	sigs               []Signature
-	// model caches whether go-tuf's typed model agrees with signed; see
-	// checkModel.
-	model *modelCheck
+	payload []byte // canonical JSON of the signed object
+	m       *tufmeta.Root
+	keys    map[KeyID]Key
+	sigs    []Signature
 }
 
 // RolePolicy assigns keys and a threshold to one role.
@@ -102,8 +110,14 @@ type Policy struct {
 	ConsistentSnapshot bool
 }
 
-// MaxRootSize bounds the size of a root file Parse accepts.
-const MaxRootSize = 512 << 10
+// Bounds on what a root file may hold. They are the bounds every package of
+// this module applies.
+const (
+	// MaxRootSize bounds the size of a root file Parse accepts.
+	MaxRootSize = tufmeta.MaxRootSize
+	// MaxSignatures bounds the signature entries of one file.
+	MaxSignatures = tufmeta.MaxSignatures
+)
 
 // RoleChange edits one role in a rotation.
 type RoleChange struct {
@@ -136,9 +150,10 @@ type Requirement struct {
 	Threshold int
 }
 
-// Warning is a policy finding from [Lint].
+// Warning is a finding that does not make metadata unusable, from [Lint]
+// and from package verify.
 type Warning struct {
-	// Code is a stable identifier such as "threshold-not-majority".
+	// Code is a stable identifier, one of the Lint* constants.
 	Code string
 	// Message explains the finding to a person.
 	Message string

@@ -1,35 +1,29 @@
 package root
 
 import (
-	"encoding/json"
-	"fmt"
 	"maps"
-	"math"
 	"slices"
-	"strconv"
-	"time"
 
-	"github.com/trustroot/trustroot/internal/cjson"
+	"github.com/trustroot/trustroot/internal/tufkey"
+	"github.com/trustroot/trustroot/internal/tufmeta"
 )
 
-// expiresString formats t as the spec asks: UTC, whole seconds.
-func expiresString(t time.Time) string {
-	return t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z")
-}
+// defaultSpecVersion is the spec_version New writes.
+const defaultSpecVersion = "1.0.31"
 
 // New builds version 1 of a root from a policy. It rejects impossible
 // policies: a threshold below 1 or above the number of the role's keys, an
-// unknown or missing role, and the same public key listed twice under
-// different key IDs, and a key object that publishes a private key (a
-// non-empty keyval.private). The errors are [*PolicyError] values wrapping
-// [ErrInvalidPolicy]. Expires is stored as UTC whole seconds (truncated)
-// and spec_version is "1.0.31".
+// unknown or missing role, the same public key listed twice under
+// different key IDs, an unsupported key, and a key object that publishes a
+// private key (a non-empty keyval.private). The errors are [*PolicyError]
+// values wrapping [ErrInvalidPolicy]. Expires is stored as UTC whole
+// seconds (truncated) and spec_version is "1.0.31".
 func New(p Policy) (*Root, error) {
 	if p.Expires.IsZero() {
 		return nil, policyErr("", "", "Expires is required")
 	}
 	for role := range p.Roles {
-		if !slices.Contains(TopLevelRoles(), role) {
+		if !role.IsTopLevel() {
 			return nil, policyErr(role, "", "unknown role (want root, targets, snapshot or timestamp)")
 		}
 	}
@@ -43,34 +37,30 @@ func New(p Policy) (*Root, error) {
 		roles[role] = rp.Keys
 		thresholds[role] = rp.Threshold
 	}
-	signed := map[string]any{
-		"_type":               "root",
-		"spec_version":        defaultSpecVer,
-		"consistent_snapshot": p.ConsistentSnapshot,
-		"version":             json.Number("1"),
-		"expires":             expiresString(p.Expires),
+	m := &tufmeta.Root{
+		Header:             tufmeta.Header{Type: tufmeta.TypeRoot, SpecVersion: defaultSpecVersion, Version: 1, Expires: p.Expires},
+		ConsistentSnapshot: p.ConsistentSnapshot,
 	}
-	if err := setRoles(signed, roles, thresholds, nil); err != nil {
+	if err := setRoles(m, roles, thresholds, nil); err != nil {
 		return nil, err
 	}
-	return build(signed)
+	return build(m.Encode())
 }
 
-// setRoles validates the role assignment and writes "keys" and "roles"
-// into signed. oldRoles holds the previous role objects, whose custom
-// fields are kept.
-func setRoles(signed map[string]any, roles map[Role][]Key, thresholds map[Role]int, oldRoles map[string]any) error {
-	keyObjs := map[string]any{}
+// setRoles validates the role assignment and writes the keys and roles of
+// m. oldRoles holds the previous roles, whose unknown members are kept.
+func setRoles(m *tufmeta.Root, roles map[Role][]Key, thresholds map[Role]int, oldRoles map[string]tufmeta.RoleKeys) error {
+	keyObjs := map[string]*tufkey.Key{}
 	byFingerprint := map[string]KeyID{}
-	roleObjs := map[string]any{}
+	m.Roles = map[string]tufmeta.RoleKeys{}
 	for _, role := range TopLevelRoles() {
 		keys := roles[role]
 		thr := thresholds[role]
 		if len(keys) == 0 {
 			return policyErr(role, "", "role has no keys")
 		}
-		if len(keys) > maxRoleKeys {
-			return policyErr(role, "", "role has %d keys, more than %d", len(keys), maxRoleKeys)
+		if len(keys) > tufmeta.MaxRoleKeys {
+			return policyErr(role, "", "role has %d keys, more than %d", len(keys), tufmeta.MaxRoleKeys)
 		}
 		if thr < 1 {
 			return policyErr(role, "", "threshold %d is below 1", thr)
@@ -78,54 +68,45 @@ func setRoles(signed map[string]any, roles map[Role][]Key, thresholds map[Role]i
 		if thr > len(keys) {
 			return policyErr(role, "", "threshold %d is more than the role's %d keys", thr, len(keys))
 		}
-		ids := make([]any, 0, len(keys))
-		inRole := map[KeyID]bool{}
+		ids := make([]string, 0, len(keys))
 		for i, k := range keys {
 			if !k.valid() {
 				return policyErr(role, "", "key %d is the zero Key; build keys with NewKey", i)
 			}
 			id := k.ID()
+			if why := k.Unsupported(); why != "" {
+				return policyErr(role, id, "the key cannot verify signatures: %s", why)
+			}
 			if k.publishesPrivate() {
 				return policyErr(role, id, "the key object publishes a private key (keyval.private); treat it as leaked and replace the key")
 			}
-			if inRole[id] {
+			if slices.Contains(ids, string(id)) {
 				return policyErr(role, id, "key listed twice in the role")
 			}
-			inRole[id] = true
 			fp := k.Fingerprint()
 			if other, ok := byFingerprint[fp]; ok && other != id {
 				return policyErr(role, id, "the same public key is already listed under key ID %s", shortID(other))
 			}
 			byFingerprint[fp] = id
-			if prev, ok := keyObjs[string(id)]; ok {
-				c1, _ := cjson.EncodeCanonical(prev)
-				c2, _ := cjson.EncodeCanonical(k.object())
-				if string(c1) != string(c2) {
-					return policyErr(role, id, "two different key objects share this key ID")
-				}
+			if prev, ok := keyObjs[string(id)]; ok && string(prev.Object) != string(k.object()) {
+				return policyErr(role, id, "two different key objects share this key ID")
 			}
-			keyObjs[string(id)] = k.object()
+			keyObjs[string(id)] = k.k.key
 			ids = append(ids, string(id))
 		}
-		obj := map[string]any{}
-		if old, ok := oldRoles[string(role)].(map[string]any); ok {
-			obj = maps.Clone(old)
-		}
-		obj["keyids"] = ids
-		obj["threshold"] = json.Number(strconv.Itoa(thr))
-		roleObjs[string(role)] = obj
+		m.Roles[string(role)] = tufmeta.RoleKeys{KeyIDs: ids, Threshold: thr, Unknown: oldRoles[string(role)].Unknown}
 	}
-	if len(keyObjs) > maxKeys {
-		return policyErr("", "", "%d keys, more than %d", len(keyObjs), maxKeys)
+	if len(keyObjs) > tufmeta.MaxKeys {
+		return policyErr("", "", "%d keys, more than %d", len(keyObjs), tufmeta.MaxKeys)
 	}
-	signed["keys"] = keyObjs
-	signed["roles"] = roleObjs
+	m.Keys = keyObjs
+	m.KeyIDs = slices.Sorted(maps.Keys(keyObjs))
 	return nil
 }
 
 // Next returns version N+1: r's content with the changes applied and no
 // signatures. N+1 needs a threshold of signatures from r's root keys and a
-// threshold from its own (see [Requirements]).
+// threshold from its own (see [Root.Requirements]).
 //
 // Custom fields of the signed object, of roles and of kept keys carry
 // over, as does spec_version. A key that no role uses any more is dropped.
@@ -137,18 +118,16 @@ func (r *Root) Next(rot Rotation) (*Root, error) {
 	if !r.ok() {
 		return nil, policyErr("", "", "no root to rotate")
 	}
-	if err := r.checkModel(); err != nil {
-		return nil, err
-	}
 	if rot.Expires.IsZero() {
 		return nil, policyErr("", "", "Expires is required")
 	}
 	v := r.Version()
-	if v >= math.MaxInt64-1 {
+	// Versions are JSON numbers other clients read as float64s.
+	if v >= 1<<53 {
 		return nil, policyErr("", "", "version %d cannot be incremented", v)
 	}
 	for role := range rot.Roles {
-		if !slices.Contains(TopLevelRoles(), role) {
+		if !role.IsTopLevel() {
 			return nil, policyErr(role, "", "unknown role (want root, targets, snapshot or timestamp)")
 		}
 	}
@@ -156,8 +135,7 @@ func (r *Root) Next(rot Rotation) (*Root, error) {
 	thresholds := map[Role]int{}
 	for _, role := range TopLevelRoles() {
 		keys := r.roleKeys(role)
-		rk, _ := r.Role(role)
-		thr := rk.Threshold
+		thr := r.threshold(role)
 		ch := rot.Roles[role]
 		for _, id := range ch.Remove {
 			i := slices.IndexFunc(keys, func(k Key) bool { return k.ID() == id })
@@ -189,46 +167,13 @@ func (r *Root) Next(rot Rotation) (*Root, error) {
 		roles[role] = keys
 		thresholds[role] = thr
 	}
-	tree, err := deepCopy(r.signed)
-	if err != nil {
-		return nil, fmt.Errorf("root: copying: %w", err)
+	m := &tufmeta.Root{
+		Header:             tufmeta.Header{Type: tufmeta.TypeRoot, SpecVersion: r.m.SpecVersion, Version: v + 1, Expires: rot.Expires},
+		ConsistentSnapshot: r.m.ConsistentSnapshot,
+		Unknown:            maps.Clone(r.m.Unknown),
 	}
-	signed := tree.(map[string]any)
-	signed["version"] = json.Number(strconv.FormatInt(v+1, 10))
-	signed["expires"] = expiresString(rot.Expires)
-	oldRoles, _ := signed["roles"].(map[string]any)
-	if err := setRoles(signed, roles, thresholds, oldRoles); err != nil {
+	if err := setRoles(m, roles, thresholds, r.m.Roles); err != nil {
 		return nil, err
 	}
-	return build(signed)
-}
-
-// deepCopy copies a generic JSON tree.
-func deepCopy(v any) (any, error) {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			c, err := deepCopy(e)
-			if err != nil {
-				return nil, err
-			}
-			m[k] = c
-		}
-		return m, nil
-	case []any:
-		l := make([]any, len(t))
-		for i, e := range t {
-			c, err := deepCopy(e)
-			if err != nil {
-				return nil, err
-			}
-			l[i] = c
-		}
-		return l, nil
-	case nil, bool, string, json.Number:
-		return t, nil
-	default:
-		return nil, fmt.Errorf("unexpected %T", v)
-	}
+	return build(m.Encode())
 }

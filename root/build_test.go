@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"encoding/json"
 	"errors"
-	"math"
 	"strings"
 	"testing"
 	"time"
@@ -82,13 +81,14 @@ func TestNewBuildsVersion1(t *testing.T) {
 		t.Fatalf("Expires = %v", r.Expires())
 	}
 	rk, ok := r.Role(root.RoleRoot)
-	if !ok || rk.Threshold != 3 || len(rk.KeyIDs) != 5 {
+	if !ok || rk.Threshold != 3 || len(rk.Keys) != 5 {
 		t.Fatalf("root role %+v", rk)
 	}
 	if len(r.Keys()) != 6 {
 		t.Fatalf("%d keys, want 6 (5 offline + 1 shared online)", len(r.Keys()))
 	}
-	for i, id := range rk.KeyIDs {
+	for i, rkey := range rk.Keys {
+		id := rkey.ID()
 		if id != f.keys[i].ID() {
 			t.Fatal("root role keys are not in policy order")
 		}
@@ -244,7 +244,7 @@ func TestNext(t *testing.T) {
 	}
 	rk, _ := n.Role(root.RoleRoot)
 	tk, _ := n.Role(root.RoleTargets)
-	if rk.Threshold != 3 || tk.Threshold != 2 || len(rk.KeyIDs) != 5 || rk.KeyIDs[4] != frank.ID() {
+	if rk.Threshold != 3 || tk.Threshold != 2 || len(rk.Keys) != 5 || rk.Keys[4].ID() != frank.ID() {
 		t.Fatalf("roles: %+v %+v", rk, tk)
 	}
 	if _, ok := n.Key(f.keys[4].ID()); ok {
@@ -253,17 +253,17 @@ func TestNext(t *testing.T) {
 	if _, ok := n.Key(frank.ID()); !ok {
 		t.Fatal("added key missing from keys")
 	}
-	reqs := root.Requirements(n, f.r)
-	if len(reqs) != 2 || reqs[0].Version != 2 || reqs[1].Version != 1 || reqs[0].Threshold != 3 || reqs[1].Threshold != 3 {
+	reqs := n.Requirements(f.r)
+	if len(reqs) != 2 || reqs[0].Version != 1 || reqs[1].Version != 2 || reqs[0].Threshold != 3 || reqs[1].Threshold != 3 {
 		t.Fatalf("requirements %+v", reqs)
 	}
-	if reqs[1].Keys[4].ID() != f.keys[4].ID() || reqs[0].Keys[4].ID() != frank.ID() {
+	if reqs[0].Keys[4].ID() != f.keys[4].ID() || reqs[1].Keys[4].ID() != frank.ID() {
 		t.Fatal("requirements list the wrong keys")
 	}
-	if !strings.Contains(reqs[1].Name, "previous") {
-		t.Fatalf("previous requirement name %q", reqs[1].Name)
+	if reqs[0].Name != "root v1 (previous)" || reqs[1].Name != "root v2 (own)" {
+		t.Fatalf("requirement names %q, %q", reqs[0].Name, reqs[1].Name)
 	}
-	if r1 := root.Requirements(f.r, nil); len(r1) != 1 || r1[0].Name != "root v1" {
+	if r1 := f.r.Requirements(nil); len(r1) != 1 || r1[0].Name != "root v1 (own)" {
 		t.Fatalf("v1 requirements %+v", r1)
 	}
 
@@ -330,7 +330,7 @@ func TestNextOnSigstoreRoots(t *testing.T) {
 		for _, role := range root.TopLevelRoles() {
 			a, _ := r.Role(role)
 			b, _ := n.Role(role)
-			if a.Threshold != b.Threshold || len(a.KeyIDs) != len(b.KeyIDs) {
+			if a.Threshold != b.Threshold || len(a.Keys) != len(b.Keys) {
 				t.Fatalf("%s: role %s changed", f, role)
 			}
 		}
@@ -341,21 +341,24 @@ func TestNextVersionOverflow(t *testing.T) {
 	f := newFixture(t)
 	out, _ := f.r.MarshalFile()
 	big := mutate(t, out, func(m map[string]any) {
-		signedOf(m)["version"] = json.Number("9223372036854775806")
+		// 2^53: the last version every client reads exactly.
+		signedOf(m)["version"] = json.Number("9007199254740992")
 	})
 	r, err := root.Parse(big)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Version() != math.MaxInt64-1 {
+	if r.Version() != 1<<53 {
 		t.Fatalf("version %d", r.Version())
 	}
 	if _, err := r.Next(root.Rotation{Expires: expiry}); !errors.Is(err, root.ErrInvalidPolicy) {
 		t.Fatalf("Next at the version bound: %v", err)
 	}
-	huge := bytes.Replace(out, []byte(`"version": 1`), []byte(`"version": 9223372036854775808`), 1)
-	if _, err := root.Parse(huge); !errors.Is(err, root.ErrMalformed) {
-		t.Fatalf("version beyond int64: %v", err)
+	for _, v := range []string{"9007199254740993", "9223372036854775807", "9223372036854775808"} {
+		huge := bytes.Replace(out, []byte(`"version": 1`), []byte(`"version": `+v), 1)
+		if _, err := root.Parse(huge); !errors.Is(err, root.ErrMalformed) {
+			t.Fatalf("version %s: %v", v, err)
+		}
 	}
 }
 

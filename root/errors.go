@@ -3,20 +3,21 @@ package root
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/trustroot/trustroot/internal/tufmeta"
 )
 
 var (
+	// ErrMalformed is wrapped by every error about metadata that cannot
+	// be read or breaks a structural rule, in every package of this
+	// module: root.Parse, the repository parsers and package verify.
+	ErrMalformed = tufmeta.ErrMalformed
 	// ErrInvalidPolicy is wrapped by errors about an impossible policy or
 	// rotation: thresholds out of range, unknown or missing roles, one
 	// public key listed under two key IDs, a key ID meaning different keys
 	// in N and N+1, a key object publishing its private key, a missing
 	// expiry. Such errors are also a [*PolicyError].
 	ErrInvalidPolicy = errors.New("root: invalid policy")
-	// ErrMalformed is wrapped by every Parse error.
-	ErrMalformed = errors.New("root: malformed root")
 	// ErrInvalidKey is wrapped by errors about a key that cannot be used.
 	ErrInvalidKey = errors.New("root: invalid key")
 	// ErrBadSignature is wrapped when a signature does not verify. Such
@@ -78,24 +79,4 @@ func (e *SignatureError) Unwrap() error { return e.Err }
 
 // shortID shortens a key ID for messages; full IDs are available from the
 // typed errors.
-// An ID with a character that is not printable (it comes from the file,
-// and messages reach terminals) is quoted.
-func shortID(id KeyID) string {
-	if id == "" {
-		return `""`
-	}
-	s, more := string(id), ""
-	if len(s) > 16 {
-		cut := 16
-		for cut > 12 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s, more = s[:cut], "…"
-	}
-	for _, c := range s {
-		if !unicode.IsPrint(c) || c == utf8.RuneError {
-			return strconv.Quote(s) + more
-		}
-	}
-	return s + more
-}
+func shortID(id KeyID) string { return tufmeta.ShortID(string(id)) }

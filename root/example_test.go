@@ -63,7 +63,7 @@ func Example() {
 			panic(err)
 		}
 	}
-	for _, req := range root.Requirements(r, nil) {
+	for _, req := range r.Requirements(nil) {
 		fmt.Printf("%s needs %d of %d keys\n", req.Name, req.Threshold, len(req.Keys))
 	}
 	fmt.Println("signatures:", len(r.Signatures()))
@@ -79,7 +79,7 @@ func Example() {
 	fmt.Println("published version", published.Version(), "expires", published.Expires().Format(time.DateOnly))
 	// Output:
 	// lint warnings: 0
-	// root v1 needs 3 of 5 keys
+	// root v1 (own) needs 3 of 5 keys
 	// signatures: 3
 	// published version 1 expires 2031-01-01
 }
@@ -163,14 +163,14 @@ func ExampleRoot_Next() {
 	_, err = v2.Sign(context.Background(), frank, v1)
 	fmt.Println("frank signs for v2:", err == nil)
 
-	for _, req := range root.Requirements(v2, v1) {
+	for _, req := range v2.Requirements(v1) {
 		fmt.Printf("%s: threshold %d\n", req.Name, req.Threshold)
 	}
 	fmt.Println("version", v2.Version(), "signatures", len(v2.Signatures()))
 	// Output:
 	// erin signs for v1: true
 	// frank signs for v2: true
-	// root v2: threshold 3
 	// root v1 (previous): threshold 3
+	// root v2 (own): threshold 3
 	// version 2 signatures 5
 }

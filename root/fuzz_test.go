@@ -50,6 +50,7 @@ func FuzzParse(f *testing.F) {
 		}
 		// Lint and Requirements never panic on a parsed root.
 		_ = root.Lint(r, root.LintOptions{})
-		_ = root.Requirements(r2, r)
+		_ = r2.Requirements(r)
+		_ = r2.SigningStatus(r)
 	})
 }

@@ -30,8 +30,11 @@ const (
 	LintSingleHolder = "single-holder-meets-threshold"
 	// LintCurveScheme: an ECDSA key's curve does not match its scheme.
 	LintCurveScheme = "curve-scheme-mismatch"
-	// LintKeyIDNotContent: a key ID is not the SHA-256 of its key object.
-	LintKeyIDNotContent = "keyid-not-content"
+	// LintKeyIDMismatch: a key ID is not the SHA-256 of its key object.
+	LintKeyIDMismatch = "keyid-mismatch"
+	// LintUnsupportedKey: a key's type or scheme is unknown, or its
+	// public value cannot be used, so it can never sign.
+	LintUnsupportedKey = "unsupported-key"
 	// LintPrivateKeyPublished: a key object has a non-empty
 	// keyval.private, so its private key may be public: replace the key.
 	LintPrivateKeyPublished = "private-key-published"
@@ -42,8 +45,9 @@ const (
 // root keys shared with the online snapshot or timestamp roles, an expiry
 // too close or too far, one keyholder (by [Key.Holder]) holding enough
 // keys to meet a threshold of 2 or more, ECDSA keys whose curve does not
-// match their scheme, key IDs that do not match their content, and key
-// objects that publish a private key (a non-empty keyval.private).
+// match their scheme, key IDs that do not match their content, keys that
+// cannot verify signatures, and key objects that publish a private key (a
+// non-empty keyval.private).
 // Warnings come in a stable order; Code values are the Lint* constants.
 func Lint(r *Root, opts LintOptions) []Warning {
 	if !r.ok() {
@@ -69,13 +73,15 @@ func Lint(r *Root, opts LintOptions) []Warning {
 	for _, role := range TopLevelRoles() {
 		rk, _ := r.Role(role)
 		distinct := map[string]bool{}
-		for _, k := range r.roleKeys(role) {
-			distinct[k.Fingerprint()] = true
+		for _, k := range rk.Keys {
+			if k.Unsupported() == "" {
+				distinct[k.Fingerprint()] = true
+			}
 		}
 		n := len(distinct)
 		switch {
 		case rk.Threshold > n:
-			add(LintThresholdUnreachable, "role %s needs %d signatures but has only %d distinct keys", role, rk.Threshold, n)
+			add(LintThresholdUnreachable, "role %s needs %d signatures but has only %d distinct usable keys", role, rk.Threshold, n)
 		case 2*rk.Threshold <= n:
 			add(LintThresholdNotMajority, "role %s threshold %d is not a majority of its %d keys", role, rk.Threshold, n)
 		}
@@ -84,7 +90,9 @@ func Lint(r *Root, opts LintOptions) []Warning {
 	online := map[string]bool{}
 	for _, role := range []Role{RoleSnapshot, RoleTimestamp} {
 		for _, k := range r.roleKeys(role) {
-			online[k.Fingerprint()] = true
+			if k.Unsupported() == "" {
+				online[k.Fingerprint()] = true
+			}
 		}
 	}
 	for _, k := range r.roleKeys(RoleRoot) {
@@ -111,7 +119,7 @@ func Lint(r *Root, opts LintOptions) []Warning {
 		byHolder := map[string]map[string]bool{}
 		for _, k := range r.roleKeys(role) {
 			h := k.Holder()
-			if h == "" {
+			if h == "" || k.Unsupported() != "" {
 				continue
 			}
 			if byHolder[h] == nil {
@@ -139,6 +147,8 @@ func Lint(r *Root, opts LintOptions) []Warning {
 				want = "ecdsa-sha2-nistp256"
 			case elliptic.P384():
 				want = "ecdsa-sha2-nistp384"
+			case elliptic.P521():
+				want = "ecdsa-sha2-nistp521"
 			}
 			if k.Scheme() != want {
 				add(LintCurveScheme, "key %s is a %s key but has scheme %s (want %s)", shortID(k.ID()), ek.Curve.Params().Name, k.Scheme(), want)
@@ -147,7 +157,12 @@ func Lint(r *Root, opts LintOptions) []Warning {
 	}
 	for _, k := range r.Keys() {
 		if !k.IDMatchesContent() {
-			add(LintKeyIDNotContent, "key ID %s is not the SHA-256 of its key object", shortID(k.ID()))
+			add(LintKeyIDMismatch, "key ID %s is not the SHA-256 of its key object", shortID(k.ID()))
+		}
+	}
+	for _, k := range r.Keys() {
+		if why := k.Unsupported(); why != "" {
+			add(LintUnsupportedKey, "key %s can never sign: %s", shortID(k.ID()), why)
 		}
 	}
 	for _, k := range r.Keys() {

@@ -82,7 +82,7 @@ func TestLintFindings(t *testing.T) {
 		"single holder": {build(root.Policy{Roles: rolesOf(mk, 3, online)}), root.LintOptions{Now: now},
 			[]string{root.LintSingleHolder, root.LintSingleHolder}},
 		"curve mismatch": {mislabelled, root.LintOptions{Now: now},
-			[]string{root.LintCurveScheme, root.LintKeyIDNotContent}},
+			[]string{root.LintCurveScheme, root.LintKeyIDMismatch}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -104,7 +104,7 @@ func TestLintSigstore(t *testing.T) {
 	// majority; snapshot and timestamp share the online key, not a root key.
 	v11 := parseFile(t, "prod", "11.root.json")
 	got := codes(root.Lint(v11, root.LintOptions{Now: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}))
-	if !slices.Equal(got, []string{root.LintKeyIDNotContent}) {
+	if !slices.Equal(got, []string{root.LintKeyIDMismatch}) {
 		t.Fatalf("prod v11 lint = %v", got)
 	}
 	// The default reference time is now: v11 has expired.

@@ -7,33 +7,41 @@ import (
 	"slices"
 
 	"github.com/trustroot/trustroot/internal/tufkey"
+	"github.com/trustroot/trustroot/internal/tufmeta"
 	"github.com/trustroot/trustroot/signer"
 )
 
-// Requirements returns the thresholds r must meet: its own root role's
-// and, when prev is not nil, prev's root role's.
-func Requirements(r, prev *Root) []Requirement {
+// Requirements returns the thresholds r must meet: when prev is not nil,
+// prev's root role's first (a client holding prev checks it first), then
+// r's own root role's.
+func (r *Root) Requirements(prev *Root) []Requirement {
 	if !r.ok() {
 		return nil
 	}
-	own, _ := r.Role(RoleRoot)
-	reqs := []Requirement{{
-		Name:      fmt.Sprintf("root v%d", r.Version()),
-		Version:   r.Version(),
-		Keys:      r.roleKeys(RoleRoot),
-		Threshold: own.Threshold,
-	}}
+	var reqs []Requirement
 	if prev.ok() {
-		pr, _ := prev.Role(RoleRoot)
 		reqs = append(reqs, Requirement{
-			Name:      fmt.Sprintf("root v%d (previous)", prev.Version()),
+			Name:      PreviousRequirement(prev.Version()),
 			Version:   prev.Version(),
 			Keys:      prev.roleKeys(RoleRoot),
-			Threshold: pr.Threshold,
+			Threshold: prev.threshold(RoleRoot),
 		})
 	}
-	return reqs
+	return append(reqs, Requirement{
+		Name:      OwnRequirement(r.Version()),
+		Version:   r.Version(),
+		Keys:      r.roleKeys(RoleRoot),
+		Threshold: r.threshold(RoleRoot),
+	})
 }
+
+// OwnRequirement names the threshold of root version v's own root role,
+// as Requirements, SigningStatus and package verify report it.
+func OwnRequirement(v int64) string { return fmt.Sprintf("root v%d (own)", v) }
+
+// PreviousRequirement names the threshold of root version v's root role
+// that version v+1 must meet.
+func PreviousRequirement(v int64) string { return fmt.Sprintf("root v%d (previous)", v) }
 
 // checkPrev refuses a prev that is not the version before r.
 func checkPrev(r, prev *Root) error {
@@ -103,8 +111,8 @@ func (r *Root) AddSignature(sig Signature, prev *Root) error {
 	if len(sig.Value) == 0 {
 		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: the signature is empty", ErrBadSignature)}
 	}
-	if len(sig.Value) > maxSigLength {
-		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: the signature is %d bytes, more than %d", ErrBadSignature, len(sig.Value), maxSigLength)}
+	if len(sig.Value) > tufmeta.MaxSignatureSize {
+		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: the signature is %d bytes, more than %d", ErrBadSignature, len(sig.Value), tufmeta.MaxSignatureSize)}
 	}
 	cands := rootKeyCandidates(r, prev, sig.KeyID)
 	if len(cands) == 0 {
@@ -143,8 +151,8 @@ func (r *Root) roomFor(ids []KeyID) error {
 			n++
 		}
 	}
-	if n > maxSignatures {
-		return fmt.Errorf("root: the root already holds %d signature entries; %d more would pass the limit of %d", len(r.sigs), n-len(r.sigs), maxSignatures)
+	if n > tufmeta.MaxSignatures {
+		return fmt.Errorf("root: the root already holds %d signature entries; %d more would pass the limit of %d", len(r.sigs), n-len(r.sigs), tufmeta.MaxSignatures)
 	}
 	return nil
 }

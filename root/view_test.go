@@ -16,9 +16,14 @@ type view struct {
 	SpecVersion        string
 	ConsistentSnapshot bool
 	Keys               []keyView
-	Roles              map[root.Role]root.RoleKeys
+	Roles              map[root.Role]roleView
 	Signatures         []root.Signature
 	Payload            string
+}
+
+type roleView struct {
+	KeyIDs    []root.KeyID
+	Threshold int
 }
 
 type keyView struct {
@@ -32,7 +37,7 @@ func viewOf(r *root.Root) view {
 		Expires:            r.Expires(),
 		SpecVersion:        r.SpecVersion(),
 		ConsistentSnapshot: r.ConsistentSnapshot(),
-		Roles:              map[root.Role]root.RoleKeys{},
+		Roles:              map[root.Role]roleView{},
 		Signatures:         r.Signatures(),
 		Payload:            string(r.SigningPayload()),
 	}
@@ -44,7 +49,11 @@ func viewOf(r *root.Root) view {
 	}
 	for _, role := range root.TopLevelRoles() {
 		if rk, ok := r.Role(role); ok {
-			v.Roles[role] = rk
+			rv := roleView{Threshold: rk.Threshold}
+			for _, k := range rk.Keys {
+				rv.KeyIDs = append(rv.KeyIDs, k.ID())
+			}
+			v.Roles[role] = rv
 		}
 	}
 	return v

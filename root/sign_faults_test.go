@@ -257,7 +257,7 @@ func TestSignKeepsFileReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sigs []any
-	for i := range 512 {
+	for i := range root.MaxSignatures {
 		sigs = append(sigs, map[string]any{"keyid": fmt.Sprintf("placeholder-%03d", i), "sig": ""})
 	}
 	tree["signatures"] = sigs
@@ -289,7 +289,7 @@ func TestSignKeepsFileReadable(t *testing.T) {
 	if err := r.AddSignature(detached[0], nil); err == nil {
 		t.Fatal("AddSignature added a signature past the bound without an error")
 	}
-	if n := len(r.Signatures()); n != 512 {
-		t.Fatalf("%d signatures, want 512", n)
+	if n := len(r.Signatures()); n != root.MaxSignatures {
+		t.Fatalf("%d signatures, want %d", n, root.MaxSignatures)
 	}
 }
