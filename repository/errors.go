@@ -6,45 +6,35 @@ import (
 )
 
 var (
-	// ErrInvalid is wrapped by every error about bad input: a version
-	// below 1, a missing expiry, a target name that is not a clean
-	// relative path, a bad role name, threshold or custom metadata.
+	// ErrInvalid is wrapped by every error about bad input to a builder:
+	// a version below 1, a missing expiry, a target name that is not a
+	// clean relative path, a bad role name, threshold or custom
+	// metadata, a snapshot not yet signed. Files that cannot be read wrap
+	// root.ErrMalformed instead; refused signatures are a
+	// *root.SignatureError.
 	ErrInvalid = errors.New("repository: invalid input")
-	// ErrMalformed is wrapped when ParseTargets cannot read a file.
-	ErrMalformed = errors.New("repository: malformed metadata")
-	// ErrKeyNotInRole means a signer's public key is not among the keys
-	// of the role whose metadata it was asked to sign.
-	ErrKeyNotInRole = errors.New("repository: signer's key is not a key of the role")
-	// ErrBadSignature means a signer returned a signature that does not
-	// verify under its key; nothing was added.
-	ErrBadSignature = errors.New("repository: signature does not verify")
-	// ErrUnsigned means metadata that must be signed first is not, e.g.
-	// a snapshot handed to NewTimestamp.
-	ErrUnsigned = errors.New("repository: metadata is not signed")
+	// ErrHashMismatch means content does not match the hashes that
+	// metadata lists for it.
+	ErrHashMismatch = errors.New("hash mismatch")
+	// ErrLengthMismatch means content does not have the length that
+	// metadata lists for it.
+	ErrLengthMismatch = errors.New("length mismatch")
 )
-
-// SignError reports a failed signature over a role's metadata. It wraps
-// the signer's error, [ErrKeyNotInRole] or [ErrBadSignature].
-type SignError struct {
-	// Role is the role whose metadata was being signed.
-	Role string
-	// KeyID is the role key the signer holds, or "" when it holds none.
-	KeyID string
-	// Err is the cause.
-	Err error
-}
-
-// Error describes the failure.
-func (e *SignError) Error() string {
-	if e.KeyID == "" {
-		return fmt.Sprintf("repository: signing %s: %v", e.Role, e.Err)
-	}
-	return fmt.Sprintf("repository: signing %s with key %s: %v", e.Role, e.KeyID, e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *SignError) Unwrap() error { return e.Err }
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// sentinelError is an error with its own message that wraps a sentinel,
+// so the sentinel's text is not repeated in the message.
+type sentinelError struct {
+	msg string
+	err error
+}
+
+func (e *sentinelError) Error() string { return e.msg }
+func (e *sentinelError) Unwrap() error { return e.err }
+
+func errf(sentinel error, format string, args ...any) error {
+	return &sentinelError{msg: fmt.Sprintf(format, args...), err: sentinel}
 }

@@ -22,11 +22,11 @@ var (
 	ErrInvalidKey = errors.New("root: invalid key")
 	// ErrBadSignature is wrapped when a signature does not verify. Such
 	// errors are also a [*SignatureError].
-	ErrBadSignature = errors.New("root: signature does not verify")
-	// ErrUnknownKey is wrapped when a signature's key ID is not a root key
-	// of the root or of the previous root. Such errors are also a
-	// [*SignatureError].
-	ErrUnknownKey = errors.New("root: signature key is not a root key")
+	ErrBadSignature = errors.New("signature does not verify")
+	// ErrUnknownKey is wrapped when a signature's key ID is not a key of
+	// the role that must sign (for a root: a root key of the root or of
+	// the previous root). Such errors are also a [*SignatureError].
+	ErrUnknownKey = errors.New("signature key is not a key of the role")
 )
 
 // PolicyError describes why a policy or rotation was refused. It unwraps
@@ -60,18 +60,25 @@ func policyErr(role Role, id KeyID, format string, args ...any) error {
 	return &PolicyError{Role: role, KeyID: id, Reason: fmt.Sprintf(format, args...)}
 }
 
-// SignatureError reports a signature that was refused. It unwraps to
-// [ErrBadSignature] or [ErrUnknownKey] and to the underlying cause.
+// SignatureError reports a signature that was refused, by this package or
+// by package repository. It unwraps to the reason: [ErrBadSignature],
+// [ErrUnknownKey], or a signer's error.
 type SignatureError struct {
-	// KeyID is the signature's key ID.
+	// Role is the role whose metadata was signed.
+	Role Role
+	// KeyID is the signature's key ID, "" when the signer's key is none
+	// of the role's.
 	KeyID KeyID
-	// Err is the reason: it wraps ErrBadSignature or ErrUnknownKey.
+	// Err is the reason.
 	Err error
 }
 
 // Error describes the failure; it never includes secrets.
 func (e *SignatureError) Error() string {
-	return fmt.Sprintf("root: signature under key %s refused: %v", shortID(e.KeyID), e.Err)
+	if e.KeyID == "" {
+		return fmt.Sprintf("%s: signing: %v", e.Role, e.Err)
+	}
+	return fmt.Sprintf("%s: signature under key %s refused: %v", e.Role, shortID(e.KeyID), e.Err)
 }
 
 // Unwrap returns the reason.

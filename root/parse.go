@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/trustroot/trustroot/internal/cjson"
-	"github.com/trustroot/trustroot/internal/rootlink"
+	"github.com/trustroot/trustroot/internal/link"
 	"github.com/trustroot/trustroot/internal/tufmeta"
 )
 
@@ -35,7 +35,7 @@ func Parse(data []byte) (*Root, error) {
 }
 
 func init() {
-	rootlink.FromEnvelope = func(env *tufmeta.Envelope) (any, error) { return fromEnvelope(env) }
+	link.Root = func(env *tufmeta.Envelope) (any, error) { return fromEnvelope(env) }
 }
 
 // fromEnvelope is Parse's second half, for an envelope already read.

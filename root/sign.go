@@ -109,10 +109,10 @@ func (r *Root) AddSignature(sig Signature, prev *Root) error {
 		return err
 	}
 	if len(sig.Value) == 0 {
-		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: the signature is empty", ErrBadSignature)}
+		return &SignatureError{Role: RoleRoot, KeyID: sig.KeyID, Err: fmt.Errorf("%w: the signature is empty", ErrBadSignature)}
 	}
 	if len(sig.Value) > tufmeta.MaxSignatureSize {
-		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: the signature is %d bytes, more than %d", ErrBadSignature, len(sig.Value), tufmeta.MaxSignatureSize)}
+		return &SignatureError{Role: RoleRoot, KeyID: sig.KeyID, Err: fmt.Errorf("%w: the signature is %d bytes, more than %d", ErrBadSignature, len(sig.Value), tufmeta.MaxSignatureSize)}
 	}
 	cands := rootKeyCandidates(r, prev, sig.KeyID)
 	if len(cands) == 0 {
@@ -120,7 +120,7 @@ func (r *Root) AddSignature(sig Signature, prev *Root) error {
 		if prev != nil {
 			which += fmt.Sprintf(" or v%d", prev.Version())
 		}
-		return &SignatureError{KeyID: sig.KeyID, Err: fmt.Errorf("%w: no root key of %s has this key ID", ErrUnknownKey, which)}
+		return &SignatureError{Role: RoleRoot, KeyID: sig.KeyID, Err: fmt.Errorf("%w: no root key of %s has this key ID", ErrUnknownKey, which)}
 	}
 	if err := checkKeyIDs(r, prev, []KeyID{sig.KeyID}); err != nil {
 		return err
@@ -135,7 +135,7 @@ func (r *Root) AddSignature(sig Signature, prev *Root) error {
 		}
 	}
 	if verr != nil {
-		return &SignatureError{KeyID: sig.KeyID, Err: verr}
+		return &SignatureError{Role: RoleRoot, KeyID: sig.KeyID, Err: verr}
 	}
 	r.putSignature(Signature{KeyID: sig.KeyID, Value: slices.Clone(sig.Value)})
 	return nil
@@ -228,7 +228,7 @@ func (r *Root) Sign(ctx context.Context, s signer.Signer, prev *Root) ([]Signatu
 	out := make([]Signature, 0, len(keys))
 	for _, k := range keys {
 		if err := k.Verify(r.payload, value); err != nil {
-			return nil, &SignatureError{KeyID: k.ID(), Err: fmt.Errorf("the signer's signature does not verify under the root's scheme %s: %w", k.Scheme(), err)}
+			return nil, &SignatureError{Role: RoleRoot, KeyID: k.ID(), Err: fmt.Errorf("the signer's signature does not verify under the root's scheme %s: %w", k.Scheme(), err)}
 		}
 		out = append(out, Signature{KeyID: k.ID(), Value: slices.Clone(value)})
 	}

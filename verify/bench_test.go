@@ -11,9 +11,9 @@ import (
 
 	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
 
+	"github.com/trustroot/trustroot/internal/gen"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
-	"github.com/trustroot/trustroot/verify/internal/gen"
 )
 
 // Benchmarks of a root chain walk, in one run so their ratios are

@@ -4,51 +4,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/trustroot/trustroot/internal/link"
+	"github.com/trustroot/trustroot/internal/tufmeta"
 	"github.com/trustroot/trustroot/root"
 )
-
-// DefaultMaxSteps is the number of root versions a chain may advance by
-// when Options.MaxSteps is zero. The specification suggests 2^10; go-tuf
-// and tuf-js use 256.
-const DefaultMaxSteps = 1024
-
-// Options tune root verification. The zero value verifies at the current
-// time with default bounds, reporting key ID mismatches as warnings.
-type Options struct {
-	// Now is the reference time for expiry; zero means time.Now(). It is
-	// read once per call.
-	Now time.Time
-	// MaxSteps bounds how many new root versions one call accepts; zero
-	// means DefaultMaxSteps.
-	MaxSteps int
-	// MaxFileSize bounds each root file; zero means root.MaxRootSize.
-	MaxFileSize int
-	// Strict turns key ID/content mismatches (a key ID that is not the
-	// SHA-256 of its key object) from warnings into ErrKeyIDMismatch
-	// failures.
-	Strict bool
-}
-
-func (o Options) now() time.Time {
-	if o.Now.IsZero() {
-		return time.Now()
-	}
-	return o.Now
-}
-
-func (o Options) maxSteps() int {
-	if o.MaxSteps <= 0 {
-		return DefaultMaxSteps
-	}
-	return o.MaxSteps
-}
-
-func (o Options) maxFileSize() int {
-	if o.MaxFileSize <= 0 {
-		return root.MaxRootSize
-	}
-	return o.MaxFileSize
-}
 
 // ChainResult describes a root that verified and is trusted at the
 // reference time. It is only ever returned with a nil error.
@@ -71,14 +30,15 @@ type Step struct {
 	// Expires is the root's expiry. Only the newest root's expiry is
 	// checked; intermediate roots may have expired.
 	Expires time.Time `json:"expires"`
-	// Requirements are the thresholds the root met: its own root role's
-	// and, for a new version, the previous root's.
+	// Requirements are the thresholds the root met, as
+	// root.Root.Requirements lists them: the previous root's (for a new
+	// version) and its own.
 	Requirements []Met `json:"requirements"`
 }
 
 // Met is a threshold that a root met. Verification stops counting once the
 // threshold is reached, so SignedBy holds exactly Threshold keys even when
-// more signed; use [SigningStatus] for every signer.
+// more signed; use root.Root.SigningStatus for every signer.
 type Met struct {
 	// Name says whose keys were counted, e.g. "root v3 (previous)".
 	Name string `json:"name"`
@@ -93,7 +53,7 @@ type Met struct {
 // KeyRef identifies a key in a result.
 type KeyRef struct {
 	// KeyID is the key ID under which the key is listed.
-	KeyID string `json:"keyid"`
+	KeyID root.KeyID `json:"keyid"`
 	// Fingerprint is the hex SHA-256 of the key's PKIX DER encoding.
 	Fingerprint string `json:"fingerprint"`
 	// Holder is the keyholder annotation, if any.
@@ -103,13 +63,14 @@ type KeyRef struct {
 // Warning is a finding that did not fail verification.
 type Warning struct {
 	// Role is the role of the metadata concerned, e.g. "root".
-	Role string `json:"role"`
+	Role root.Role `json:"role"`
 	// Version is the version of the metadata concerned.
 	Version int64 `json:"version"`
-	// Code is a stable identifier: "keyid-mismatch".
+	// Code is a stable identifier: root.LintKeyIDMismatch or
+	// root.LintUnsupportedKey.
 	Code string `json:"code"`
 	// KeyID is the key concerned, if any.
-	KeyID string `json:"keyid,omitempty"`
+	KeyID root.KeyID `json:"keyid,omitempty"`
 	// Message explains the finding.
 	Message string `json:"message"`
 }
@@ -119,7 +80,11 @@ type Warning struct {
 // Empty signatures and signatures under key IDs the root does not list are
 // ignored.
 func Root(r *root.Root, opts Options) (*ChainResult, error) {
-	return walk(r, nil, opts)
+	w, err := newWalk(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	return w.finish()
 }
 
 // Rotation verifies that next may replace prev: prev is signed by a
@@ -129,194 +94,172 @@ func Root(r *root.Root, opts Options) (*ChainResult, error) {
 // does not matter).
 func Rotation(prev, next *root.Root, opts Options) (*ChainResult, error) {
 	if next == nil {
-		return nil, fmt.Errorf("%w: nil next root", ErrMalformed)
+		return nil, fmt.Errorf("verify: %w: nil next root", root.ErrMalformed)
 	}
-	return walk(prev, func(yield func(*rootView, error) bool) {
-		yield(viewOf(next))
-	}, opts)
+	w, err := newWalk(prev, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.next(next.SigningPayload(), next.Signatures(), next.Version(), func() (*root.Root, error) { return next, nil }); err != nil {
+		return nil, err
+	}
+	return w.finish()
 }
 
 // Chain walks from a trusted root N through the files of versions N+1,
 // N+2, ... in order, as a TUF client updates its root (specification
-// section 5.3): each version must be exactly one more than the last, and
-// signed by a threshold of distinct keys of the previous root's root role
-// and of its own. The expiry of intermediate roots is ignored; the newest
-// root must not have expired at the reference time. The trusted root must
-// be signed by a threshold of its own root keys.
+// section 5.3): each version must be signed by a threshold of distinct
+// keys of the previous root's root role, be exactly one more than the
+// last, and be signed by a threshold of its own. The expiry of
+// intermediate roots is ignored; the newest root must not have expired at
+// the reference time. The trusted root must be signed by a threshold of
+// its own root keys.
 //
-// On success the result's Root is the newest root. On any failure the
-// result is nil: nothing is trusted, not even the versions that verified
-// before the failure. If every signature step verified but the newest root
-// has expired, the error is an *ExpiredError naming that version.
+// Each file is read to its canonical bytes and checked against the
+// previous root's keys before its own keys are decoded. On success the
+// result's Root is the newest root. On any failure the result is nil:
+// nothing is trusted, not even the versions that verified before the
+// failure. If every signature step verified but the newest root has
+// expired, the error is an *ExpiredError naming that version.
 func Chain(trusted *root.Root, next [][]byte, opts Options) (*ChainResult, error) {
-	if len(next) > opts.maxSteps() {
-		return nil, fmt.Errorf("%w: %d root versions offered, at most %d allowed", ErrTooLarge, len(next), opts.maxSteps())
+	if len(next) > opts.maxRootSteps() {
+		return nil, errf(ErrTooLarge, "verify: %d root versions offered, at most %d allowed", len(next), opts.maxRootSteps())
 	}
-	max := opts.maxFileSize()
-	return walk(trusted, func(yield func(*rootView, error) bool) {
-		for i, data := range next {
-			file := fmt.Sprintf("candidate %d of %d", i+1, len(next))
-			if len(data) > max {
-				yield(nil, &MetadataError{Role: "root", File: file, Err: fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, len(data), max)})
-				return
-			}
-			v, err := parseCandidate(data)
-			if err != nil {
-				yield(nil, &MetadataError{Role: "root", File: file, Err: err})
-				return
-			}
-			if !yield(v, nil) {
-				return
-			}
+	w, err := newWalk(trusted, opts)
+	if err != nil {
+		return nil, err
+	}
+	for i, data := range next {
+		if err := w.file(data, fmt.Sprintf("root file %d of %d", i+1, len(next))); err != nil {
+			return nil, err
 		}
-	}, opts)
+	}
+	return w.finish()
 }
 
-// walk verifies trusted on its own, then each root from next against its
-// predecessor, then the newest root's expiry.
-func walk(trusted *root.Root, next func(yield func(*rootView, error) bool), opts Options) (*ChainResult, error) {
+// walk is a root chain being verified, one version at a time.
+type walk struct {
+	opts  Options
+	now   time.Time
+	cur   *root.Root
+	own   requirement
+	steps int
+	res   ChainResult
+}
+
+// newWalk starts a walk at trusted, which must meet its own threshold.
+func newWalk(trusted *root.Root, opts Options) (*walk, error) {
 	if trusted == nil {
-		return nil, fmt.Errorf("%w: nil trusted root", ErrMalformed)
+		return nil, fmt.Errorf("verify: %w: nil trusted root", root.ErrMalformed)
 	}
-	now := opts.now()
-	res := &ChainResult{}
-	tv, err := viewOf(trusted)
-	if err != nil {
+	w := &walk{opts: opts, now: opts.now(), cur: trusted}
+	w.own = rootRequirement(trusted, root.OwnRequirement(trusted.Version()))
+	sigs := sigMap(trusted.Signatures())
+	var c pairCache
+	got := c.count(&w.own, trusted.SigningPayload(), sigs, nil)
+	if !w.own.met(got) {
+		return nil, located(root.RoleRoot, trusted.Version(), "", &ThresholdError{Role: root.RoleRoot, Version: trusted.Version(), Requirement: w.own.name, Threshold: w.own.threshold, Valid: len(got)})
+	}
+	w.res.Steps = append(w.res.Steps, Step{Version: trusted.Version(), Expires: trusted.Expires(), Requirements: []Met{metOf(&w.own, got)}})
+	if err := w.warn(trusted); err != nil {
 		return nil, err
 	}
-	step, err := selfStep(tv)
-	if err != nil {
-		return nil, err
-	}
-	res.Steps = append(res.Steps, step)
-	if err := res.checkKeyIDs(tv, opts.Strict); err != nil {
-		return nil, err
-	}
-	cur := tv
-	var failed error
-	steps := 0
-	if next != nil {
-		next(func(v *rootView, err error) bool {
-			if err != nil {
-				failed = err
-				return false
-			}
-			steps++
-			if steps > opts.maxSteps() {
-				failed = fmt.Errorf("%w: more than %d root versions offered", ErrTooLarge, opts.maxSteps())
-				return false
-			}
-			step, err := rotationStep(cur, v)
-			if err != nil {
-				failed = err
-				return false
-			}
-			if err := res.checkKeyIDs(v, opts.Strict); err != nil {
-				failed = err
-				return false
-			}
-			res.Steps = append(res.Steps, step)
-			cur = v
-			return true
-		})
-	}
-	if failed != nil {
-		return nil, failed
-	}
-	if !now.Before(cur.expires) {
-		return nil, &ExpiredError{Role: "root", Version: cur.version, Expires: cur.expires, Now: now, Steps: res.Steps}
-	}
-	res.Root = cur.full
-	return res, nil
+	return w, nil
 }
 
-// rootView is what a chain step needs of a root.
-type rootView struct {
-	version    int64
-	expires    time.Time
-	payload    []byte
-	own        requirement
-	sigs       map[string][]byte
-	mismatched []string // key IDs that do not match their content, sorted
-	full       *root.Root
-}
-
-func viewOf(r *root.Root) (*rootView, error) {
-	own, ok := rootRequirement(r, "")
-	if !ok {
-		return nil, &MetadataError{Role: "root", Version: r.Version(), Err: fmt.Errorf("%w: no root role", ErrMalformed)}
+// file verifies the root file data as the next version; name says which
+// file it is in errors.
+func (w *walk) file(data []byte, name string) error {
+	if w.steps >= w.opts.maxRootSteps() {
+		return errf(ErrTooLarge, "verify: more than %d root versions offered", w.opts.maxRootSteps())
 	}
-	v := &rootView{version: r.Version(), expires: r.Expires(), payload: r.SigningPayload(), own: own, sigs: sigMap(r.Signatures()), full: r}
-	for _, k := range r.Keys() {
-		if !k.IDMatchesContent() {
-			v.mismatched = append(v.mismatched, string(k.ID()))
+	want := w.cur.Version() + 1
+	env, err := tufmeta.ParseEnvelope(data, tufmeta.TypeRoot, w.opts.Limits.root())
+	if err != nil {
+		return located(root.RoleRoot, want, name, err)
+	}
+	sigs := make([]root.Signature, len(env.Signatures))
+	for i, s := range env.Signatures {
+		sigs[i] = root.Signature{KeyID: root.KeyID(s.KeyID), Value: s.Sig}
+	}
+	err = w.next(env.Signed, sigs, env.Version, func() (*root.Root, error) {
+		r, err := link.Root(env)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return v, nil
+		return r.(*root.Root), nil
+	})
+	return located(root.RoleRoot, want, name, err)
 }
 
-// parseCandidate reads a candidate root with root.Parse, the one strict
-// parser, which decodes and canonicalises the file once.
-func parseCandidate(data []byte) (*rootView, error) {
-	r, err := root.Parse(data)
+// next verifies a new version from its payload and signatures: first
+// against the current root's keys, then its version, and only then does
+// it build the root (model) to check its own threshold.
+func (w *walk) next(payload []byte, sigList []root.Signature, version int64, model func() (*root.Root, error)) error {
+	prev := rootRequirement(w.cur, root.PreviousRequirement(w.cur.Version()))
+	sigs := sigMap(sigList)
+	var c pairCache
+	gotPrev := c.count(&prev, payload, sigs, nil)
+	if !prev.met(gotPrev) {
+		return &ThresholdError{Role: root.RoleRoot, Version: version, Requirement: prev.name, Threshold: prev.threshold, Valid: len(gotPrev)}
+	}
+	if want := w.cur.Version() + 1; version != want {
+		return &VersionError{Role: root.RoleRoot, Got: version, Want: want, Rollback: version < want,
+			Detail: fmt.Sprintf("a new root must be exactly version %d + 1", w.cur.Version())}
+	}
+	next, err := model()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return err
 	}
-	return viewOf(r)
+	own := rootRequirement(next, root.OwnRequirement(next.Version()))
+	gotOwn := c.count(&own, payload, sigs, nil)
+	if !own.met(gotOwn) {
+		return &ThresholdError{Role: root.RoleRoot, Version: version, Requirement: own.name, Threshold: own.threshold, Valid: len(gotOwn)}
+	}
+	if err := w.warn(next); err != nil {
+		return err
+	}
+	w.res.Steps = append(w.res.Steps, Step{Version: version, Expires: next.Expires(), Requirements: []Met{metOf(&prev, gotPrev), metOf(&own, gotOwn)}})
+	w.cur, w.own = next, own
+	w.steps++
+	return nil
 }
 
-func ownName(v int64) string  { return fmt.Sprintf("root v%d (own)", v) }
-func prevName(v int64) string { return fmt.Sprintf("root v%d (previous)", v) }
-
-// selfStep checks r against its own root role.
-func selfStep(r *rootView) (Step, error) {
-	own := r.own
-	own.name = ownName(r.version)
-	var c pairCache
-	got := c.count(&own, r.payload, r.sigs, nil)
-	if len(got) < own.threshold || own.threshold < 1 {
-		return Step{}, &ThresholdError{Role: "root", Version: r.version, Requirement: own.name, Threshold: own.threshold, Valid: len(got)}
+// finish checks the newest root's expiry.
+func (w *walk) finish() (*ChainResult, error) {
+	if !w.now.Before(w.cur.Expires()) {
+		return nil, &ExpiredError{Role: root.RoleRoot, Version: w.cur.Version(), Expires: w.cur.Expires(), Now: w.now, Steps: w.res.Steps}
 	}
-	return Step{Version: r.version, Expires: r.expires, Requirements: []Met{met(&own, got)}}, nil
+	res := w.res
+	res.Root = w.cur
+	return &res, nil
 }
 
-// rotationStep checks next against prev's and its own root role.
-func rotationStep(prev, next *rootView) (Step, error) {
-	if want := prev.version + 1; next.version != want {
-		return Step{}, &VersionError{Role: "root", Got: next.version, Want: want, Rollback: next.version < want,
-			Detail: fmt.Sprintf("a new root must be exactly version %d + 1", prev.version)}
-	}
-	old, own := prev.own, next.own
-	old.name, own.name = prevName(prev.version), ownName(next.version)
-	var c pairCache
-	gotOld := c.count(&old, next.payload, next.sigs, own.signedFingerprints(next.sigs))
-	if len(gotOld) < old.threshold || old.threshold < 1 {
-		return Step{}, &ThresholdError{Role: "root", Version: next.version, Requirement: old.name, Threshold: old.threshold, Valid: len(gotOld)}
-	}
-	gotOwn := c.count(&own, next.payload, next.sigs, nil)
-	if len(gotOwn) < own.threshold || own.threshold < 1 {
-		return Step{}, &ThresholdError{Role: "root", Version: next.version, Requirement: own.name, Threshold: own.threshold, Valid: len(gotOwn)}
-	}
-	return Step{Version: next.version, Expires: next.expires, Requirements: []Met{met(&old, gotOld), met(&own, gotOwn)}}, nil
-}
-
-func met(req *requirement, idx []int) Met {
+func metOf(req *requirement, idx []int) Met {
 	m := Met{Name: req.name, Version: req.version, Threshold: req.threshold, SignedBy: make([]KeyRef, len(idx))}
 	for j, i := range idx {
-		m.SignedBy[j] = KeyRef{KeyID: req.ids[i], Fingerprint: req.keys[i].Fingerprint(), Holder: req.holders[i]}
+		k := req.keys[i]
+		m.SignedBy[j] = KeyRef{KeyID: k.ID(), Fingerprint: k.Fingerprint(), Holder: k.Holder()}
 	}
 	return m
 }
 
-// checkKeyIDs records a warning, or in strict mode returns an error, for
-// each key of r whose ID does not match its content.
-func (res *ChainResult) checkKeyIDs(r *rootView, strict bool) error {
-	for _, id := range r.mismatched {
-		if strict {
-			return &MetadataError{Role: "root", Version: r.version, Err: fmt.Errorf("%w: key %s", ErrKeyIDMismatch, id)}
+// warn records a warning for each key of r whose ID does not match its
+// content (in strict mode, fails instead) and for each key that cannot
+// verify signatures.
+func (w *walk) warn(r *root.Root) error {
+	for _, k := range r.Keys() {
+		if !k.IDMatchesContent() {
+			if w.opts.Strict {
+				return located(root.RoleRoot, r.Version(), "", fmt.Errorf("%w: key %s", ErrKeyIDMismatch, k.ID()))
+			}
+			w.res.Warnings = append(w.res.Warnings, Warning{Role: root.RoleRoot, Version: r.Version(), Code: root.LintKeyIDMismatch, KeyID: k.ID(),
+				Message: fmt.Sprintf("key ID %s is not the SHA-256 of its key object", k.ID())})
 		}
-		res.Warnings = append(res.Warnings, Warning{Role: "root", Version: r.version, Code: "keyid-mismatch", KeyID: id,
-			Message: fmt.Sprintf("key ID %s is not the SHA-256 of its key object", id)})
+		if why := k.Unsupported(); why != "" {
+			w.res.Warnings = append(w.res.Warnings, Warning{Role: root.RoleRoot, Version: r.Version(), Code: root.LintUnsupportedKey, KeyID: k.ID(),
+				Message: fmt.Sprintf("key %s is never counted: %s", k.ID(), why)})
+		}
 	}
 	return nil
 }

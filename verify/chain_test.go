@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustroot/trustroot/internal/gen"
+	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
-	"github.com/trustroot/trustroot/verify/internal/gen"
 )
 
 // mdVersion is one root version of a tuf-conformance rotation case: the
@@ -285,11 +286,11 @@ func TestRotationCounting(t *testing.T) {
 		{"same version replayed", func() []byte {
 			return rootFile(1, farAway, []*gen.Key{a, b, c}, 2, []*gen.Key{a, b})
 		}, false, verify.ErrRollback},
-		{"garbage", func() []byte { return []byte("{not json") }, false, verify.ErrMalformed},
+		{"garbage", func() []byte { return []byte("{not json") }, false, root.ErrMalformed},
 		{"targets metadata offered as root", func() []byte {
 			s := map[string]any{"_type": "targets", "spec_version": "1.0.31", "version": 2, "expires": gen.Expiry(farAway), "targets": map[string]any{}}
 			return gen.Sign(s, a, b)
-		}, false, verify.ErrMalformed},
+		}, false, root.ErrMalformed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -354,14 +355,14 @@ func TestChainBounds(t *testing.T) {
 		files = append(files, rootFile(v, farAway, ks, 1, ks))
 	}
 	trusted := mustParse(t, files[0])
-	res, err := verify.Chain(trusted, files[1:], verify.Options{Now: t0, MaxSteps: 4})
+	res, err := verify.Chain(trusted, files[1:], verify.Options{Now: t0, MaxRootSteps: 4})
 	checkVerdict(t, res, err, true, nil)
-	res, err = verify.Chain(trusted, files[1:], verify.Options{Now: t0, MaxSteps: 3})
+	res, err = verify.Chain(trusted, files[1:], verify.Options{Now: t0, MaxRootSteps: 3})
 	checkVerdict(t, res, err, false, verify.ErrTooLarge)
-	res, err = verify.Chain(trusted, files[1:2], verify.Options{Now: t0, MaxFileSize: len(files[1]) - 1})
+	res, err = verify.Chain(trusted, files[1:2], verify.Options{Now: t0, Limits: verify.Limits{Root: len(files[1]) - 1}})
 	checkVerdict(t, res, err, false, verify.ErrTooLarge)
 	res, err = verify.Chain(nil, nil, verify.Options{Now: t0})
-	checkVerdict(t, res, err, false, verify.ErrMalformed)
+	checkVerdict(t, res, err, false, root.ErrMalformed)
 }
 
 func TestKeyIDMismatch(t *testing.T) {
@@ -371,7 +372,7 @@ func TestKeyIDMismatch(t *testing.T) {
 	r := mustParse(t, file)
 	res, err := verify.Root(r, verify.Options{Now: t0})
 	checkVerdict(t, res, err, true, nil)
-	if len(res.Warnings) != 1 || res.Warnings[0].Code != "keyid-mismatch" || res.Warnings[0].KeyID != bad.ID {
+	if len(res.Warnings) != 1 || res.Warnings[0].Code != "keyid-mismatch" || string(res.Warnings[0].KeyID) != bad.ID {
 		t.Fatalf("warnings %+v, want one keyid-mismatch for %s", res.Warnings, bad.ID)
 	}
 	res, err = verify.Root(r, verify.Options{Now: t0, Strict: true})
@@ -454,7 +455,7 @@ func TestRotation(t *testing.T) {
 	res, err = verify.Rotation(v1, skip, verify.Options{Now: t0})
 	checkVerdict(t, res, err, false, verify.ErrVersion)
 	res, err = verify.Rotation(v1, nil, verify.Options{Now: t0})
-	checkVerdict(t, res, err, false, verify.ErrMalformed)
+	checkVerdict(t, res, err, false, root.ErrMalformed)
 	res, err = verify.Rotation(v1, good, verify.Options{Now: farAway})
 	checkVerdict(t, res, err, false, verify.ErrExpired)
 }

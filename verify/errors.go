@@ -3,62 +3,62 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 	"time"
+
+	"github.com/trustroot/trustroot/internal/tufmeta"
+	"github.com/trustroot/trustroot/root"
 )
 
 // Sentinel errors. Every error this package returns wraps at least one of
-// them; test with errors.Is. The typed errors below carry the details; get
-// them with errors.As.
+// them or root.ErrMalformed (a file that cannot be read or breaks a
+// structural rule); test with errors.Is. The typed errors below carry the
+// details; get them with errors.As. Content checks of target files wrap
+// repository.ErrHashMismatch or repository.ErrLengthMismatch.
 var (
-	// ErrMalformed means a metadata file could not be parsed or breaks a
-	// structural rule (wrong _type, duplicate signatures, bad role).
-	ErrMalformed = errors.New("verify: malformed metadata")
 	// ErrTooLarge means an input exceeds a size or count bound.
-	ErrTooLarge = errors.New("verify: input too large")
+	ErrTooLarge = tufmeta.ErrTooLarge
 	// ErrThreshold means metadata is not signed by a threshold of distinct
 	// keys of a role that must sign it. The error is a *ThresholdError.
-	ErrThreshold = errors.New("verify: signature threshold not met")
+	ErrThreshold = errors.New("signature threshold not met")
 	// ErrVersion means a version number is not the one required, for
 	// instance root N+2 offered where N+1 is due. The error is a
 	// *VersionError.
-	ErrVersion = errors.New("verify: unexpected version")
+	ErrVersion = errors.New("unexpected version")
 	// ErrRollback means metadata is older than a version already trusted
 	// or referenced. It also wraps ErrVersion.
-	ErrRollback = errors.New("verify: rollback")
+	ErrRollback = errors.New("rollback")
 	// ErrExpired means the metadata that would become trusted has expired
 	// at the reference time. The error is an *ExpiredError.
-	ErrExpired = errors.New("verify: expired")
+	ErrExpired = errors.New("expired")
 	// ErrKeyIDMismatch means a key ID is not the SHA-256 of its key
 	// object. It is a failure only with Options.Strict; otherwise it is
 	// a Warning.
-	ErrKeyIDMismatch = errors.New("verify: key ID does not match key content")
-	// ErrHashMismatch means content does not match the hashes that
-	// trusted metadata lists for it.
-	ErrHashMismatch = errors.New("verify: hash mismatch")
-	// ErrLengthMismatch means content does not have the length that
-	// trusted metadata lists for it.
-	ErrLengthMismatch = errors.New("verify: length mismatch")
+	ErrKeyIDMismatch = errors.New("key ID does not match key content")
 	// ErrTargetNotFound means no trusted targets metadata lists the
-	// target.
-	ErrTargetNotFound = errors.New("verify: target not found")
+	// target. It also matches fs.ErrNotExist.
+	ErrTargetNotFound error = &notExist{"target not found"}
 	// ErrMissing means a metadata file the workflow needs is absent from
-	// the repository.
-	ErrMissing = errors.New("verify: metadata file missing")
+	// the repository. It also matches fs.ErrNotExist.
+	ErrMissing error = &notExist{"metadata file missing"}
 )
 
-// ErrUnsigned is an alias of ErrThreshold, for readers who know go-tuf's
-// ErrUnsignedMetadata.
-var ErrUnsigned = ErrThreshold
+// notExist is a sentinel that also matches fs.ErrNotExist.
+type notExist struct{ msg string }
+
+func (e *notExist) Error() string        { return e.msg }
+func (e *notExist) Is(target error) bool { return target == fs.ErrNotExist }
 
 // ThresholdError reports metadata that lacks a threshold of signatures
 // from one role's keys. It unwraps to ErrThreshold.
 type ThresholdError struct {
 	// Role is the role whose metadata was checked, e.g. "root".
-	Role string
+	Role root.Role
 	// Version is the version of the metadata that was checked.
 	Version int64
 	// Requirement names whose keys were counted, e.g. "root v3
-	// (previous)" or "targets (delegated by targets)".
+	// (previous)" or "registry.npmjs.org (delegated by targets)".
 	Requirement string
 	// Threshold is how many distinct keys had to sign.
 	Threshold int
@@ -75,11 +75,10 @@ func (e *ThresholdError) Error() string {
 func (e *ThresholdError) Unwrap() error { return ErrThreshold }
 
 // VersionError reports a version number that is not the expected one. It
-// unwraps to ErrVersion, and to ErrRollback when Got is below Want (or
-// below a previously trusted version).
+// unwraps to ErrVersion, and to ErrRollback when Rollback is set.
 type VersionError struct {
 	// Role is the role whose metadata was checked.
-	Role string
+	Role root.Role
 	// Got is the version the metadata states.
 	Got int64
 	// Want is the version required (for roots: exactly previous + 1; for
@@ -99,7 +98,11 @@ func (e *VersionError) Error() string {
 	if d == "" {
 		d = "unexpected version"
 	}
-	return fmt.Sprintf("verify: %s version %d, want %d: %s", e.Role, e.Got, e.Want, d)
+	kind := "unexpected version"
+	if e.Rollback {
+		kind = "rollback"
+	}
+	return fmt.Sprintf("verify: %s: %s: version %d, want %d: %s", e.Role, kind, e.Got, e.Want, d)
 }
 
 // Unwrap returns ErrVersion, plus ErrRollback for a rollback.
@@ -117,7 +120,7 @@ func (e *VersionError) Unwrap() []error {
 // it is trusted. It unwraps to ErrExpired.
 type ExpiredError struct {
 	// Role is the expired role, e.g. "root" or "timestamp".
-	Role string
+	Role root.Role
 	// Version is the expired metadata's version (for a chain, the last
 	// version whose signatures verified).
 	Version int64
@@ -139,34 +142,30 @@ func (e *ExpiredError) Error() string {
 // Unwrap returns ErrExpired.
 func (e *ExpiredError) Unwrap() error { return ErrExpired }
 
-// MetadataError wraps a failure with the role, version and file it
-// concerns. It unwraps to its cause.
+// MetadataError names the file or role a failure concerns. It unwraps to
+// its cause.
 type MetadataError struct {
 	// Role is the role, e.g. "root" or a delegated role name.
-	Role string
+	Role root.Role
 	// Version is the version being checked, 0 if unknown.
 	Version int64
-	// File is the file name in the repository or the candidate's
-	// position, "" if not applicable.
+	// File is the file name in the repository, "" if not applicable.
 	File string
 	// Err is the cause.
 	Err error
 }
 
-// Error describes the failure; it never includes secrets.
+// Error describes the failure, naming the file (or role) once; it never
+// includes secrets.
 func (e *MetadataError) Error() string {
-	where := e.Role
-	if e.Version > 0 {
-		where += fmt.Sprintf(" v%d", e.Version)
+	where := e.File
+	if where == "" {
+		where = string(e.Role)
+		if e.Version > 0 {
+			where += fmt.Sprintf(" v%d", e.Version)
+		}
 	}
-	if e.File != "" {
-		where += " (" + e.File + ")"
-	}
-	msg := e.Err.Error()
-	if len(msg) > 8 && msg[:8] == "verify: " {
-		msg = msg[8:]
-	}
-	return "verify: " + where + ": " + msg
+	return "verify: " + where + ": " + strings.TrimPrefix(e.Err.Error(), "verify: ")
 }
 
 // Unwrap returns the cause.
@@ -184,4 +183,17 @@ func (e *sentinelError) Unwrap() error { return e.err }
 
 func errf(sentinel error, format string, args ...any) error {
 	return &sentinelError{msg: fmt.Sprintf(format, args...), err: sentinel}
+}
+
+// located wraps err in a *MetadataError naming file (or role and
+// version), unless it already is one.
+func located(role root.Role, version int64, file string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *MetadataError
+	if errors.As(err, &me) {
+		return err
+	}
+	return &MetadataError{Role: role, Version: version, File: file, Err: err}
 }

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/trustroot/trustroot/internal/gen"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/verify"
-	"github.com/trustroot/trustroot/verify/internal/gen"
 )
 
 // exampleSigner returns a deterministic Ed25519 signer for the examples.
@@ -97,9 +97,9 @@ func ExampleChain() {
 		}
 	}
 
-	// Verification stops counting at the threshold; Status lists every
+	// Verification stops counting at the threshold; SigningStatus lists every
 	// signer, as a ceremony dashboard shows them.
-	for _, rs := range verify.Status(res.Root, v1).Requirements {
+	for _, rs := range res.Root.SigningStatus(v1).Requirements {
 		fmt.Printf("%s: signed by", rs.Name)
 		for _, k := range rs.Signed {
 			fmt.Print(" ", k.Holder)
@@ -123,7 +123,7 @@ func ExampleChain() {
 
 // A service reads trusted targets metadata and picks the active Fulcio
 // certificates by their custom metadata, then checks a downloaded file.
-func ExampleTargetsMetadata_Target() {
+func ExampleTargets() {
 	// Setup: a root and targets metadata as a repository would publish
 	// them (built here with the test generator).
 	tk := gen.Ed25519(7)
@@ -161,5 +161,5 @@ func ExampleTargetsMetadata_Target() {
 	// fulcio_v1.crt.pem Fulcio Active
 	// found: true
 	// downloaded file matches: true
-	// tampered file: verify: target fulcio_v1.crt.pem: hash mismatch: sha256 differs from the trusted 381e949ac3784822a80898d63e2161a0928a6d88c48e7afe02225a44dc6dc489
+	// tampered file: target fulcio_v1.crt.pem: hash mismatch: sha256 differs from the listed 381e949ac3784822a80898d63e2161a0928a6d88c48e7afe02225a44dc6dc489
 }

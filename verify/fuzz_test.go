@@ -8,8 +8,8 @@ import (
 
 	"github.com/trustroot/trustroot/internal/sharedtestdata"
 
+	"github.com/trustroot/trustroot/internal/gen"
 	"github.com/trustroot/trustroot/verify"
-	"github.com/trustroot/trustroot/verify/internal/gen"
 )
 
 // FuzzChainStep feeds arbitrary bytes as the next root after a trusted
@@ -54,7 +54,7 @@ func FuzzChainStep(f *testing.F) {
 			if res.Root == nil || res.Root.Version() != 2 || len(res.Steps) != 2 {
 				t.Fatalf("trusted result %+v", res)
 			}
-			if st := verify.Status(res.Root, trusted); !st.Complete {
+			if st := res.Root.SigningStatus(trusted); !st.Complete {
 				t.Fatalf("Chain trusted a root whose status is incomplete: %+v", st)
 			}
 			if !t0.Before(res.Root.Expires()) {
@@ -69,7 +69,7 @@ func FuzzChainStep(f *testing.F) {
 			t.Fatalf("intermediate: result %v with error %v", res2, err2)
 		}
 		if err2 == nil {
-			if res2.Root.Version() != 3 || len(res2.Steps) != 3 || !verify.Status(res2.Root, nil).Complete {
+			if res2.Root.Version() != 3 || len(res2.Steps) != 3 || !res2.Root.SigningStatus(nil).Complete {
 				t.Fatalf("intermediate: trusted result %+v", res2)
 			}
 			if err != nil && !errors.Is(err, verify.ErrExpired) {

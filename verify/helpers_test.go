@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustroot/trustroot/internal/gen"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
-	"github.com/trustroot/trustroot/verify/internal/gen"
 )
 
 var (

@@ -5,8 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustroot/trustroot/internal/gen"
+	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
-	"github.com/trustroot/trustroot/verify/internal/gen"
 )
 
 func holderKey(n int, holder string) *gen.Key {
@@ -50,11 +51,11 @@ func TestSigningStatus(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustParse(t, gen.Envelope(s2, tc.sigs))
-			st := verify.Status(r, v1)
+			st := r.SigningStatus(v1)
 			if st.Version != 2 || len(st.Requirements) != 2 {
 				t.Fatalf("status %+v", st)
 			}
-			check := func(rs verify.RequirementStatus, w want, name string) {
+			check := func(rs root.RequirementStatus, w want, name string) {
 				t.Helper()
 				if rs.Name != name || rs.Threshold != 2 {
 					t.Fatalf("requirement %q threshold %d, want %q 2", rs.Name, rs.Threshold, name)
@@ -100,7 +101,7 @@ func TestSigningStatusFirstRootAndAliases(t *testing.T) {
 	b := holderKey(42, "@bob")
 	s := gen.Root(1, farAway, false, gen.TopRoles([]*gen.Key{a, aAlias, b}, 2, online))
 	r := mustParse(t, gen.Envelope(s, gen.SignAll(gen.Canonical(s), a, aAlias)))
-	st := verify.Status(r, nil)
+	st := r.SigningStatus(nil)
 	if len(st.Requirements) != 1 {
 		t.Fatalf("%d requirements for a first root", len(st.Requirements))
 	}
@@ -115,16 +116,17 @@ func TestSigningStatusFirstRootAndAliases(t *testing.T) {
 	// A version that does not follow the previous root is a problem no
 	// signature fixes.
 	v3 := mustParse(t, rootFile(3, farAway, []*gen.Key{b}, 1, []*gen.Key{b, a}))
-	st = verify.Status(v3, r)
+	st = v3.SigningStatus(r)
 	if st.Complete || len(st.Problems) != 1 || !strings.Contains(st.Problems[0], "version 3") {
 		t.Fatalf("problems %v complete %v", st.Problems, st.Complete)
 	}
-	if st := verify.Status(nil, nil); st.Complete || len(st.Problems) == 0 {
+	var none *root.Root
+	if st := none.SigningStatus(nil); st.Complete || len(st.Problems) == 0 {
 		t.Fatalf("nil root: %+v", st)
 	}
 }
 
-func holders(ks []verify.KeyStatus) string {
+func holders(ks []root.KeyStatus) string {
 	var out []string
 	for _, k := range ks {
 		out = append(out, k.Holder)

@@ -2,16 +2,29 @@ package verify
 
 import (
 	"bytes"
+	"slices"
 
+	"github.com/trustroot/trustroot/internal/tufmeta"
 	"github.com/trustroot/trustroot/root"
 )
 
-// verifier is a public key that can check a signature: a root.Key, or a
-// key decoded from targets delegations.
+// verifier is what a threshold check needs of a key; root.Key is one.
 type verifier interface {
+	ID() root.KeyID
 	Fingerprint() string
 	Scheme() string
+	Unsupported() string
+	Holder() string
 	Verify(message, sig []byte) error
+}
+
+// verifiers converts keys for a requirement.
+func verifiers(keys []root.Key) []verifier {
+	out := make([]verifier, len(keys))
+	for i, k := range keys {
+		out[i] = k
+	}
+	return out
 }
 
 // pairCache remembers the outcome of each (public key, scheme, signature)
@@ -47,88 +60,59 @@ func (c *pairCache) verify(k verifier, payload, sig []byte) error {
 	return err
 }
 
-// requirement is one threshold: a role's key IDs, the keys they resolve to
-// (nil for an ID the key source does not list) and the threshold.
+// requirement is one threshold: a role's keys in listed order and the
+// threshold.
 type requirement struct {
 	name      string
 	version   int64
-	ids       []string
 	keys      []verifier
-	holders   []string
 	threshold int
 }
 
 // rootRequirement builds the requirement of r's root role.
-func rootRequirement(r *root.Root, name string) (requirement, bool) {
-	rk, ok := r.Role(root.RoleRoot)
-	if !ok {
-		return requirement{}, false
-	}
-	req := requirement{
-		name:      name,
-		version:   r.Version(),
-		ids:       make([]string, len(rk.KeyIDs)),
-		keys:      make([]verifier, len(rk.KeyIDs)),
-		holders:   make([]string, len(rk.KeyIDs)),
-		threshold: rk.Threshold,
-	}
-	for i, id := range rk.KeyIDs {
-		req.ids[i] = string(id)
-		if k, ok := r.Key(id); ok {
-			req.keys[i] = k
-			req.holders[i] = k.Holder()
-		}
-	}
-	return req, true
+func rootRequirement(r *root.Root, name string) requirement {
+	rk, _ := r.Role(root.RoleRoot)
+	return requirement{name: name, version: r.Version(), keys: verifiers(rk.Keys), threshold: rk.Threshold}
 }
 
-// fingerprints returns the fingerprints of the requirement's keys that
-// have a non-empty signature in sigs.
-func (req *requirement) signedFingerprints(sigs map[string][]byte) []string {
+// signedFingerprints returns the fingerprints of the requirement's usable
+// keys that have a signature in sigs.
+func (req *requirement) signedFingerprints(sigs map[root.KeyID][]byte) []string {
 	var out []string
-	for i, id := range req.ids {
-		if req.keys[i] != nil && len(sigs[id]) > 0 {
-			out = append(out, req.keys[i].Fingerprint())
+	for _, k := range req.keys {
+		if k.Unsupported() == "" && len(sigs[k.ID()]) > 0 {
+			out = append(out, k.Fingerprint())
 		}
 	}
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
-}
-
-// count counts distinct keys of req with a valid signature over payload and
-// stops once the threshold is met. It tries keys in three passes so that
-// the fewest signatures are verified: first pairs already verified for
-// another requirement, then keys whose fingerprint is in prefer (keys a
-// later requirement also needs), then the rest. It returns the indices of
-// the counted keys in req.ids.
-func (c *pairCache) count(req *requirement, payload []byte, sigs map[string][]byte, prefer []string) []int {
-	counted := make([]int, 0, req.threshold)
+// count counts distinct usable keys of req with a valid signature over
+// payload and stops once the threshold is met. It tries keys in three
+// passes so that the fewest signatures are verified: first pairs already
+// verified for another requirement, then keys whose fingerprint is in
+// prefer (keys a later requirement also needs), then the rest. It returns
+// the indices of the counted keys in req.keys. Nothing is sized by the
+// threshold, which comes from the file: only by the keys it lists.
+func (c *pairCache) count(req *requirement, payload []byte, sigs map[root.KeyID][]byte, prefer []string) []int {
+	var counted []int
 	var seen []string
-	tried := make([]bool, len(req.ids))
+	tried := make([]bool, len(req.keys))
 	for pass := 0; pass < 3; pass++ {
-		for i, id := range req.ids {
+		for i, k := range req.keys {
 			if len(counted) >= req.threshold {
 				return counted
 			}
 			if tried[i] {
 				continue
 			}
-			k := req.keys[i]
-			sig := sigs[id]
-			if k == nil || len(sig) == 0 {
+			sig := sigs[k.ID()]
+			if k.Unsupported() != "" || len(sig) == 0 {
 				tried[i] = true
 				continue
 			}
 			fp := k.Fingerprint()
-			if contains(seen, fp) {
+			if slices.Contains(seen, fp) {
 				tried[i] = true
 				continue
 			}
@@ -138,7 +122,7 @@ func (c *pairCache) count(req *requirement, payload []byte, sigs map[string][]by
 					continue
 				}
 			case 1:
-				if !contains(prefer, fp) {
+				if !slices.Contains(prefer, fp) {
 					continue
 				}
 			}
@@ -152,19 +136,42 @@ func (c *pairCache) count(req *requirement, payload []byte, sigs map[string][]by
 	return counted
 }
 
+// met reports whether counted meets req.
+func (req *requirement) met(counted []int) bool {
+	return req.threshold >= 1 && len(counted) >= req.threshold
+}
+
 // sigMap indexes non-empty signatures by key ID. Parsers reject repeated
 // key IDs; if one slipped through, the first entry wins and the repeat is
 // never counted.
-func sigMap(sigs []root.Signature) map[string][]byte {
-	m := make(map[string][]byte, len(sigs))
+func sigMap(sigs []root.Signature) map[root.KeyID][]byte {
+	m := make(map[root.KeyID][]byte, len(sigs))
 	for _, s := range sigs {
-		if len(s.Value) == 0 {
-			continue
+		if _, dup := m[s.KeyID]; len(s.Value) > 0 && !dup {
+			m[s.KeyID] = s.Value
 		}
-		if _, dup := m[string(s.KeyID)]; dup {
-			continue
-		}
-		m[string(s.KeyID)] = s.Value
 	}
 	return m
+}
+
+// envelopeSigs indexes an envelope's signatures like sigMap.
+func envelopeSigs(sigs []tufmeta.Signature) map[root.KeyID][]byte {
+	m := make(map[root.KeyID][]byte, len(sigs))
+	for _, s := range sigs {
+		if _, dup := m[root.KeyID(s.KeyID)]; len(s.Sig) > 0 && !dup {
+			m[root.KeyID(s.KeyID)] = s.Sig
+		}
+	}
+	return m
+}
+
+// checkThreshold checks that a threshold of req's distinct keys signed
+// payload, for metadata of role at version.
+func checkThreshold(role root.Role, version int64, req requirement, payload []byte, sigs map[root.KeyID][]byte) error {
+	var c pairCache
+	got := c.count(&req, payload, sigs, nil)
+	if !req.met(got) {
+		return &ThresholdError{Role: role, Version: version, Requirement: req.name, Threshold: req.threshold, Valid: len(got)}
+	}
+	return nil
 }

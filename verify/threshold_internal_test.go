@@ -3,15 +3,20 @@ package verify
 import (
 	"errors"
 	"testing"
+
+	"github.com/trustroot/trustroot/root"
 )
 
 // fakeKey is a verifier that accepts signatures equal to "ok:"+fp and
 // counts its calls.
 type fakeKey struct {
-	fp, scheme string
-	calls      *int
+	id, fp, scheme string
+	calls          *int
 }
 
+func (k fakeKey) ID() root.KeyID      { return root.KeyID(k.id) }
+func (k fakeKey) Holder() string      { return "" }
+func (k fakeKey) Unsupported() string { return "" }
 func (k fakeKey) Fingerprint() string { return k.fp }
 func (k fakeKey) Scheme() string      { return k.scheme }
 func (k fakeKey) Verify(msg, sig []byte) error {
@@ -32,9 +37,7 @@ func req(thr int, calls *int, spec ...string) requirement {
 				id, fp = s[:i], s[i+1:]
 			}
 		}
-		r.ids = append(r.ids, id)
-		r.keys = append(r.keys, fakeKey{fp: fp, scheme: "s", calls: calls})
-		r.holders = append(r.holders, "")
+		r.keys = append(r.keys, fakeKey{id: id, fp: fp, scheme: "s", calls: calls})
 	}
 	return r
 }
@@ -98,10 +101,10 @@ func TestCountVerifiesEachPairOnceAndStopsAtThreshold(t *testing.T) {
 			calls := 0
 			old := req(tc.oldThr, &calls, tc.old...)
 			own := req(tc.ownThr, &calls, tc.own...)
-			sigs := map[string][]byte{}
+			sigs := map[root.KeyID][]byte{}
 			for k, v := range tc.sigs {
 				if v != "" {
-					sigs[k] = []byte(v)
+					sigs[root.KeyID(k)] = []byte(v)
 				}
 			}
 			var c pairCache

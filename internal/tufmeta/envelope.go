@@ -41,6 +41,16 @@ const (
 // or breaks a structural rule. Package root exports it as root.ErrMalformed.
 var ErrMalformed = errors.New("malformed metadata")
 
+// ErrTooLarge is wrapped, besides ErrMalformed, by the error about a file
+// over its size bound. Package verify exports it as verify.ErrTooLarge.
+var ErrTooLarge = errors.New("too large")
+
+// tooLarge is the error about a file over its size bound.
+type tooLarge struct{ msg string }
+
+func (e *tooLarge) Error() string   { return e.msg }
+func (e *tooLarge) Unwrap() []error { return []error{ErrMalformed, ErrTooLarge} }
+
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
@@ -84,7 +94,7 @@ func ParseEnvelope(data []byte, typ string, max int) (*Envelope, error) {
 		max = MaxSize(typ)
 	}
 	if len(data) > max {
-		return nil, malformed("%d bytes, more than the limit of %d for %s metadata", len(data), max, typ)
+		return nil, &tooLarge{fmt.Sprintf("%s metadata of %d bytes, more than the limit of %d", typ, len(data), max)}
 	}
 	doc, err := cjson.Canonicalize(data)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -35,11 +36,8 @@ func recount(r, keysFrom *root.Root) (map[string]bool, int) {
 		return valid, 0
 	}
 	payload := r.SigningPayload()
-	for _, id := range rk.KeyIDs {
-		key, ok := keysFrom.Key(id)
-		if !ok {
-			continue
-		}
+	for _, key := range rk.Keys {
+		id := key.ID()
 		for _, s := range r.Signatures() {
 			if s.KeyID == id && len(s.Value) > 0 && key.Verify(payload, s.Value) == nil {
 				valid[key.Fingerprint()] = true
@@ -52,7 +50,7 @@ func recount(r, keysFrom *root.Root) (map[string]bool, int) {
 // checkStatus asserts the signing-status property for r (and prev, which
 // may be nil).
 func checkStatus(t *testing.T, r, prev *root.Root) {
-	st := verify.Status(r, prev)
+	st := r.SigningStatus(prev)
 	if st == nil {
 		t.Fatal("Status returned nil")
 	}
@@ -92,7 +90,7 @@ func checkStatus(t *testing.T, r, prev *root.Root) {
 		if fmt.Sprint(signed) != fmt.Sprint(valid) {
 			t.Errorf("%s (%s): status says signed by %v, recount finds %v", rs.Name, w.name, signed, valid)
 		}
-		for _, k := range append(append([]verify.KeyStatus{}, rs.Missing...), rs.Invalid...) {
+		for _, k := range append(append([]root.KeyStatus{}, rs.Missing...), rs.Invalid...) {
 			if seen[k.Fingerprint] {
 				t.Errorf("%s: key %s is both signed and missing/invalid", rs.Name, k.Fingerprint)
 			}
@@ -311,7 +309,7 @@ func FuzzSigningStatusSigned(f *testing.F) {
 			newKeys := pickKeys(ks, b[3])
 			var change root.RoleChange
 			for _, k := range prev.Keys() {
-				if rk, _ := prev.Role(root.RoleRoot); slicesContains(rk.KeyIDs, k.ID()) {
+				if rk, _ := prev.Role(root.RoleRoot); slices.ContainsFunc(rk.Keys, func(o root.Key) bool { return o.ID() == k.ID() }) {
 					change.Remove = append(change.Remove, k.ID())
 				}
 			}
@@ -372,13 +370,4 @@ func FuzzSigningStatusSigned(f *testing.F) {
 		}
 		checkStatus(t, signed, prev)
 	})
-}
-
-func slicesContains(ids []root.KeyID, id root.KeyID) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }

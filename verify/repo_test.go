@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strconv"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"github.com/trustroot/trustroot/internal/gen"
+	"github.com/trustroot/trustroot/repository"
+	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
-	"github.com/trustroot/trustroot/verify/internal/gen"
 )
 
 var (
@@ -130,33 +133,52 @@ func (b repoBuild) build() fstest.MapFS {
 	return fsys
 }
 
-func openRepo(t *testing.T, b repoBuild, opts verify.RepositoryOptions) (*verify.Repo, error) {
+func openRepo(t *testing.T, b repoBuild, prev *verify.State, opts verify.Options) (*verify.Repo, verify.Loader, error) {
 	t.Helper()
 	if opts.Now.IsZero() {
 		opts.Now = t0
 	}
 	trusted := mustParse(t, b.rootV1())
-	repo, err := verify.Repository(trusted, b.build(), opts)
+	fsys := b.build()
+	repo, err := verify.Repository(trusted, fsys, prev, opts)
 	if (repo == nil) == (err == nil) {
 		t.Fatalf("repo %v with error %v: exactly one must be nil", repo, err)
 	}
-	return repo, err
+	return repo, verify.FSLoader(fsys), err
+}
+
+// stateOf returns the state an update of b ends with.
+func stateOf(t *testing.T, b repoBuild) *verify.State {
+	t.Helper()
+	repo, _, err := openRepo(t, b, nil, verify.Options{})
+	if err != nil {
+		t.Fatalf("building the previous state: %v", err)
+	}
+	st := repo.State()
+	return &st
 }
 
 func TestRepository(t *testing.T) {
 	past := t0.Add(-time.Hour)
+	with := func(mod func(*repoBuild)) repoBuild {
+		b := defaultRepo()
+		mod(&b)
+		return b
+	}
+	projects := delegatedFile{name: "projects", version: 1, expires: farAway, targets: map[string]any{}, signers: []*gen.Key{dKeyA}}
+	projectsDeleg := gen.Delegations(gen.Delegated{Name: "projects", Keys: []*gen.Key{dKeyA}, Threshold: 1, Paths: []string{"projects/*"}})
 	cases := []struct {
 		name string
 		mod  func(*repoBuild)
-		opts verify.RepositoryOptions
+		prev func(t *testing.T) *verify.State
 		want error // nil: verifies
 	}{
-		{"valid", func(b *repoBuild) {}, verify.RepositoryOptions{}, nil},
-		{"valid, consistent snapshots", func(b *repoBuild) { b.consistent = true; b.snVersion, b.tgVersion = 4, 7 }, verify.RepositoryOptions{}, nil},
-		{"valid without lengths and hashes", func(b *repoBuild) { b.noMetaHashes = true }, verify.RepositoryOptions{}, nil},
+		{"valid", func(b *repoBuild) {}, nil, nil},
+		{"valid, consistent snapshots", func(b *repoBuild) { b.consistent = true; b.snVersion, b.tgVersion = 4, 7 }, nil, nil},
+		{"valid without lengths and hashes", func(b *repoBuild) { b.noMetaHashes = true }, nil, nil},
 		{"root rotation to v2", func(b *repoBuild) {
 			b.extraRoots = [][]byte{gen.Sign(gen.Root(2, farAway, false, repoRoles()), repoRootKeys...)}
-		}, verify.RepositoryOptions{}, nil},
+		}, nil, nil},
 		{"root rotation to v4 through v2 and v3, replacing a key", func(b *repoBuild) {
 			r2 := gen.Sign(gen.Root(2, farAway, false, repoRoles()), repoRootKeys...)
 			roles := repoRoles()
@@ -164,30 +186,48 @@ func TestRepository(t *testing.T) {
 			r3 := gen.Sign(gen.Root(3, farAway, false, roles), keys(1, 2, 4)...)
 			r4 := gen.Sign(gen.Root(4, farAway, false, roles), keys(2, 4)...)
 			b.extraRoots = [][]byte{r2, r3, r4}
-		}, verify.RepositoryOptions{}, nil},
+		}, nil, nil},
 		{"bad root v2 stops the workflow", func(b *repoBuild) {
 			b.extraRoots = [][]byte{gen.Sign(gen.Root(2, farAway, false, repoRoles()), repoRootKeys[0])}
-		}, verify.RepositoryOptions{}, verify.ErrThreshold},
-		{"timestamp expired", func(b *repoBuild) { b.tsExpires = past }, verify.RepositoryOptions{}, verify.ErrExpired},
-		{"snapshot expired", func(b *repoBuild) { b.snExpires = past }, verify.RepositoryOptions{}, verify.ErrExpired},
-		{"targets expired", func(b *repoBuild) { b.tgExpires = past }, verify.RepositoryOptions{}, verify.ErrExpired},
-		{"timestamp signed by the snapshot key", func(b *repoBuild) { b.tsSigners = []*gen.Key{snKey} }, verify.RepositoryOptions{}, verify.ErrThreshold},
-		{"snapshot unsigned", func(b *repoBuild) { b.snSigners = nil }, verify.RepositoryOptions{}, verify.ErrThreshold},
-		{"targets signed by a root key", func(b *repoBuild) { b.tgSigners = repoRootKeys }, verify.RepositoryOptions{}, verify.ErrThreshold},
-		{"timestamp names another snapshot version", func(b *repoBuild) { b.tsSnVersion = 2; b.noMetaHashes = true }, verify.RepositoryOptions{}, verify.ErrVersion},
-		{"snapshot names another targets version", func(b *repoBuild) { b.snapTgVersion = 2; b.noMetaHashes = true }, verify.RepositoryOptions{}, verify.ErrVersion},
-		{"timestamp rollback", func(b *repoBuild) {}, verify.RepositoryOptions{Previous: &verify.State{Timestamp: 2}}, verify.ErrRollback},
-		{"snapshot rollback", func(b *repoBuild) {}, verify.RepositoryOptions{Previous: &verify.State{Snapshot: 2}}, verify.ErrRollback},
-		{"targets rollback", func(b *repoBuild) {}, verify.RepositoryOptions{Previous: &verify.State{Meta: map[string]int64{"targets.json": 3}}}, verify.ErrRollback},
-		{"targets file removed from snapshot", func(b *repoBuild) {}, verify.RepositoryOptions{Previous: &verify.State{Meta: map[string]int64{"projects.json": 1}}}, verify.ErrRollback},
-		{"root rollback", func(b *repoBuild) {}, verify.RepositoryOptions{Previous: &verify.State{Root: 2}}, verify.ErrRollback},
-		{"same versions as before", func(b *repoBuild) {}, verify.RepositoryOptions{Previous: &verify.State{Root: 1, Timestamp: 1, Snapshot: 1, Meta: map[string]int64{"targets.json": 1}}}, nil},
+		}, nil, verify.ErrThreshold},
+		{"timestamp expired", func(b *repoBuild) { b.tsExpires = past }, nil, verify.ErrExpired},
+		{"snapshot expired", func(b *repoBuild) { b.snExpires = past }, nil, verify.ErrExpired},
+		{"targets expired", func(b *repoBuild) { b.tgExpires = past }, nil, verify.ErrExpired},
+		{"timestamp signed by the snapshot key", func(b *repoBuild) { b.tsSigners = []*gen.Key{snKey} }, nil, verify.ErrThreshold},
+		{"snapshot unsigned", func(b *repoBuild) { b.snSigners = nil }, nil, verify.ErrThreshold},
+		{"targets signed by a root key", func(b *repoBuild) { b.tgSigners = repoRootKeys }, nil, verify.ErrThreshold},
+		{"timestamp names another snapshot version", func(b *repoBuild) { b.tsSnVersion = 2; b.noMetaHashes = true }, nil, verify.ErrVersion},
+		{"snapshot names another targets version", func(b *repoBuild) { b.snapTgVersion = 2; b.noMetaHashes = true }, nil, verify.ErrVersion},
+		{"timestamp rollback", func(b *repoBuild) {},
+			func(t *testing.T) *verify.State { return stateOf(t, with(func(b *repoBuild) { b.tsVersion = 2 })) }, verify.ErrRollback},
+		{"the timestamp names an older snapshot", func(b *repoBuild) { b.tsVersion = 3 },
+			func(t *testing.T) *verify.State {
+				return stateOf(t, with(func(b *repoBuild) { b.tsVersion, b.snVersion = 2, 2 }))
+			}, verify.ErrRollback},
+		{"targets rollback", func(b *repoBuild) { b.tsVersion, b.snVersion = 3, 3 },
+			func(t *testing.T) *verify.State {
+				return stateOf(t, with(func(b *repoBuild) { b.tsVersion, b.snVersion, b.tgVersion = 2, 2, 3 }))
+			}, verify.ErrRollback},
+		{"targets file removed from snapshot", func(b *repoBuild) { b.tsVersion, b.snVersion = 3, 3 },
+			func(t *testing.T) *verify.State {
+				return stateOf(t, with(func(b *repoBuild) {
+					b.tsVersion, b.snVersion = 2, 2
+					b.delegations, b.delegated = projectsDeleg, []delegatedFile{projects}
+				}))
+			}, verify.ErrRollback},
+		{"same versions as before", func(b *repoBuild) {}, func(t *testing.T) *verify.State { return stateOf(t, defaultRepo()) }, nil},
+		{"newer versions than before", func(b *repoBuild) { b.tsVersion, b.snVersion, b.tgVersion = 2, 2, 2 },
+			func(t *testing.T) *verify.State { return stateOf(t, defaultRepo()) }, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			b := defaultRepo()
 			tc.mod(&b)
-			repo, err := openRepo(t, b, tc.opts)
+			var prev *verify.State
+			if tc.prev != nil {
+				prev = tc.prev(t)
+			}
+			repo, load, err := openRepo(t, b, prev, verify.Options{})
 			if tc.want != nil {
 				if !errors.Is(err, tc.want) {
 					t.Fatalf("want %v, got %v", tc.want, err)
@@ -197,11 +237,22 @@ func TestRepository(t *testing.T) {
 			if err != nil {
 				t.Fatalf("want success, got %v", err)
 			}
-			st := repo.State()
-			if st.Timestamp != b.tsVersion || st.Snapshot != b.snVersion || st.Meta["targets.json"] != b.tgVersion || st.Root != int64(1+len(b.extraRoots)) {
-				t.Fatalf("state %+v", st)
+			tm, _ := repo.Metadata(root.RoleTargets)
+			if repo.Timestamp().Version() != b.tsVersion || repo.Snapshot().Version() != b.snVersion || tm.Version() != b.tgVersion || repo.Root().Version() != int64(1+len(b.extraRoots)) {
+				t.Fatalf("trusted versions ts %d sn %d tg %d root %d", repo.Timestamp().Version(), repo.Snapshot().Version(), tm.Version(), repo.Root().Version())
 			}
-			tg, err := repo.Target("fulcio.crt.pem")
+			// The state holds the trusted files themselves.
+			st := repo.State()
+			if _, err := root.Parse(st.Root); err != nil {
+				t.Fatalf("state root: %v", err)
+			}
+			if ts, err := repository.ParseTimestamp(st.Timestamp); err != nil || ts.Version() != b.tsVersion {
+				t.Fatalf("state timestamp: %v", err)
+			}
+			if sn, err := repository.ParseSnapshot(st.Snapshot); err != nil || sn.Version() != b.snVersion {
+				t.Fatalf("state snapshot: %v", err)
+			}
+			tg, err := repo.Target("fulcio.crt.pem", load)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,25 +275,25 @@ func TestRepositoryTamperedFiles(t *testing.T) {
 			d := append([]byte{}, f["snapshot.json"].Data...)
 			d[len(d)-2] = ' ' // same length, whitespace change: the hash breaks
 			f["snapshot.json"] = &fstest.MapFile{Data: d}
-		}, verify.ErrHashMismatch},
+		}, repository.ErrHashMismatch},
 		{"snapshot longer than listed", func(f fstest.MapFS) {
 			f["snapshot.json"] = &fstest.MapFile{Data: append(append([]byte{}, f["snapshot.json"].Data...), ' ')}
-		}, verify.ErrLengthMismatch},
+		}, repository.ErrLengthMismatch},
 		{"targets bytes changed", func(f fstest.MapFS) {
 			d := append([]byte{}, f["targets.json"].Data...)
 			d[len(d)-2] = ' '
 			f["targets.json"] = &fstest.MapFile{Data: d}
-		}, verify.ErrHashMismatch},
+		}, repository.ErrHashMismatch},
 		{"timestamp missing", func(f fstest.MapFS) { delete(f, "timestamp.json") }, verify.ErrMissing},
 		{"targets missing", func(f fstest.MapFS) { delete(f, "targets.json") }, verify.ErrMissing},
-		{"timestamp garbage", func(f fstest.MapFS) { f["timestamp.json"] = &fstest.MapFile{Data: []byte("[]")} }, verify.ErrMalformed},
-		{"2.root.json garbage", func(f fstest.MapFS) { f["2.root.json"] = &fstest.MapFile{Data: []byte("{}")} }, verify.ErrMalformed},
+		{"timestamp garbage", func(f fstest.MapFS) { f["timestamp.json"] = &fstest.MapFile{Data: []byte("[]")} }, root.ErrMalformed},
+		{"2.root.json garbage", func(f fstest.MapFS) { f["2.root.json"] = &fstest.MapFile{Data: []byte("{}")} }, root.ErrMalformed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := b.build()
 			tc.tamper(f)
-			repo, err := verify.Repository(trusted, f, verify.RepositoryOptions{Now: t0})
+			repo, err := verify.Repository(trusted, f, nil, verify.Options{Now: t0})
 			if repo != nil || !errors.Is(err, tc.want) {
 				t.Fatalf("want %v and no repo, got %v", tc.want, err)
 			}
@@ -273,77 +324,77 @@ func TestDelegationSearch(t *testing.T) {
 		roles []delegatedFile
 		want  []byte // nil: error wantErr
 		err   error
-		opts  verify.RepositoryOptions
+		opts  verify.Options
 	}{
 		{"first matching role lists it",
 			gen.Delegations(deleg("a", false, []string{"projects/*"}, dKeyA), deleg("b", false, []string{"projects/*"}, dKeyB)),
-			[]delegatedFile{role("a", x, nil, dKeyA), role("b", xOther, nil, dKeyB)}, content, nil, verify.RepositoryOptions{}},
+			[]delegatedFile{role("a", x, nil, dKeyA), role("b", xOther, nil, dKeyB)}, content, nil, verify.Options{}},
 		{"roles are searched in listed order",
 			gen.Delegations(deleg("b", false, []string{"projects/*"}, dKeyB), deleg("a", false, []string{"projects/*"}, dKeyA)),
-			[]delegatedFile{role("a", x, nil, dKeyA), role("b", xOther, nil, dKeyB)}, other, nil, verify.RepositoryOptions{}},
+			[]delegatedFile{role("a", x, nil, dKeyA), role("b", xOther, nil, dKeyB)}, other, nil, verify.Options{}},
 		{"non-matching paths are skipped",
 			gen.Delegations(deleg("b", false, []string{"other/*"}, dKeyB), deleg("a", false, []string{"projects/?"}, dKeyA)),
-			[]delegatedFile{role("a", x, nil, dKeyA), role("b", xOther, nil, dKeyB)}, content, nil, verify.RepositoryOptions{}},
+			[]delegatedFile{role("a", x, nil, dKeyA), role("b", xOther, nil, dKeyB)}, content, nil, verify.Options{}},
 		{"'*' does not match '/'",
 			gen.Delegations(deleg("a", false, []string{"*"}, dKeyA)),
-			[]delegatedFile{role("a", x, nil, dKeyA)}, nil, verify.ErrTargetNotFound, verify.RepositoryOptions{}},
+			[]delegatedFile{role("a", x, nil, dKeyA)}, nil, verify.ErrTargetNotFound, verify.Options{}},
 		{"a role that does not list it falls through to the next",
 			gen.Delegations(deleg("a", false, []string{"projects/*"}, dKeyA), deleg("b", false, []string{"projects/*"}, dKeyB)),
-			[]delegatedFile{role("a", nil, nil, dKeyA), role("b", x, nil, dKeyB)}, content, nil, verify.RepositoryOptions{}},
+			[]delegatedFile{role("a", nil, nil, dKeyA), role("b", x, nil, dKeyB)}, content, nil, verify.Options{}},
 		{"a terminating role stops the search",
 			gen.Delegations(deleg("a", true, []string{"projects/*"}, dKeyA), deleg("b", false, []string{"projects/*"}, dKeyB)),
-			[]delegatedFile{role("a", nil, nil, dKeyA), role("b", x, nil, dKeyB)}, nil, verify.ErrTargetNotFound, verify.RepositoryOptions{}},
+			[]delegatedFile{role("a", nil, nil, dKeyA), role("b", x, nil, dKeyB)}, nil, verify.ErrTargetNotFound, verify.Options{}},
 		{"depth first: a's child before b",
 			gen.Delegations(deleg("a", false, []string{"projects/*"}, dKeyA), deleg("b", false, []string{"projects/*"}, dKeyB)),
 			[]delegatedFile{
 				role("a", nil, gen.Delegations(deleg("a1", false, []string{"projects/x"}, dKeyC)), dKeyA),
 				role("a1", x, nil, dKeyC),
 				role("b", xOther, nil, dKeyB),
-			}, content, nil, verify.RepositoryOptions{}},
+			}, content, nil, verify.Options{}},
 		{"path hash prefixes",
 			gen.Delegations(gen.Delegated{Name: "bin", Keys: []*gen.Key{dKeyA}, Threshold: 1, PathHashPrefixes: []string{hashPrefix("projects/x")}}),
-			[]delegatedFile{role("bin", x, nil, dKeyA)}, content, nil, verify.RepositoryOptions{}},
+			[]delegatedFile{role("bin", x, nil, dKeyA)}, content, nil, verify.Options{}},
 		{"wrong path hash prefix",
 			gen.Delegations(gen.Delegated{Name: "bin", Keys: []*gen.Key{dKeyA}, Threshold: 1, PathHashPrefixes: []string{flip(hashPrefix("projects/x"))}}),
-			[]delegatedFile{role("bin", x, nil, dKeyA)}, nil, verify.ErrTargetNotFound, verify.RepositoryOptions{}},
+			[]delegatedFile{role("bin", x, nil, dKeyA)}, nil, verify.ErrTargetNotFound, verify.Options{}},
 		{"delegated role signed by the wrong key",
 			gen.Delegations(deleg("a", false, []string{"projects/*"}, dKeyA)),
-			[]delegatedFile{role("a", x, nil, dKeyB)}, nil, verify.ErrThreshold, verify.RepositoryOptions{}},
+			[]delegatedFile{role("a", x, nil, dKeyB)}, nil, verify.ErrThreshold, verify.Options{}},
 		{"one key under two key IDs does not meet threshold 2 (tough CVE-2026-6966)",
 			gen.Delegations(gen.Delegated{Name: "a", Keys: []*gen.Key{dKeyB, dKeyB.WithKeytype("ecdsa-sha2-nistp256")}, Threshold: 2, Paths: []string{"projects/*"}}),
-			[]delegatedFile{role("a", x, nil, dKeyB, dKeyB.WithKeytype("ecdsa-sha2-nistp256"))}, nil, verify.ErrThreshold, verify.RepositoryOptions{}},
+			[]delegatedFile{role("a", x, nil, dKeyB, dKeyB.WithKeytype("ecdsa-sha2-nistp256"))}, nil, verify.ErrThreshold, verify.Options{}},
 		{"two distinct keys meet threshold 2",
 			gen.Delegations(gen.Delegated{Name: "a", Keys: []*gen.Key{dKeyA, dKeyB}, Threshold: 2, Paths: []string{"projects/*"}}),
-			[]delegatedFile{role("a", x, nil, dKeyB, dKeyA)}, content, nil, verify.RepositoryOptions{}},
+			[]delegatedFile{role("a", x, nil, dKeyB, dKeyA)}, content, nil, verify.Options{}},
 		{"delegation loop is visited once",
 			gen.Delegations(deleg("a", false, []string{"projects/*"}, dKeyA)),
 			[]delegatedFile{
 				role("a", nil, gen.Delegations(deleg("b", false, []string{"projects/*"}, dKeyB)), dKeyA),
 				role("b", nil, gen.Delegations(deleg("a", false, []string{"projects/*"}, dKeyA)), dKeyB),
-			}, nil, verify.ErrTargetNotFound, verify.RepositoryOptions{}},
+			}, nil, verify.ErrTargetNotFound, verify.Options{}},
 		{"delegated role expired",
 			gen.Delegations(deleg("a", false, []string{"projects/*"}, dKeyA)),
-			[]delegatedFile{{name: "a", version: 1, expires: t0.Add(-time.Second), targets: x, signers: []*gen.Key{dKeyA}}}, nil, verify.ErrExpired, verify.RepositoryOptions{}},
+			[]delegatedFile{{name: "a", version: 1, expires: t0.Add(-time.Second), targets: x, signers: []*gen.Key{dKeyA}}}, nil, verify.ErrExpired, verify.Options{}},
 		{"delegated role file missing from snapshot",
 			gen.Delegations(deleg("a", false, []string{"projects/*"}, dKeyA)),
-			nil, nil, verify.ErrMissing, verify.RepositoryOptions{}},
+			nil, nil, verify.ErrMissing, verify.Options{}},
 		{"depth bound",
 			gen.Delegations(deleg("d0", false, []string{"projects/*"}, dKeyA)),
-			deepChain(40, x), nil, verify.ErrTooLarge, verify.RepositoryOptions{}},
+			deepChain(40, x), nil, verify.ErrTooLarge, verify.Options{}},
 		{"depth within a raised bound",
 			gen.Delegations(deleg("d0", false, []string{"projects/*"}, dKeyA)),
-			deepChain(40, x), content, nil, verify.RepositoryOptions{MaxDelegations: 64}},
+			deepChain(40, x), content, nil, verify.Options{MaxDelegations: 64}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			b := defaultRepo()
 			b.delegations = tc.deleg
 			b.delegated = tc.roles
-			repo, err := openRepo(t, b, tc.opts)
+			repo, load, err := openRepo(t, b, nil, tc.opts)
 			if err != nil {
 				t.Fatalf("repository: %v", err)
 			}
-			tg, err := repo.Target("projects/x")
+			tg, err := repo.Target("projects/x", load)
 			if tc.want == nil {
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("want %v, got %v (target %+v)", tc.err, err, tg)
@@ -387,11 +438,12 @@ func flip(p string) string {
 
 func TestTargetContent(t *testing.T) {
 	b := defaultRepo()
-	repo, err := openRepo(t, b, verify.RepositoryOptions{})
+	repo, _, err := openRepo(t, b, nil, verify.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg, ok := repo.Targets().Target("rekor.pub")
+	tm, _ := repo.Metadata(root.RoleTargets)
+	tg, ok := tm.Target("rekor.pub")
 	if !ok {
 		t.Fatal("rekor.pub not listed")
 	}
@@ -401,10 +453,10 @@ func TestTargetContent(t *testing.T) {
 		want error
 	}{
 		{"exact content", bytesReader("rekor key"), nil},
-		{"short", bytesReader("rekor ke"), verify.ErrLengthMismatch},
-		{"long", bytesReader("rekor key!"), verify.ErrLengthMismatch},
-		{"same length, other bytes", bytesReader("rekor kez"), verify.ErrHashMismatch},
-		{"endless reader stops after length+1 bytes", endless{}, verify.ErrLengthMismatch},
+		{"short", bytesReader("rekor ke"), repository.ErrLengthMismatch},
+		{"long", bytesReader("rekor key!"), repository.ErrLengthMismatch},
+		{"same length, other bytes", bytesReader("rekor kez"), repository.ErrHashMismatch},
+		{"endless reader stops after length+1 bytes", endless{}, repository.ErrLengthMismatch},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -414,12 +466,12 @@ func TestTargetContent(t *testing.T) {
 			}
 		})
 	}
-	noHash := verify.Target{Name: "x", Length: 1}
-	if err := noHash.Verify([]byte("x")); !errors.Is(err, verify.ErrHashMismatch) {
+	noHash := repository.Target{Name: "x", Length: 1}
+	if err := noHash.Verify([]byte("x")); !errors.Is(err, repository.ErrHashMismatch) {
 		t.Fatalf("target without hashes: %v", err)
 	}
-	noKnownHash := verify.Target{Name: "x", Length: 1, Hashes: map[string]string{"md5": "00"}}
-	if err := noKnownHash.Verify([]byte("x")); !errors.Is(err, verify.ErrHashMismatch) {
+	noKnownHash := repository.Target{Name: "x", Length: 1, Hashes: map[string]string{"md5": "00"}}
+	if err := noKnownHash.Verify([]byte("x")); !errors.Is(err, repository.ErrHashMismatch) {
 		t.Fatalf("target without a supported hash: %v", err)
 	}
 }
@@ -435,12 +487,16 @@ func (endless) Read(p []byte) (int, error) {
 
 // TestActiveCertificates selects targets by Sigstore custom metadata.
 func TestActiveCertificates(t *testing.T) {
-	repo, err := openRepo(t, defaultRepo(), verify.RepositoryOptions{})
+	repo, load, err := openRepo(t, defaultRepo(), nil, verify.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var active []string
-	for _, tg := range repo.Targets().Targets() {
+	all, err := repo.ListTargets(load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range all {
 		var c struct {
 			Sigstore struct{ Usage, Status string } `json:"sigstore"`
 		}
@@ -454,7 +510,7 @@ func TestActiveCertificates(t *testing.T) {
 	if fmt.Sprint(active) != "[fulcio.crt.pem]" {
 		t.Fatalf("active Fulcio certificates %v", active)
 	}
-	if _, err := repo.Target("nope"); !errors.Is(err, verify.ErrTargetNotFound) {
+	if _, err := repo.Target("nope", load); !errors.Is(err, verify.ErrTargetNotFound) || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing target: %v", err)
 	}
 }
@@ -475,7 +531,7 @@ func TestTargetsStandalone(t *testing.T) {
 		{"unsigned", gen.Sign(gen.Targets(1, farAway, b.targets, nil)), verify.ErrThreshold},
 		{"signed by timestamp key", gen.Sign(gen.Targets(1, farAway, b.targets, nil), tsKey), verify.ErrThreshold},
 		{"expired", gen.Sign(gen.Targets(1, t0, b.targets, nil), tgKey), verify.ErrExpired},
-		{"a root", b.rootV1(), verify.ErrMalformed},
+		{"a root", b.rootV1(), root.ErrMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := verify.Targets(trusted, tc.data, verify.Options{Now: t0})
@@ -501,15 +557,15 @@ func TestDelegationConsistentSnapshot(t *testing.T) {
 	fsys["7.team%2Fa.json"] = fsys["7.team/a.json"]
 	delete(fsys, "7.team/a.json")
 	trusted := mustParse(t, b.rootV1())
-	repo, err := verify.Repository(trusted, fsys, verify.RepositoryOptions{Now: t0})
+	repo, err := verify.Repository(trusted, fsys, nil, verify.Options{Now: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg, err := repo.Target("projects/x")
+	tg, err := repo.Target("projects/x", verify.FSLoader(fsys))
 	if err != nil || tg.Role != "team/a" || tg.Verify([]byte("x")) != nil {
 		t.Fatalf("target %+v: %v", tg, err)
 	}
-	if st := repo.State(); st.Meta["team/a.json"] != 7 || st.Meta["targets.json"] != 5 || st.Snapshot != 3 {
-		t.Fatalf("state %+v", st)
+	if m, ok := repo.Metadata("team/a"); !ok || m.Version() != 7 || repo.Snapshot().Version() != 3 {
+		t.Fatalf("team/a metadata %v", m)
 	}
 }

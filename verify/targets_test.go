@@ -140,7 +140,7 @@ func FuzzTargetsMetadata(f *testing.F) {
 			}
 			// The delegated role signed by the top-level targets key:
 			// verified only if the delegation lists that key.
-			if dm, err := m.Delegated(d.Name, file, verify.Options{Now: now}); (err == nil) == (dm == nil) {
+			if dm, err := verify.Delegated(m, d.Name, file, verify.Options{Now: now}); (err == nil) == (dm == nil) {
 				t.Errorf("Delegated(%q): result %v with error %v", d.Name, dm != nil, err)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -134,9 +135,29 @@ func (k *Key) Public() crypto.PublicKey { return k.priv.Public() }
 // Private returns the private key, for test signers.
 func (k *Key) Private() crypto.Signer { return k.priv }
 
+// signatures remembers every ECDSA signature made, so that building the
+// same file twice in one test process gives the same bytes, as a
+// repository serving a file twice does.
+var signatures sync.Map // string(public key DER) + message -> signature
+
 // Sign signs msg as the key's scheme requires: ECDSA P-256 over SHA-256
-// (ASN.1 DER), Ed25519 over the message itself.
+// (ASN.1 DER), Ed25519 over the message itself. Signing the same message
+// with the same key again returns the same signature.
 func (k *Key) Sign(msg []byte) []byte {
+	der, err := x509.MarshalPKIXPublicKey(k.priv.Public())
+	if err != nil {
+		panic(err)
+	}
+	cacheKey := string(der) + string(msg)
+	if sig, ok := signatures.Load(cacheKey); ok {
+		return sig.([]byte)
+	}
+	sig := k.sign(msg)
+	signatures.Store(cacheKey, sig)
+	return sig
+}
+
+func (k *Key) sign(msg []byte) []byte {
 	if k.hash == 0 {
 		sig, err := k.priv.Sign(rand.Reader, msg, crypto.Hash(0))
 		if err != nil {
