@@ -95,7 +95,9 @@ func ParseTargets(role root.Role, data []byte) (*Targets, error) {
 }
 
 func init() {
-	link.Targets = func(role string, env *tufmeta.Envelope) (any, error) { return targetsFromEnvelope(root.Role(role), env) }
+	link.Targets = func(role string, env *tufmeta.Envelope) (any, error) {
+		return targetsFromEnvelope(root.Role(role), env)
+	}
 }
 
 // targetsFromEnvelope is ParseTargets's second half.

@@ -73,4 +73,3 @@ func writeRank(name string) int {
 	}
 	return 2 // targets metadata
 }
-
