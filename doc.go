@@ -28,7 +28,7 @@
 //  4. Verify and publish. Once thresholds are met, verify checks the root
 //     exactly as a client will, and the root is published as N.root.json with
 //     targets, snapshot and timestamp metadata signed by online keys (a KMS
-//     key through signer.LoadKMS). root.Root.Digest gives the hash to
+//     key through signer/sigstore.LoadKMS). root.Root.Digest gives the hash to
 //     announce. Package repository builds the online metadata.
 //
 //  5. Protect services. The targets role lists what services trust: a CA

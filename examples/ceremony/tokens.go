@@ -15,6 +15,7 @@ import (
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/fake"
 	"github.com/trustroot/trustroot/signer/piv"
+	"github.com/trustroot/trustroot/signer/sigstore"
 	"github.com/trustroot/trustroot/verify"
 )
 
@@ -320,7 +321,7 @@ func (e *env) onlineSigner(ctx context.Context, spec string) (signer.Signer, err
 		}
 		s = fake.New("ceremony-online-" + name)
 	} else {
-		k, err := signer.LoadKMS(ctx, spec)
+		k, err := sigstore.LoadKMS(ctx, spec)
 		if err != nil {
 			return nil, fmt.Errorf("ceremony: online signer %s: %w", redactURI(spec), err)
 		}
