@@ -177,8 +177,9 @@ type Attestation struct {
 	Serial uint32
 	// Firmware is the token's firmware version.
 	Firmware Firmware
-	// PINPolicy and TouchPolicy are the key's policies.
-	PINPolicy   PINPolicy
+	// PINPolicy is the key's PIN policy.
+	PINPolicy PINPolicy
+	// TouchPolicy is the key's touch policy.
 	TouchPolicy TouchPolicy
 	// FormFactor is the token's form factor; FormFactorUnknown when the
 	// certificate does not state it.

@@ -200,9 +200,12 @@ func (f FormFactor) String() string {
 	return s
 }
 
-// Firmware is a YubiKey firmware version.
+// Firmware is a YubiKey firmware version, e.g. 5.7.1. The zero value
+// means unknown, or no minimum in [Options].
 type Firmware struct {
-	Major, Minor, Patch uint8
+	Major uint8 // e.g. 5
+	Minor uint8 // e.g. 7
+	Patch uint8 // e.g. 1
 }
 
 // String returns the version as major.minor.patch, e.g. "5.7.1".

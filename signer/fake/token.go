@@ -23,8 +23,8 @@ import (
 // and always (PIN) and never, always and cached (touch, remembered for the
 // token's session here); the YubiKey Bio match policies are refused.
 type KeyPolicy struct {
-	PIN   attestation.PINPolicy
-	Touch attestation.TouchPolicy
+	PIN   attestation.PINPolicy   // when the key needs the PIN
+	Touch attestation.TouchPolicy // when the key needs a touch
 }
 
 // TokenOptions configure a fake token. The zero value gives a YubiKey 5

@@ -98,12 +98,11 @@ type EnrolOptions struct {
 	Slot attestation.Slot
 	// Algorithm is the key algorithm; zero means ECDSA P-256.
 	Algorithm Algorithm
-	// PINPolicy and TouchPolicy are set on the generated key; zero means
-	// always (not the YubiKey's own default, which for touch is never).
-	// PIN policies never, once and always and touch policies never,
-	// always and cached are supported; the YubiKey Bio match policies are
-	// not.
-	PINPolicy   attestation.PINPolicy
+	// PINPolicy is set on the generated key: never, once or always; zero
+	// means always. The YubiKey Bio match policies are not supported.
+	PINPolicy attestation.PINPolicy
+	// TouchPolicy is set on the generated key: never, always or cached;
+	// zero means always (the YubiKey's own default would be never).
 	TouchPolicy attestation.TouchPolicy
 	// ManagementKey authenticates key generation (24 bytes for 3DES or
 	// AES-192, 16 or 32 for AES). It is used and forgotten; Enrol never
@@ -132,16 +131,21 @@ type EnrolOptions struct {
 type Enrolment struct {
 	// Public is the generated public key (*ecdsa.PublicKey).
 	Public crypto.PublicKey
-	// Serial, Firmware and FormFactor describe the token, as attested
-	// (FormFactor is attestation.FormFactorUnknown when the attestation
-	// does not state it).
-	Serial     uint32
-	Firmware   attestation.Firmware
+	// Serial is the token's serial number, as attested.
+	Serial uint32
+	// Firmware is the token's firmware version, as attested.
+	Firmware attestation.Firmware
+	// FormFactor is the token's form factor, as attested;
+	// attestation.FormFactorUnknown when the attestation does not state
+	// it.
 	FormFactor attestation.FormFactor
-	// Slot, Algorithm and the policies describe the key, as attested.
-	Slot        attestation.Slot
-	Algorithm   Algorithm
-	PINPolicy   attestation.PINPolicy
+	// Slot is the slot holding the key, as attested.
+	Slot attestation.Slot
+	// Algorithm is the key's algorithm.
+	Algorithm Algorithm
+	// PINPolicy is the key's PIN policy, as attested.
+	PINPolicy attestation.PINPolicy
+	// TouchPolicy is the key's touch policy, as attested.
 	TouchPolicy attestation.TouchPolicy
 	// SlotCertificate is the DER attestation certificate for the key,
 	// signed by the device certificate.
