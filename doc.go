@@ -11,7 +11,8 @@
 //  1. Enrol. Each keyholder creates a key on a hardware token (signer/piv
 //     for YubiKeys; signer/fake for tests and demos) and publishes the
 //     public key with the token's attestation. Anyone checks the
-//     attestation with verify: the key was generated on a genuine token,
+//     attestation with package attestation: the key was generated on a
+//     genuine token,
 //     with the PIN and touch policies the ceremony requires, and it is the
 //     key that goes into the root.
 //
@@ -28,7 +29,7 @@
 //  4. Verify and publish. Once thresholds are met, verify checks the root
 //     exactly as a client will, and the root is published as N.root.json with
 //     targets, snapshot and timestamp metadata signed by online keys (a KMS
-//     key through signer.LoadKMS). root.Root.Digest gives the hash to
+//     key through signer/sigstore.LoadKMS). root.Root.Digest gives the hash to
 //     announce. Package repository builds the online metadata.
 //
 //  5. Protect services. The targets role lists what services trust: a CA
@@ -48,8 +49,10 @@
 //
 //   - root: root metadata: build, parse strictly, edit, rotate, canonical
 //     bytes, key IDs, detached signatures, policy lint.
-//   - signer: the Signer interface and adapters (crypto.Signer, sigstore
-//     signers and KMS, PEM files).
+//   - signer: the Signer interface, its error contract and the
+//     crypto.Signer adapter; standard library only.
+//   - signer/sigstore: KMS keys by URI and sigstore signers, both ways.
+//   - signer/pemfile: private key files, plain or encrypted by cosign.
 //   - signer/piv: YubiKey PIV keys through piv-go (the only package that
 //     needs cgo; without it, it reports that PIV support was not built in).
 //   - signer/fake: deterministic signers and tokens for tests and demos,
@@ -58,8 +61,11 @@
 //   - repository: targets (with custom metadata), delegations, snapshot
 //     and timestamp metadata, built and signed in memory.
 //   - verify: thresholds, root chains, targets, delegations, offline
-//     repositories, YubiKey attestations and signing status. Pure Go; no
-//     I/O beyond what the caller hands in.
+//     repositories and signing status. Pure Go; no I/O beyond what the
+//     caller hands in.
+//   - attestation: YubiKey PIV attestations, verified in pure Go, and the
+//     YubiKey vocabulary (slots, PIN and touch policies, form factors,
+//     firmware) the other packages share.
 //   - examples/ceremony: the ceremony tool built on the packages above; its
 //     demo command runs a whole ceremony with fake tokens.
 package trustroot

@@ -28,7 +28,8 @@ func TestKeyPublicIsACopy(t *testing.T) {
 	}
 	id := f.keys[0].ID()
 	ka, _ := a.Key(id)
-	//lint:ignore SA1019 a caller changing the coordinates is the case under test
+	// A caller changing the coordinates (a field deprecated since Go 1.26) is
+	// the case under test.
 	ka.Public().(*ecdsa.PublicKey).X.SetInt64(1)
 	kb, _ := b.Key(id)
 	sigs, err := b.Sign(context.Background(), mustSigner(t, f.privs[0]), nil)

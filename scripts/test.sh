@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it. Installs what it needs first
-# (scripts/install-deps.sh), then: formatting, vet, staticcheck, builds with
+# (scripts/install-deps.sh), then: formatting, vet, the import rules
+# (scripts/check-deps.sh), staticcheck, builds with
 # and without cgo, the race-enabled unit tests, the YubiKey simulator tier
 # (pcscd + vpcd, PIV_SIM=1), the examples, the fuzzers for a fixed number of
 # executions, and the interop module (go-tuf client, sigstore-go, tuf-js).
@@ -23,9 +24,16 @@ step "go vet (CGO_ENABLED=0) and go vet -tags pivkey (cgo)"
 CGO_ENABLED=0 go vet ./...
 CGO_ENABLED=1 go vet -tags pivkey ./signer/piv/...
 
-step "staticcheck"
-CGO_ENABLED=0 go tool staticcheck ./...
-CGO_ENABLED=1 go tool staticcheck -tags pivkey ./signer/piv/...
+step "import rules and dependency counts (scripts/check-deps.sh)"
+bash scripts/check-deps.sh
+
+step "staticcheck (pinned in tools/go.mod, outside the library's module graph)"
+CGO_ENABLED=0 go tool -modfile=tools/go.mod staticcheck ./...
+CGO_ENABLED=1 go tool -modfile=tools/go.mod staticcheck -tags pivkey ./signer/piv/...
+if [ -d .github/workflows ]; then
+  step "actionlint"
+  go tool -modfile=tools/go.mod actionlint
+fi
 
 step "go build: everything with CGO_ENABLED=0 (signer/piv builds its no-PIV stub), then signer/piv with cgo"
 CGO_ENABLED=0 go build ./...

@@ -5,13 +5,15 @@ import (
 	"crypto"
 	"crypto/rand"
 	"fmt"
+
+	"github.com/trustroot/trustroot/signer/internal/adapter"
 )
 
 // FromCryptoSigner returns a Signer that signs with s, hashing as the
 // contract requires for s's public key (see [HashFor]): ECDSA signatures
-// are ASN.1 DER over SHA-256 (P-256) or SHA-384 (P-384), RSA signatures
-// are RSASSA-PSS over SHA-256 with a 32-byte salt, Ed25519 signs the
-// message itself. s may be a software key (*ecdsa.PrivateKey,
+// are ASN.1 DER over SHA-256 (P-256), SHA-384 (P-384) or SHA-512
+// (P-521), RSA signatures are RSASSA-PSS over SHA-256 with a 32-byte
+// salt, Ed25519 signs the message itself. s may be a software key (*ecdsa.PrivateKey,
 // ed25519.PrivateKey, *rsa.PrivateKey) or any hardware- or KMS-backed
 // crypto.Signer.
 //
@@ -34,11 +36,11 @@ func FromCryptoSigner(s crypto.Signer) (Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cryptoSigner{s: s, pub: pub, hash: h, opts: signerOpts(pub, h), lock: newLock()}, nil
+	return &cryptoSigner{s: s, pub: pub, hash: h, opts: adapter.Opts(pub, h), lock: adapter.NewLock()}, nil
 }
 
 type cryptoSigner struct {
-	lock ctxLock
+	lock adapter.Lock
 	s    crypto.Signer
 	pub  crypto.PublicKey
 	hash crypto.Hash
@@ -53,39 +55,21 @@ func (c *cryptoSigner) Sign(ctx context.Context, message []byte) ([]byte, error)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("signer: %w", err)
 	}
-	d := digest(c.hash, message)
-	if err := c.lock.lock(ctx); err != nil {
-		return nil, err
+	d := adapter.Digest(c.hash, message)
+	if err := c.lock.Lock(ctx); err != nil {
+		return nil, fmt.Errorf("signer: %w", err)
 	}
 	sig, err := c.s.Sign(rand.Reader, d, c.opts)
-	c.lock.unlock()
+	c.lock.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("signer: signing: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("signer: %w", err)
 	}
-	return checkSignature(c.pub, message, sig)
-}
-
-// ctxLock is a mutex whose Lock gives up when a context ends, so a Sign
-// waiting behind another one still returns promptly when cancelled.
-type ctxLock chan struct{}
-
-func newLock() ctxLock { return make(ctxLock, 1) }
-
-func (l ctxLock) lock(ctx context.Context) error {
-	select {
-	case l <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("signer: waiting for the signer: %w", ctx.Err())
+	out, err := adapter.Check(c.pub, c.hash, message, sig)
+	if err != nil {
+		return nil, fmt.Errorf("signer: the backend's signature does not verify under its public key: %w", ErrInvalidSignature)
 	}
-	// Both cases can be ready at once; never sign for an ended context.
-	if err := ctx.Err(); err != nil {
-		l.unlock()
-		return fmt.Errorf("signer: %w", err)
-	}
-	return nil
+	return out, nil
 }
-
-func (l ctxLock) unlock() { <-l }

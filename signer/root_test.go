@@ -2,21 +2,50 @@ package signer_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	fakekms "github.com/sigstore/sigstore/pkg/signature/kms/fake"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/fake"
+	"github.com/trustroot/trustroot/signer/pemfile"
+	"github.com/trustroot/trustroot/signer/sigstore"
 )
+
+// encryptedPEM encrypts k the way cosign does, with the cheapest scrypt
+// parameters pemfile accepts.
+func encryptedPEM(t testing.TB, k crypto.Signer, password []byte) []byte {
+	t.Helper()
+	plain, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := encrypted.EncryptWithCustomKDFParameters(plain, password, encrypted.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: string(cryptoutils.EncryptedSigstorePrivateKeyPEMType), Bytes: der})
+}
+
+// fakeKMSContext carries the key sigstore's fakekms provider signs with.
+func fakeKMSContext(k crypto.PrivateKey) context.Context {
+	return context.WithValue(context.Background(), fakekms.KmsCtxKey{}, k)
+}
 
 // TestRootSignedByMixedBackends builds a 3-of-5 root whose root keys live
 // in five different places, signs it with a fake signer, an encrypted PEM
-// file and a fakekms:// key, and has go-tuf's own VerifyDelegate check it.
+// file (signer/pemfile) and a fakekms:// key (signer/sigstore), and has
+// go-tuf's own VerifyDelegate check it.
 func TestRootSignedByMixedBackends(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -34,13 +63,13 @@ func TestRootSignedByMixedBackends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bob, err := signer.LoadPEM(data, password)
+	bob, err := pemfile.Load(data, password)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// A fakekms:// key, P-384 so the KMS adapter has to pick SHA-384.
-	carol, err := signer.LoadKMS(fakeKMSContext(fakeKey(t, "carol", fake.P384)), "fakekms://carol")
+	carol, err := sigstore.LoadKMS(fakeKMSContext(fakeKey(t, "carol", fake.P384)), "fakekms://carol")
 	if err != nil {
 		t.Fatal(err)
 	}

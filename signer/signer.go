@@ -17,8 +17,8 @@ import (
 //
 // Sign signs message itself, not a digest: the implementation hashes it as
 // the key requires (see [HashFor]): SHA-256 for ECDSA P-256 and RSASSA-PSS,
-// SHA-384 for ECDSA P-384, and none for Ed25519, which signs the message
-// directly. ECDSA signatures are ASN.1 DER, RSA signatures are PSS with a
+// SHA-384 for ECDSA P-384, SHA-512 for ECDSA P-521, and none for Ed25519,
+// which signs the message directly. ECDSA signatures are ASN.1 DER, RSA signatures are PSS with a
 // salt as long as the hash.
 //
 // Sign may block for as long as a person needs to type a PIN or touch a

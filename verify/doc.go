@@ -74,15 +74,6 @@
 // order, honouring path patterns, path hash prefixes and terminating roles,
 // visiting each role once and at most MaxDelegations roles.
 //
-// # YubiKey attestation
-//
-// [VerifyAttestation] and [VerifyAttestationPEM] check, in pure Go, that a
-// key was generated on a YubiKey: the slot certificate chains through the
-// token's device certificate to a Yubico root ([YubicoAttestationPools]),
-// and the attested serial, firmware, PIN and touch policies and public key
-// meet [AttestationOptions]. Pass a root's key as AttestationOptions.PublicKey
-// to bind the attestation to the key a root lists.
-//
 // # Errors
 //
 // Errors wrap sentinels ([ErrThreshold], [ErrExpired], [ErrVersion],
@@ -107,7 +98,7 @@
 //   - Succinct (hash-bin) delegations are refused at lookup, not verified.
 //   - Target files are checked only when the caller passes their content.
 //   - YubiKey attestations are not part of root verification: a root does
-//     not carry them, so call [VerifyAttestation] for each key you enrol.
+//     not carry them; package attestation checks them for each key enrolled.
 //   - Key IDs are not required to match key content unless Options.Strict.
 //   - ECDSA signatures must be ASN.1 DER; high-S signatures are accepted,
 //     as every published Sigstore root needs.

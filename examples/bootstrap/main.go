@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		signers, keys = append(signers, s), append(keys, k)
 	}
-	// In production the online key lives in a KMS (signer.LoadKMS).
+	// In production the online key lives in a KMS (signer/sigstore.LoadKMS).
 	onlineSigner := fake.New("online") // INSECURE, like the fake tokens
 	online, err := root.NewKey(onlineSigner.Public(), root.KeyOptions{Holder: "online"})
 	if err != nil {

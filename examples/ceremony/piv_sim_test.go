@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
 	"github.com/trustroot/trustroot/internal/pivsim"
 	"github.com/trustroot/trustroot/signer/piv"
@@ -36,7 +37,7 @@ func TestPIVSimulator(t *testing.T) {
 	}
 	var cards [2]*pivsim.Card
 	for i := range cards {
-		dev, err := ca.NewDevice(uint32(20000001+i), [3]byte{5, 7, 1}, time.Time{})
+		dev, err := ca.NewDevice(uint32(20000001+i), attestation.Firmware{Major: 5, Minor: 7, Patch: 1}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/signer/fake"
 )
 
@@ -125,7 +126,7 @@ func TestTokenFaultsWriteNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bob.ImportKey(fake.SlotSignature, fake.New("mallory"), fake.KeyPolicy{PIN: fake.PINPolicyAlways, Touch: fake.TouchPolicyAlways}); err != nil {
+	if err := bob.ImportKey(attestation.SlotSignature, fake.New("mallory"), fake.KeyPolicy{PIN: attestation.PINPolicyAlways, Touch: attestation.TouchPolicyAlways}); err != nil {
 		t.Fatal(err)
 	}
 	reads = tl.pinReads.Load()

@@ -12,10 +12,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/fake"
 	"github.com/trustroot/trustroot/signer/piv"
-	"github.com/trustroot/trustroot/verify"
+	"github.com/trustroot/trustroot/signer/sigstore"
 )
 
 // tokenOpts are the flags that choose a keyholder's token.
@@ -85,7 +86,7 @@ func (ft *fakeTokens) get(name string) (*fake.Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ceremony: fake token %s: %w", name, err)
 	}
-	if _, err := t.GenerateKey(fake.SlotSignature, fake.P256, fake.KeyPolicy{PIN: fake.PINPolicyAlways, Touch: fake.TouchPolicyAlways}); err != nil {
+	if _, err := t.GenerateKey(attestation.SlotSignature, fake.P256, fake.KeyPolicy{PIN: attestation.PINPolicyAlways, Touch: attestation.TouchPolicyAlways}); err != nil {
 		return nil, fmt.Errorf("ceremony: fake token %s: %w", name, err)
 	}
 	ft.m[name] = t
@@ -124,22 +125,21 @@ func (t *tokenOpts) enroll(ctx context.Context, e *env, holder string, roots *x5
 		if err != nil {
 			return nil, err
 		}
-		pub, err := tok.PublicKey(fake.SlotSignature)
+		pub, err := tok.PublicKey(attestation.SlotSignature)
 		if err != nil {
 			return nil, fmt.Errorf("ceremony: fake token %s: %w", name, err)
 		}
-		cert, err := tok.Attest(fake.SlotSignature)
+		cert, err := tok.Attest(attestation.SlotSignature)
 		if err != nil {
 			return nil, fmt.Errorf("ceremony: attesting the key on fake token %s: %w", name, err)
 		}
-		fw := tok.Firmware()
 		return &enrolled{
 			pub:         pub,
 			serial:      strconv.FormatUint(uint64(tok.Serial()), 10),
-			slot:        fake.SlotSignature.String(),
+			slot:        attestation.SlotSignature.String(),
 			slotCert:    pemCert(cert.Raw),
 			deviceCert:  pemCert(tok.AttestationCertificate().Raw),
-			firmware:    fmt.Sprintf("%d.%d.%d", fw[0], fw[1], fw[2]),
+			firmware:    tok.Firmware().String(),
 			pinPolicy:   "always",
 			touchPolicy: "always",
 		}, nil
@@ -172,7 +172,7 @@ func (t *tokenOpts) enroll(ctx context.Context, e *env, holder string, roots *x5
 			slot:        en.Slot.String(),
 			slotCert:    en.SlotCertificatePEM(),
 			deviceCert:  en.DeviceCertificatePEM(),
-			firmware:    en.Version.String(),
+			firmware:    en.Firmware.String(),
 			pinPolicy:   en.PINPolicy.String(),
 			touchPolicy: en.TouchPolicy.String(),
 		}, nil
@@ -194,7 +194,7 @@ func (t *tokenOpts) open(ctx context.Context, e *env, kf *KeyFile, pin func(cont
 		if err != nil {
 			return nil, nil, err
 		}
-		got, err := tok.PublicKey(fake.SlotSignature)
+		got, err := tok.PublicKey(attestation.SlotSignature)
 		if err != nil {
 			return nil, nil, fmt.Errorf("ceremony: fake token %s: %w", name, err)
 		}
@@ -207,7 +207,7 @@ func (t *tokenOpts) open(ctx context.Context, e *env, kf *KeyFile, pin func(cont
 		if tok.PINRetries() <= 1 && !t.forceLast {
 			return nil, nil, fmt.Errorf("ceremony: fake token %s has %d PIN try left; refusing to risk blocking it (check the PIN, then use -force-last-pin-try)", name, tok.PINRetries())
 		}
-		s, err := tok.Signer(fake.SlotSignature, fake.SignerOptions{
+		s, err := tok.Signer(attestation.SlotSignature, fake.SignerOptions{
 			Expect: want,
 			PIN: func(ctx context.Context) (string, error) {
 				p, err := pin(ctx)
@@ -262,11 +262,11 @@ func attestationPools(spec, yubicoBundle string) (roots, inter *x509.CertPool, e
 		if yubicoBundle == "" {
 			return nil, nil, nil // not available: the caller reports it
 		}
-		data, err := readBounded(yubicoBundle, verify.MaxAttestationBundleSize)
+		data, err := readBounded(yubicoBundle, attestation.MaxBundleSize)
 		if err != nil {
 			return nil, nil, fmt.Errorf("ceremony: reading Yubico's attestation roots: %w", err)
 		}
-		return verify.YubicoAttestationPools(data)
+		return attestation.YubicoPools(data)
 	}
 	data, err := readBounded(spec, maxSmallFile)
 	if err != nil {
@@ -298,13 +298,13 @@ func attestationPools(spec, yubicoBundle string) (roots, inter *x509.CertPool, e
 }
 
 // checkAttestation verifies a key file's attestation against the pools.
-func checkAttestation(kf *KeyFile, roots, inter *x509.CertPool) (*verify.Attestation, error) {
+func checkAttestation(kf *KeyFile, roots, inter *x509.CertPool) (*attestation.Attestation, error) {
 	if kf.Attestation == nil {
 		return nil, fmt.Errorf("ceremony: %s's key has no attestation", kf.Holder)
 	}
 	serial, _ := strconv.ParseUint(kf.Serial, 10, 32)
-	opts := verify.AttestationOptions{Roots: roots, Intermediates: inter, PublicKey: kf.public(), Serial: uint32(serial)}
-	a, err := verify.VerifyAttestationPEM([]byte(kf.Attestation.SlotCertificate), []byte(kf.Attestation.DeviceCertificate), opts)
+	opts := attestation.Options{Roots: roots, Intermediates: inter, PublicKey: kf.public(), Serial: uint32(serial)}
+	a, err := attestation.VerifyPEM([]byte(kf.Attestation.SlotCertificate), []byte(kf.Attestation.DeviceCertificate), opts)
 	if err != nil {
 		return nil, fmt.Errorf("ceremony: attestation of %s's key (keys/%s.json): %w", kf.Holder, kf.Holder, err)
 	}
@@ -320,7 +320,7 @@ func (e *env) onlineSigner(ctx context.Context, spec string) (signer.Signer, err
 		}
 		s = fake.New("ceremony-online-" + name)
 	} else {
-		k, err := signer.LoadKMS(ctx, spec)
+		k, err := sigstore.LoadKMS(ctx, spec)
 		if err != nil {
 			return nil, fmt.Errorf("ceremony: online signer %s: %w", redactURI(spec), err)
 		}

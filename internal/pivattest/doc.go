@@ -1,6 +1,8 @@
 // Package pivattest is a test attestation CA that issues certificates shaped
 // like YubiKey PIV attestations, for the fake token (signer/fake), the YubiKey
-// simulator (internal/pivsim) and the attestation tests in verify.
+// simulator (internal/pivsim) and the tests of package attestation. Slots,
+// policies, form factors and firmware versions are package attestation's
+// types.
 //
 // A real YubiKey holds a per-device attestation key and certificate in slot
 // f9 ("Yubico PIV Attestation", issued by a Yubico root). When asked to
@@ -17,8 +19,8 @@
 // Use it like this:
 //
 //	ca, err := pivattest.NewCA("trustroot Test PIV Root CA", notBefore)
-//	dev, err := ca.NewDevice(12345678, [3]byte{5, 7, 1}, notBefore)
-//	slotCert, err := dev.Attest(pivattest.Slot{Slot: pivattest.SlotSignature, Public: pub})
+//	dev, err := ca.NewDevice(12345678, attestation.Firmware{Major: 5, Minor: 7, Patch: 1}, notBefore)
+//	slotCert, err := dev.Attest(pivattest.Slot{Slot: attestation.SlotSignature, Public: pub})
 //	// verify slotCert with dev.Cert as intermediate and ca.Cert as root.
 //
 // Keys are ECDSA P-256 derived deterministically from the CA name (and the

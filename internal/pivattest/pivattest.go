@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"math/big"
 	"time"
+
+	"github.com/trustroot/trustroot/attestation"
 )
 
 // Object identifiers of the Yubico attestation extensions, in dotted form
@@ -31,44 +33,6 @@ const (
 	// OIDFormFactor holds 1 raw byte: the form factor, with bit 0x80 set on
 	// FIPS models.
 	OIDFormFactor = "1.3.6.1.4.1.41482.3.9"
-)
-
-// PIN policies as encoded in the first byte of the [OIDPolicy] extension.
-const (
-	PINPolicyNever       byte = 0x01
-	PINPolicyOnce        byte = 0x02
-	PINPolicyAlways      byte = 0x03
-	PINPolicyMatchOnce   byte = 0x04
-	PINPolicyMatchAlways byte = 0x05
-)
-
-// Touch policies as encoded in the second byte of the [OIDPolicy] extension.
-const (
-	TouchPolicyNever  byte = 0x01
-	TouchPolicyAlways byte = 0x02
-	TouchPolicyCached byte = 0x03
-)
-
-// Form factors as encoded in the [OIDFormFactor] extension.
-const (
-	FormFactorUnknown       byte = 0x00
-	FormFactorUSBAKeychain  byte = 0x01
-	FormFactorUSBANano      byte = 0x02
-	FormFactorUSBCKeychain  byte = 0x03
-	FormFactorUSBCNano      byte = 0x04
-	FormFactorUSBCLightning byte = 0x05
-	FormFactorFIPS          byte = 0x80 // flag bit, or-ed with the above
-)
-
-// PIV key slots that can be attested.
-const (
-	SlotAuthentication     byte = 0x9a
-	SlotSignature          byte = 0x9c
-	SlotKeyManagement      byte = 0x9d
-	SlotCardAuthentication byte = 0x9e
-	// Retired key-management slots are 0x82 through 0x95.
-	SlotRetiredFirst byte = 0x82
-	SlotRetiredLast  byte = 0x95
 )
 
 // Subject common names used by YubiKeys.
@@ -186,8 +150,8 @@ type Device struct {
 	Key crypto.Signer
 	// Serial is the token serial number written into slot certificates.
 	Serial uint32
-	// Firmware is the firmware version (major, minor, patch).
-	Firmware [3]byte
+	// Firmware is the firmware version.
+	Firmware attestation.Firmware
 }
 
 // NewDevice returns a device (f9) attestation identity for a token with the
@@ -196,18 +160,18 @@ type Device struct {
 // certificate: UTF8String names, a 64-bit serial, the firmware extension
 // and critical basicConstraints (CA:TRUE, pathlen 0), and no key usage or
 // key identifiers.
-func (ca *CA) NewDevice(serial uint32, firmware [3]byte, notBefore time.Time) (*Device, error) {
+func (ca *CA) NewDevice(serial uint32, firmware attestation.Firmware, notBefore time.Time) (*Device, error) {
 	return ca.newDevice(serial, firmware, notBefore, true)
 }
 
 // NewLegacyDevice is like [CA.NewDevice] but leaves out basicConstraints, as
 // on YubiKey 4 tokens made before 2017 (and some in 2018); verifiers must
 // treat such an f9 certificate as a CA themselves, as piv-go does.
-func (ca *CA) NewLegacyDevice(serial uint32, firmware [3]byte, notBefore time.Time) (*Device, error) {
+func (ca *CA) NewLegacyDevice(serial uint32, firmware attestation.Firmware, notBefore time.Time) (*Device, error) {
 	return ca.newDevice(serial, firmware, notBefore, false)
 }
 
-func (ca *CA) newDevice(serial uint32, firmware [3]byte, notBefore time.Time, basicConstraints bool) (*Device, error) {
+func (ca *CA) newDevice(serial uint32, firmware attestation.Firmware, notBefore time.Time, basicConstraints bool) (*Device, error) {
 	notBefore = normTime(notBefore)
 	var sb [4]byte
 	binary.BigEndian.PutUint32(sb[:], serial)
@@ -223,7 +187,7 @@ func (ca *CA) newDevice(serial uint32, firmware [3]byte, notBefore time.Time, ba
 	if err != nil {
 		return nil, err
 	}
-	exts := []pkix.Extension{{Id: oidFirmware, Value: firmware[:]}}
+	exts := []pkix.Extension{{Id: oidFirmware, Value: []byte{firmware.Major, firmware.Minor, firmware.Patch}}}
 	if basicConstraints {
 		// Encoded by hand: x509.CreateCertificate adds a subject key
 		// identifier to every template with IsCA set, and f9 certificates
@@ -259,18 +223,19 @@ func (d *Device) PEM() []byte {
 // Slot describes the key a token attests. Zero values give the token's
 // defaults.
 type Slot struct {
-	// Slot is the PIV slot: 0x9a, 0x9c, 0x9d, 0x9e or 0x82..0x95.
-	// Zero means 0x9c (digital signature).
-	Slot byte
-	// PINPolicy is one of the PINPolicy constants; zero means the
-	// YubiKey default for the slot (always for 9c, once otherwise).
-	PINPolicy byte
-	// TouchPolicy is one of the TouchPolicy constants; zero means never,
-	// the YubiKey default.
-	TouchPolicy byte
-	// FormFactor is one of the FormFactor constants, optionally or-ed with
-	// FormFactorFIPS; zero is "unknown", written as is.
-	FormFactor byte
+	// Slot is the PIV slot, one that [attestation.Slot.Attestable] accepts.
+	// Zero means [attestation.SlotSignature] (9c).
+	Slot attestation.Slot
+	// PINPolicy is the key's PIN policy; zero means the YubiKey default
+	// for the slot (always for 9c, once otherwise). Any value is written
+	// as given, so tests can encode unknown ones.
+	PINPolicy attestation.PINPolicy
+	// TouchPolicy is the key's touch policy; zero means never, the
+	// YubiKey default.
+	TouchPolicy attestation.TouchPolicy
+	// FormFactor is the token's form factor, optionally or-ed with
+	// attestation.FormFactorFIPS; zero is "unknown", written as is.
+	FormFactor attestation.FormFactor
 	// Public is the attested public key (*ecdsa.PublicKey, *rsa.PublicKey
 	// or ed25519.PublicKey). Required.
 	Public crypto.PublicKey
@@ -290,29 +255,29 @@ func (d *Device) Attest(s Slot) (*x509.Certificate, error) {
 		return nil, errors.New("pivattest: attest: no public key")
 	}
 	if s.Slot == 0 {
-		s.Slot = SlotSignature
+		s.Slot = attestation.SlotSignature
 	}
-	if !validSlot(s.Slot) {
-		return nil, fmt.Errorf("pivattest: attest: slot %#02x cannot be attested", s.Slot)
+	if !s.Slot.Attestable() {
+		return nil, fmt.Errorf("pivattest: attest: slot %s cannot be attested", s.Slot)
 	}
 	if s.PINPolicy == 0 {
-		s.PINPolicy = PINPolicyOnce
-		if s.Slot == SlotSignature {
-			s.PINPolicy = PINPolicyAlways
+		s.PINPolicy = attestation.PINPolicyOnce
+		if s.Slot == attestation.SlotSignature {
+			s.PINPolicy = attestation.PINPolicyAlways
 		}
 	}
 	if s.TouchPolicy == 0 {
-		s.TouchPolicy = TouchPolicyNever
+		s.TouchPolicy = attestation.TouchPolicyNever
 	}
 	serial, err := asn1.Marshal(int64(d.Serial))
 	if err != nil {
 		return nil, fmt.Errorf("pivattest: attest: encode serial: %w", err)
 	}
 	exts := []pkix.Extension{
-		{Id: oidFirmware, Value: append([]byte(nil), d.Firmware[:]...)},
+		{Id: oidFirmware, Value: []byte{d.Firmware.Major, d.Firmware.Minor, d.Firmware.Patch}},
 		{Id: oidSerial, Value: serial},
-		{Id: oidPolicy, Value: []byte{s.PINPolicy, s.TouchPolicy}},
-		{Id: oidFormFactor, Value: []byte{s.FormFactor}},
+		{Id: oidPolicy, Value: []byte{byte(s.PINPolicy), byte(s.TouchPolicy)}},
+		{Id: oidFormFactor, Value: []byte{byte(s.FormFactor)}},
 	}
 	for _, o := range s.Override {
 		replaced := false
@@ -330,7 +295,7 @@ func (d *Device) Attest(s Slot) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	subject, err := utf8Name(fmt.Sprintf("%s%02x", SlotCommonNamePrefix, s.Slot))
+	subject, err := utf8Name(SlotCommonNamePrefix + s.Slot.String())
 	if err != nil {
 		return nil, err
 	}
@@ -342,14 +307,6 @@ func (d *Device) Attest(s Slot) (*x509.Certificate, error) {
 		ExtraExtensions: exts,
 	}
 	return issue(tmpl, d.Cert, s.Public, d.Key)
-}
-
-func validSlot(b byte) bool {
-	switch b {
-	case SlotAuthentication, SlotSignature, SlotKeyManagement, SlotCardAuthentication:
-		return true
-	}
-	return b >= SlotRetiredFirst && b <= SlotRetiredLast
 }
 
 func caTemplate(name string, notBefore, notAfter time.Time, maxPathLen int) (*x509.Certificate, error) {

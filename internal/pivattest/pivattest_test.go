@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/trustroot/trustroot/internal/sharedtestdata"
+
+	"github.com/trustroot/trustroot/attestation"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -104,12 +106,12 @@ func TestShapeMatchesRealYubiKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := ca.NewDevice(13078778, [3]byte{5, 2, 6}, t0)
+	dev, err := ca.NewDevice(13078778, attestation.Firmware{Major: 5, Minor: 2, Patch: 6}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	slot, err := dev.Attest(Slot{Slot: SlotSignature, PINPolicy: PINPolicyAlways, TouchPolicy: TouchPolicyAlways,
-		FormFactor: FormFactorUSBCKeychain, Public: newKey(t).Public()})
+	slot, err := dev.Attest(Slot{Slot: attestation.SlotSignature, PINPolicy: attestation.PINPolicyAlways, TouchPolicy: attestation.TouchPolicyAlways,
+		FormFactor: attestation.FormFactorUSBCKeychain, Public: newKey(t).Public()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,11 +192,11 @@ func TestChains(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := newKey(t).Public()
-	dev, err := ca.NewDevice(1, [3]byte{5, 7, 1}, t0)
+	dev, err := ca.NewDevice(1, attestation.Firmware{Major: 5, Minor: 7, Patch: 1}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	legacy, err := ca.NewLegacyDevice(2, [3]byte{4, 3, 5}, t0)
+	legacy, err := ca.NewLegacyDevice(2, attestation.Firmware{Major: 4, Minor: 3, Patch: 5}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +212,7 @@ func TestChains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newDev, err := inter2.NewDevice(3, [3]byte{5, 7, 4}, t0)
+	newDev, err := inter2.NewDevice(3, attestation.Firmware{Major: 5, Minor: 7, Patch: 4}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,9 +289,9 @@ func TestDeterministicKeys(t *testing.T) {
 	if bytes.Equal(a1.Cert.RawSubjectPublicKeyInfo, b.Cert.RawSubjectPublicKeyInfo) {
 		t.Errorf("different names, same key")
 	}
-	d1, _ := a1.NewDevice(7, [3]byte{5, 4, 3}, t0)
-	d2, _ := a2.NewDevice(7, [3]byte{5, 4, 3}, t0)
-	d3, _ := a1.NewDevice(8, [3]byte{5, 4, 3}, t0)
+	d1, _ := a1.NewDevice(7, attestation.Firmware{Major: 5, Minor: 4, Patch: 3}, t0)
+	d2, _ := a2.NewDevice(7, attestation.Firmware{Major: 5, Minor: 4, Patch: 3}, t0)
+	d3, _ := a1.NewDevice(8, attestation.Firmware{Major: 5, Minor: 4, Patch: 3}, t0)
 	if d1 == nil || d2 == nil || d3 == nil {
 		t.Fatal("NewDevice failed")
 	}
@@ -329,7 +331,7 @@ func TestAttestValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := ca.NewDevice(0xFFFFFFFF, [3]byte{5, 7, 2}, t0)
+	dev, err := ca.NewDevice(0xFFFFFFFF, attestation.Firmware{Major: 5, Minor: 7, Patch: 2}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,12 +343,12 @@ func TestAttestValues(t *testing.T) {
 		wantErr            string
 	}{
 		{in: Slot{Public: key.Public()}, cn: "YubiKey PIV Attestation 9c", policy: []byte{3, 1}, formFactor: []byte{0}},
-		{in: Slot{Slot: SlotAuthentication, Public: key.Public()}, cn: "YubiKey PIV Attestation 9a", policy: []byte{2, 1}, formFactor: []byte{0}},
-		{in: Slot{Slot: 0x95, PINPolicy: PINPolicyMatchAlways, TouchPolicy: TouchPolicyCached,
-			FormFactor: FormFactorUSBCNano | FormFactorFIPS, Public: key.Public()},
+		{in: Slot{Slot: attestation.SlotAuthentication, Public: key.Public()}, cn: "YubiKey PIV Attestation 9a", policy: []byte{2, 1}, formFactor: []byte{0}},
+		{in: Slot{Slot: 0x95, PINPolicy: attestation.PINPolicyMatchAlways, TouchPolicy: attestation.TouchPolicyCached,
+			FormFactor: attestation.FormFactorUSBCNano | attestation.FormFactorFIPS, Public: key.Public()},
 			cn: "YubiKey PIV Attestation 95", policy: []byte{5, 3}, formFactor: []byte{0x84}},
-		{in: Slot{Slot: 0xf9, Public: key.Public()}, wantErr: "slot 0xf9"},
-		{in: Slot{Slot: 0x81, Public: key.Public()}, wantErr: "slot 0x81"},
+		{in: Slot{Slot: 0xf9, Public: key.Public()}, wantErr: "slot f9 cannot"},
+		{in: Slot{Slot: 0x81, Public: key.Public()}, wantErr: "slot 81 cannot"},
 		{in: Slot{}, wantErr: "no public key"},
 	}
 	for _, tc := range tests {
@@ -387,7 +389,7 @@ func TestOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := ca.NewDevice(5, [3]byte{5, 2, 7}, t0)
+	dev, err := ca.NewDevice(5, attestation.Firmware{Major: 5, Minor: 2, Patch: 7}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/go-piv/piv-go/v2/piv"
+
+	"github.com/trustroot/trustroot/attestation"
 )
 
 func TestPivGoVerifierAcceptsGeneratedCertificates(t *testing.T) {
@@ -29,12 +31,12 @@ func TestPivGoVerifierAcceptsGeneratedCertificates(t *testing.T) {
 		if legacy {
 			newDev = ca.NewLegacyDevice
 		}
-		dev, err := newDev(12345678, [3]byte{5, 4, 3}, t0)
+		dev, err := newDev(12345678, attestation.Firmware{Major: 5, Minor: 4, Patch: 3}, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		slot, err := dev.Attest(Slot{Slot: SlotCardAuthentication, PINPolicy: PINPolicyOnce, TouchPolicy: TouchPolicyCached,
-			FormFactor: FormFactorUSBCKeychain | FormFactorFIPS, Public: key.Public()})
+		slot, err := dev.Attest(Slot{Slot: attestation.SlotCardAuthentication, PINPolicy: attestation.PINPolicyOnce, TouchPolicy: attestation.TouchPolicyCached,
+			FormFactor: attestation.FormFactorUSBCKeychain | attestation.FormFactorFIPS, Public: key.Public()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +65,7 @@ func TestPivGoVerifierAcceptsGeneratedCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := i2.NewDevice(7, [3]byte{5, 7, 4}, t0)
+	dev, err := i2.NewDevice(7, attestation.Firmware{Major: 5, Minor: 7, Patch: 4}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}

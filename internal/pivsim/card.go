@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
 )
 
@@ -79,7 +80,7 @@ type Config struct {
 	// card answers GET METADATA with "instruction not supported", as a
 	// real one does.
 	Firmware [3]byte
-	// FormFactor is a pivattest.FormFactor constant; zero means USB-C
+	// FormFactor is an attestation.FormFactor value; zero means USB-C
 	// keychain.
 	FormFactor byte
 	// Attestation is the device (f9) attestation identity. Nil means the
@@ -96,8 +97,8 @@ type Config struct {
 type slotKey struct {
 	priv   *ecdsa.PrivateKey
 	alg    byte
-	pin    byte // pivattest.PINPolicy*
-	touch  byte // pivattest.TouchPolicy*
+	pin    byte // an attestation.PINPolicy value
+	touch  byte // an attestation.TouchPolicy value
 	origin byte // 1 generated, 2 imported
 }
 
@@ -134,7 +135,7 @@ func NewCard(cfg Config) (*Card, error) {
 		cfg.Firmware = [3]byte{5, 7, 1}
 	}
 	if cfg.FormFactor == 0 {
-		cfg.FormFactor = pivattest.FormFactorUSBCKeychain
+		cfg.FormFactor = byte(attestation.FormFactorUSBCKeychain)
 	}
 	if cfg.PINRetries == 0 {
 		cfg.PINRetries = 3
@@ -583,16 +584,16 @@ func (c *Card) generalAuthenticate(alg, slot byte, data []byte) ([]byte, uint16)
 		return nil, swIncorrectData
 	}
 	switch k.pin {
-	case pivattest.PINPolicyAlways:
+	case byte(attestation.PINPolicyAlways):
 		if !c.pinJustVerified {
 			return nil, swSecurityStatus
 		}
-	case pivattest.PINPolicyOnce:
+	case byte(attestation.PINPolicyOnce):
 		if !c.pinVerified {
 			return nil, swSecurityStatus
 		}
 	}
-	if k.touch != pivattest.TouchPolicyNever {
+	if k.touch != byte(attestation.TouchPolicyNever) {
 		c.touches++
 	}
 	sig, err := ecdsa.SignASN1(rand.Reader, k.priv, digest)
@@ -661,11 +662,11 @@ func (c *Card) generate(slot byte, data []byte) ([]byte, uint16) {
 	default:
 		return nil, swIncorrectData
 	}
-	pin := byte(pivattest.PINPolicyOnce)
+	pin := byte(attestation.PINPolicyOnce)
 	if slot == 0x9c {
-		pin = pivattest.PINPolicyAlways
+		pin = byte(attestation.PINPolicyAlways)
 	}
-	touch := byte(pivattest.TouchPolicyNever)
+	touch := byte(attestation.TouchPolicyNever)
 	if v, ok := findTag(ctl, 0xaa); ok {
 		if len(v) != 1 || v[0] < 1 || v[0] > 3 {
 			return nil, swIncorrectData
@@ -711,10 +712,10 @@ func (c *Card) attest(slot byte) ([]byte, uint16) {
 		return nil, swIncorrectData
 	}
 	cert, err := c.cfg.Attestation.Attest(pivattest.Slot{
-		Slot:        slot,
-		PINPolicy:   k.pin,
-		TouchPolicy: k.touch,
-		FormFactor:  c.cfg.FormFactor,
+		Slot:        attestation.Slot(slot),
+		PINPolicy:   attestation.PINPolicy(k.pin),
+		TouchPolicy: attestation.TouchPolicy(k.touch),
+		FormFactor:  attestation.FormFactor(c.cfg.FormFactor),
 		Public:      &k.priv.PublicKey,
 	})
 	if err != nil {
@@ -734,7 +735,7 @@ func (c *Card) metadata(slot byte) ([]byte, uint16) {
 			isDefault = 1
 		}
 		b := tlv(0x01, []byte{c.mgmAlg})
-		b = append(b, tlv(0x02, []byte{0x00, pivattest.TouchPolicyNever})...)
+		b = append(b, tlv(0x02, []byte{0x00, byte(attestation.TouchPolicyNever)})...)
 		b = append(b, tlv(0x05, []byte{isDefault})...)
 		return b, swOK
 	case 0x80, 0x81:

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
 )
 
@@ -25,7 +26,7 @@ func newTestCard(t *testing.T, fw [3]byte) (*Card, *pivattest.CA) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := ca.NewDevice(777, fw, time.Time{})
+	dev, err := ca.NewDevice(777, attestation.Firmware{Major: fw[0], Minor: fw[1], Patch: fw[2]}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/fake"
@@ -72,12 +73,12 @@ func ExampleToken() {
 		fmt.Println(err)
 		return
 	}
-	pub, err := tok.GenerateKey(fake.SlotSignature, fake.P256, fake.KeyPolicy{PIN: fake.PINPolicyAlways, Touch: fake.TouchPolicyAlways})
+	pub, err := tok.GenerateKey(attestation.SlotSignature, fake.P256, fake.KeyPolicy{PIN: attestation.PINPolicyAlways, Touch: attestation.TouchPolicyAlways})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	s, err := tok.Signer(fake.SlotSignature, fake.SignerOptions{
+	s, err := tok.Signer(attestation.SlotSignature, fake.SignerOptions{
 		Expect: pub,
 		PIN:    func(context.Context) (string, error) { return "000000", nil }, // wrong
 	})
@@ -89,7 +90,7 @@ func ExampleToken() {
 	fmt.Println(err)
 	fmt.Println("wrong PIN:", errors.Is(err, signer.ErrWrongPIN))
 
-	cert, err := tok.Attest(fake.SlotSignature)
+	cert, err := tok.Attest(attestation.SlotSignature)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -12,72 +12,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
 	"github.com/trustroot/trustroot/signer"
 )
 
-// Slot is a PIV key slot.
-type Slot byte
-
-// The PIV slots a YubiKey can generate and attest keys in. (Retired
-// key-management slots 0x82 to 0x95 work too.)
-const (
-	SlotAuthentication     Slot = 0x9a
-	SlotSignature          Slot = 0x9c
-	SlotKeyManagement      Slot = 0x9d
-	SlotCardAuthentication Slot = 0x9e
-)
-
-func (s Slot) valid() bool {
-	switch s {
-	case SlotAuthentication, SlotSignature, SlotKeyManagement, SlotCardAuthentication:
-		return true
-	}
-	return s >= 0x82 && s <= 0x95
-}
-
-// String returns the slot in lower-case hex, e.g. "9c".
-func (s Slot) String() string { return fmt.Sprintf("%02x", byte(s)) }
-
-// PINPolicy says when a key needs the PIN, with YubiKey's values.
-type PINPolicy byte
-
-// PIN policies. The zero value means the YubiKey default for the slot:
-// always for 9c, once for the others.
-const (
-	PINPolicyNever  PINPolicy = 0x01 // never asks
-	PINPolicyOnce   PINPolicy = 0x02 // once per session
-	PINPolicyAlways PINPolicy = 0x03 // before every signature
-)
-
-// TouchPolicy says when a key needs a touch, with YubiKey's values.
-type TouchPolicy byte
-
-// Touch policies. The zero value means never, the YubiKey default.
-const (
-	TouchPolicyNever  TouchPolicy = 0x01
-	TouchPolicyAlways TouchPolicy = 0x02
-	TouchPolicyCached TouchPolicy = 0x03 // once per session here
-)
-
-// FormFactor is a YubiKey form factor as attestation certificates encode
-// it; or it with [FormFactorFIPS] for a FIPS model.
-type FormFactor byte
-
-// Form factors.
-const (
-	FormFactorUSBAKeychain  FormFactor = 0x01
-	FormFactorUSBANano      FormFactor = 0x02
-	FormFactorUSBCKeychain  FormFactor = 0x03
-	FormFactorUSBCNano      FormFactor = 0x04
-	FormFactorUSBCLightning FormFactor = 0x05
-	FormFactorFIPS          FormFactor = 0x80
-)
-
-// KeyPolicy is the PIN and touch policy of a key in a slot.
+// KeyPolicy is the PIN and touch policy of a key in a slot. The zero
+// values mean the YubiKey defaults: PIN always for slot 9c and once for
+// the others, touch never. A fake token supports the policies never, once
+// and always (PIN) and never, always and cached (touch, remembered for the
+// token's session here); the YubiKey Bio match policies are refused.
 type KeyPolicy struct {
-	PIN   PINPolicy
-	Touch TouchPolicy
+	PIN   attestation.PINPolicy   // when the key needs the PIN
+	Touch attestation.TouchPolicy // when the key needs a touch
 }
 
 // TokenOptions configure a fake token. The zero value gives a YubiKey 5
@@ -86,11 +33,12 @@ type KeyPolicy struct {
 type TokenOptions struct {
 	// Serial is the serial number; zero derives one from the name.
 	Serial uint32
-	// Firmware is the firmware version (major, minor, patch); zero means
-	// 5.7.1.
-	Firmware [3]byte
-	// FormFactor is the form factor; zero means USB-A keychain.
-	FormFactor FormFactor
+	// Firmware is the firmware version; zero means 5.7.1.
+	Firmware attestation.Firmware
+	// FormFactor is the form factor, or-ed with
+	// attestation.FormFactorFIPS for a FIPS model; zero means USB-A
+	// keychain.
+	FormFactor attestation.FormFactor
 	// PIN is the PIN; empty means "123456", the YubiKey default.
 	PIN string
 	// PINRetries is how many wrong PINs block the PIN; zero means 3.
@@ -130,8 +78,8 @@ const defaultCAName = "trustroot Fake YubiKey Root CA"
 type Token struct {
 	name       string
 	serial     uint32
-	firmware   [3]byte
-	formFactor FormFactor
+	firmware   attestation.Firmware
+	formFactor attestation.FormFactor
 	ca         *pivattest.CA
 	dev        *pivattest.Device
 
@@ -148,7 +96,7 @@ type Token struct {
 	pinVerified bool
 	touched     bool
 	removed     bool
-	slots       map[Slot]*slotKey
+	slots       map[attestation.Slot]*slotKey
 	generation  int
 }
 
@@ -172,17 +120,17 @@ func NewToken(name string, opts TokenOptions) (*Token, error) {
 		puk:        opts.PUK,
 		pukRetries: pukRetries,
 		op:         make(chan struct{}, 1),
-		slots:      make(map[Slot]*slotKey),
+		slots:      make(map[attestation.Slot]*slotKey),
 	}
 	if t.serial == 0 {
 		h := sha256.Sum256([]byte("trustroot signer/fake serial\x00" + name))
 		t.serial = 10_000_000 + binary.BigEndian.Uint32(h[:4])%80_000_000
 	}
-	if t.firmware == [3]byte{} {
-		t.firmware = [3]byte{5, 7, 1}
+	if t.firmware == (attestation.Firmware{}) {
+		t.firmware = attestation.Firmware{Major: 5, Minor: 7, Patch: 1}
 	}
 	if t.formFactor == 0 {
-		t.formFactor = FormFactorUSBAKeychain
+		t.formFactor = attestation.FormFactorUSBAKeychain
 	}
 	if t.pin == "" {
 		t.pin = DefaultPIN
@@ -220,11 +168,11 @@ func NewToken(name string, opts TokenOptions) (*Token, error) {
 // Serial returns the token's serial number.
 func (t *Token) Serial() uint32 { return t.serial }
 
-// Firmware returns the firmware version (major, minor, patch).
-func (t *Token) Firmware() [3]byte { return t.firmware }
+// Firmware returns the firmware version.
+func (t *Token) Firmware() attestation.Firmware { return t.firmware }
 
 // FormFactor returns the form factor.
-func (t *Token) FormFactor() FormFactor { return t.formFactor }
+func (t *Token) FormFactor() attestation.FormFactor { return t.formFactor }
 
 // AttestationRoot returns the test CA certificate that attestations chain
 // to, for a verifier's root pool.
@@ -347,8 +295,8 @@ func (t *Token) removedErr() error {
 // the slot and how many keys the token has generated, so a fresh token
 // given the same calls makes the same keys. Generated keys can be
 // attested.
-func (t *Token) GenerateKey(slot Slot, kt KeyType, policy KeyPolicy) (crypto.PublicKey, error) {
-	if !slot.valid() {
+func (t *Token) GenerateKey(slot attestation.Slot, kt KeyType, policy KeyPolicy) (crypto.PublicKey, error) {
+	if !slot.Attestable() {
 		return nil, fmt.Errorf("fake: invalid PIV slot %s", slot)
 	}
 	if err := policy.check(); err != nil {
@@ -372,8 +320,8 @@ func (t *Token) GenerateKey(slot Slot, kt KeyType, policy KeyPolicy) (crypto.Pub
 
 // ImportKey puts an existing key into slot, as piv-go's SetPrivateKey
 // does. Imported keys sign but cannot be attested.
-func (t *Token) ImportKey(slot Slot, key *Signer, policy KeyPolicy) error {
-	if !slot.valid() {
+func (t *Token) ImportKey(slot attestation.Slot, key *Signer, policy KeyPolicy) error {
+	if !slot.Attestable() {
 		return fmt.Errorf("fake: invalid PIV slot %s", slot)
 	}
 	if key == nil {
@@ -392,31 +340,35 @@ func (t *Token) ImportKey(slot Slot, key *Signer, policy KeyPolicy) error {
 }
 
 func (p KeyPolicy) check() error {
-	if p.PIN > PINPolicyAlways {
-		return fmt.Errorf("fake: unknown PIN policy %#x", byte(p.PIN))
+	switch p.PIN {
+	case 0, attestation.PINPolicyNever, attestation.PINPolicyOnce, attestation.PINPolicyAlways:
+	default:
+		return fmt.Errorf("fake: unsupported PIN policy %s", p.PIN)
 	}
-	if p.Touch > TouchPolicyCached {
-		return fmt.Errorf("fake: unknown touch policy %#x", byte(p.Touch))
+	switch p.Touch {
+	case 0, attestation.TouchPolicyNever, attestation.TouchPolicyAlways, attestation.TouchPolicyCached:
+	default:
+		return fmt.Errorf("fake: unsupported touch policy %s", p.Touch)
 	}
 	return nil
 }
 
-func (p KeyPolicy) withDefaults(slot Slot) KeyPolicy {
+func (p KeyPolicy) withDefaults(slot attestation.Slot) KeyPolicy {
 	if p.PIN == 0 {
-		p.PIN = PINPolicyOnce
-		if slot == SlotSignature {
-			p.PIN = PINPolicyAlways
+		p.PIN = attestation.PINPolicyOnce
+		if slot == attestation.SlotSignature {
+			p.PIN = attestation.PINPolicyAlways
 		}
 	}
 	if p.Touch == 0 {
-		p.Touch = TouchPolicyNever
+		p.Touch = attestation.TouchPolicyNever
 	}
 	return p
 }
 
 // PublicKey returns the public key in slot, or an error wrapping
 // signer.ErrKeyNotFound when the slot is empty.
-func (t *Token) PublicKey(slot Slot) (crypto.PublicKey, error) {
+func (t *Token) PublicKey(slot attestation.Slot) (crypto.PublicKey, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sk, err := t.slotLocked(slot)
@@ -427,7 +379,7 @@ func (t *Token) PublicKey(slot Slot) (crypto.PublicKey, error) {
 }
 
 // Policy returns the PIN and touch policy of the key in slot.
-func (t *Token) Policy(slot Slot) (KeyPolicy, error) {
+func (t *Token) Policy(slot attestation.Slot) (KeyPolicy, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sk, err := t.slotLocked(slot)
@@ -437,7 +389,7 @@ func (t *Token) Policy(slot Slot) (KeyPolicy, error) {
 	return sk.policy, nil
 }
 
-func (t *Token) slotLocked(slot Slot) (*slotKey, error) {
+func (t *Token) slotLocked(slot attestation.Slot) (*slotKey, error) {
 	if t.removed {
 		return nil, t.removedErr()
 	}
@@ -452,7 +404,7 @@ func (t *Token) slotLocked(slot Slot) (*slotKey, error) {
 // by the token's device certificate: subject "YubiKey PIV Attestation
 // <slot>", with the firmware, serial, PIN/touch policy and form factor
 // extensions. Only generated keys can be attested.
-func (t *Token) Attest(slot Slot) (*x509.Certificate, error) {
+func (t *Token) Attest(slot attestation.Slot) (*x509.Certificate, error) {
 	t.mu.Lock()
 	sk, err := t.slotLocked(slot)
 	t.mu.Unlock()
@@ -463,10 +415,10 @@ func (t *Token) Attest(slot Slot) (*x509.Certificate, error) {
 		return nil, fmt.Errorf("fake: token %d: the key in slot %s was imported and cannot be attested", t.serial, slot)
 	}
 	c, err := t.dev.Attest(pivattest.Slot{
-		Slot:        byte(slot),
-		PINPolicy:   byte(sk.policy.PIN),
-		TouchPolicy: byte(sk.policy.Touch),
-		FormFactor:  byte(t.formFactor),
+		Slot:        slot,
+		PINPolicy:   sk.policy.PIN,
+		TouchPolicy: sk.policy.Touch,
+		FormFactor:  t.formFactor,
 		Public:      sk.key.Public(),
 	})
 	if err != nil {
@@ -494,7 +446,7 @@ type SignerOptions struct {
 
 // Signer returns a [signer.Signer] for the key in slot. It never touches
 // the token until Sign is called.
-func (t *Token) Signer(slot Slot, opts SignerOptions) (signer.Signer, error) {
+func (t *Token) Signer(slot attestation.Slot, opts SignerOptions) (signer.Signer, error) {
 	pub := opts.Expect
 	if pub == nil {
 		var err error
@@ -510,7 +462,7 @@ func (t *Token) Signer(slot Slot, opts SignerOptions) (signer.Signer, error) {
 
 type tokenSigner struct {
 	t    *Token
-	slot Slot
+	slot attestation.Slot
 	pub  crypto.PublicKey
 	opts SignerOptions
 }
@@ -535,8 +487,8 @@ func (s *tokenSigner) Sign(ctx context.Context, message []byte) ([]byte, error) 
 	sk, err := t.slotLocked(s.slot)
 	var needPIN, needTouch bool
 	if err == nil {
-		needPIN = sk.policy.PIN == PINPolicyAlways || (sk.policy.PIN == PINPolicyOnce && !t.pinVerified)
-		needTouch = sk.policy.Touch == TouchPolicyAlways || (sk.policy.Touch == TouchPolicyCached && !t.touched)
+		needPIN = sk.policy.PIN == attestation.PINPolicyAlways || (sk.policy.PIN == attestation.PINPolicyOnce && !t.pinVerified)
+		needTouch = sk.policy.Touch == attestation.TouchPolicyAlways || (sk.policy.Touch == attestation.TouchPolicyCached && !t.touched)
 	}
 	t.mu.Unlock()
 	if err != nil {

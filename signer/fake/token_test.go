@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/signertest"
 )
@@ -23,7 +24,7 @@ func newToken(t *testing.T, name string, opts TokenOptions) *Token {
 	return tok
 }
 
-func generate(t *testing.T, tok *Token, slot Slot, kt KeyType, p KeyPolicy) crypto.PublicKey {
+func generate(t *testing.T, tok *Token, slot attestation.Slot, kt KeyType, p KeyPolicy) crypto.PublicKey {
 	t.Helper()
 	pub, err := tok.GenerateKey(slot, kt, p)
 	if err != nil {
@@ -47,28 +48,28 @@ func TestTokenDefaults(t *testing.T) {
 	if a.Serial() != b.Serial() || a.Serial() < 10_000_000 || a.Serial() >= 90_000_000 {
 		t.Errorf("serials %d, %d; want equal 8-digit serials", a.Serial(), b.Serial())
 	}
-	if a.Firmware() != [3]byte{5, 7, 1} || a.FormFactor() != FormFactorUSBAKeychain || a.PINRetries() != 3 {
+	if a.Firmware() != (attestation.Firmware{Major: 5, Minor: 7, Patch: 1}) || a.FormFactor() != attestation.FormFactorUSBAKeychain || a.PINRetries() != 3 {
 		t.Errorf("defaults: firmware %v, form factor %v, retries %d", a.Firmware(), a.FormFactor(), a.PINRetries())
 	}
 	// The same name and the same calls give the same keys.
 	for _, kt := range KeyTypes() {
-		pa := generate(t, a, SlotSignature, kt, KeyPolicy{})
-		pb := generate(t, b, SlotSignature, kt, KeyPolicy{})
+		pa := generate(t, a, attestation.SlotSignature, kt, KeyPolicy{})
+		pb := generate(t, b, attestation.SlotSignature, kt, KeyPolicy{})
 		if !pa.(interface{ Equal(crypto.PublicKey) bool }).Equal(pb) {
 			t.Errorf("%v: tokens of the same name generated different keys", kt)
 		}
 	}
 	// Regenerating a slot makes a new key.
-	p1, _ := a.PublicKey(SlotSignature)
-	p2 := generate(t, a, SlotSignature, RSA2048, KeyPolicy{})
+	p1, _ := a.PublicKey(attestation.SlotSignature)
+	p2 := generate(t, a, attestation.SlotSignature, RSA2048, KeyPolicy{})
 	if p1.(interface{ Equal(crypto.PublicKey) bool }).Equal(p2) {
 		t.Error("regenerating a slot kept the old key")
 	}
-	if p, err := a.Policy(SlotSignature); err != nil || p != (KeyPolicy{PINPolicyAlways, TouchPolicyNever}) {
+	if p, err := a.Policy(attestation.SlotSignature); err != nil || p != (KeyPolicy{attestation.PINPolicyAlways, attestation.TouchPolicyNever}) {
 		t.Errorf("9c default policy = %+v, %v", p, err)
 	}
-	generate(t, a, SlotAuthentication, P256, KeyPolicy{})
-	if p, _ := a.Policy(SlotAuthentication); p.PIN != PINPolicyOnce {
+	generate(t, a, attestation.SlotAuthentication, P256, KeyPolicy{})
+	if p, _ := a.Policy(attestation.SlotAuthentication); p.PIN != attestation.PINPolicyOnce {
 		t.Errorf("9a default PIN policy = %v; want once", p.PIN)
 	}
 }
@@ -82,11 +83,16 @@ func TestTokenOptionsRejected(t *testing.T) {
 		}
 	}
 	tok := newToken(t, "bad-slot", TokenOptions{})
-	if _, err := tok.GenerateKey(Slot(0x42), P256, KeyPolicy{}); err == nil {
+	if _, err := tok.GenerateKey(attestation.Slot(0x42), P256, KeyPolicy{}); err == nil {
 		t.Error("GenerateKey in slot 42 succeeded")
 	}
-	if _, err := tok.GenerateKey(SlotSignature, P256, KeyPolicy{PIN: 9}); err == nil {
-		t.Error("GenerateKey with PIN policy 9 succeeded")
+	for _, p := range []KeyPolicy{{PIN: 9}, {PIN: attestation.PINPolicyMatchAlways}, {Touch: 4}} {
+		if _, err := tok.GenerateKey(attestation.SlotSignature, P256, p); err == nil {
+			t.Errorf("GenerateKey with policy %+v succeeded", p)
+		}
+	}
+	if _, err := tok.GenerateKey(attestation.SlotAttestation, P256, KeyPolicy{}); err == nil {
+		t.Error("GenerateKey in slot f9 succeeded")
 	}
 }
 
@@ -117,13 +123,13 @@ func TestTokenPIN(t *testing.T) {
 func TestTokenSignerPINPolicies(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
-		policy PINPolicy
+		policy attestation.PINPolicy
 		want   int32 // PIN prompts for three signatures
-	}{{PINPolicyNever, 0}, {PINPolicyOnce, 1}, {PINPolicyAlways, 3}} {
+	}{{attestation.PINPolicyNever, 0}, {attestation.PINPolicyOnce, 1}, {attestation.PINPolicyAlways, 3}} {
 		tok := newToken(t, "policies", TokenOptions{})
-		generate(t, tok, SlotSignature, P256, KeyPolicy{PIN: c.policy})
+		generate(t, tok, attestation.SlotSignature, P256, KeyPolicy{PIN: c.policy})
 		var calls atomic.Int32
-		s, err := tok.Signer(SlotSignature, SignerOptions{PIN: pinFunc(DefaultPIN, &calls)})
+		s, err := tok.Signer(attestation.SlotSignature, SignerOptions{PIN: pinFunc(DefaultPIN, &calls)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,8 +148,8 @@ func TestTokenSignerPINPolicies(t *testing.T) {
 
 func TestTokenSignerWrongPIN(t *testing.T) {
 	tok := newToken(t, "wrong-pin", TokenOptions{PINRetries: 2})
-	generate(t, tok, SlotSignature, Ed25519, KeyPolicy{})
-	s, _ := tok.Signer(SlotSignature, SignerOptions{PIN: pinFunc("999999", nil)})
+	generate(t, tok, attestation.SlotSignature, Ed25519, KeyPolicy{})
+	s, _ := tok.Signer(attestation.SlotSignature, SignerOptions{PIN: pinFunc("999999", nil)})
 	_, err := s.Sign(context.Background(), []byte("m"))
 	var pe *signer.PINError
 	if !errors.As(err, &pe) || pe.Retries != 1 {
@@ -153,11 +159,11 @@ func TestTokenSignerWrongPIN(t *testing.T) {
 	if !errors.Is(err, signer.ErrPINBlocked) {
 		t.Fatalf("second wrong PIN: %v; want ErrPINBlocked", err)
 	}
-	good, _ := tok.Signer(SlotSignature, SignerOptions{PIN: pinFunc(DefaultPIN, nil)})
+	good, _ := tok.Signer(attestation.SlotSignature, SignerOptions{PIN: pinFunc(DefaultPIN, nil)})
 	if _, err := good.Sign(context.Background(), []byte("m")); !errors.Is(err, signer.ErrPINBlocked) {
 		t.Fatalf("right PIN after blocking: %v; want ErrPINBlocked", err)
 	}
-	noPIN, _ := tok.Signer(SlotSignature, SignerOptions{})
+	noPIN, _ := tok.Signer(attestation.SlotSignature, SignerOptions{})
 	if _, err := noPIN.Sign(context.Background(), []byte("m")); err == nil || !strings.Contains(err.Error(), "PIN callback") {
 		t.Fatalf("Sign without a PIN callback: %v", err)
 	}
@@ -165,9 +171,9 @@ func TestTokenSignerWrongPIN(t *testing.T) {
 
 func TestTokenSignerWrongKeyBeforePIN(t *testing.T) {
 	tok := newToken(t, "wrong-key", TokenOptions{})
-	generate(t, tok, SlotSignature, P256, KeyPolicy{})
+	generate(t, tok, attestation.SlotSignature, P256, KeyPolicy{})
 	var calls atomic.Int32
-	s, err := tok.Signer(SlotSignature, SignerOptions{Expect: New("someone else").Public(), PIN: pinFunc(DefaultPIN, &calls)})
+	s, err := tok.Signer(attestation.SlotSignature, SignerOptions{Expect: New("someone else").Public(), PIN: pinFunc(DefaultPIN, &calls)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,8 +184,8 @@ func TestTokenSignerWrongKeyBeforePIN(t *testing.T) {
 		t.Error("the PIN was asked for although the key was wrong")
 	}
 	// A key replaced after the signer was made is noticed too.
-	s, _ = tok.Signer(SlotSignature, SignerOptions{PIN: pinFunc(DefaultPIN, nil)})
-	generate(t, tok, SlotSignature, P256, KeyPolicy{})
+	s, _ = tok.Signer(attestation.SlotSignature, SignerOptions{PIN: pinFunc(DefaultPIN, nil)})
+	generate(t, tok, attestation.SlotSignature, P256, KeyPolicy{})
 	if _, err := s.Sign(context.Background(), []byte("m")); !errors.Is(err, signer.ErrWrongKey) {
 		t.Fatalf("Sign after regeneration = %v; want ErrWrongKey", err)
 	}
@@ -187,14 +193,14 @@ func TestTokenSignerWrongKeyBeforePIN(t *testing.T) {
 
 func TestTokenEmptySlotAndRemoval(t *testing.T) {
 	tok := newToken(t, "removal", TokenOptions{})
-	if _, err := tok.Signer(SlotSignature, SignerOptions{}); !errors.Is(err, signer.ErrKeyNotFound) {
+	if _, err := tok.Signer(attestation.SlotSignature, SignerOptions{}); !errors.Is(err, signer.ErrKeyNotFound) {
 		t.Fatalf("Signer on an empty slot: %v; want ErrKeyNotFound", err)
 	}
-	if _, err := tok.Attest(SlotSignature); !errors.Is(err, signer.ErrKeyNotFound) {
+	if _, err := tok.Attest(attestation.SlotSignature); !errors.Is(err, signer.ErrKeyNotFound) {
 		t.Fatalf("Attest on an empty slot: %v; want ErrKeyNotFound", err)
 	}
-	generate(t, tok, SlotSignature, P256, KeyPolicy{PIN: PINPolicyOnce})
-	s, _ := tok.Signer(SlotSignature, SignerOptions{PIN: pinFunc(DefaultPIN, nil)})
+	generate(t, tok, attestation.SlotSignature, P256, KeyPolicy{PIN: attestation.PINPolicyOnce})
+	s, _ := tok.Signer(attestation.SlotSignature, SignerOptions{PIN: pinFunc(DefaultPIN, nil)})
 	tok.Remove()
 	if _, err := s.Sign(context.Background(), []byte("m")); !errors.Is(err, signer.ErrKeyNotFound) {
 		t.Fatalf("Sign on a removed token: %v; want ErrKeyNotFound", err)
@@ -207,9 +213,9 @@ func TestTokenEmptySlotAndRemoval(t *testing.T) {
 
 func TestTokenTouch(t *testing.T) {
 	tok := newToken(t, "touch", TokenOptions{})
-	generate(t, tok, SlotSignature, P384, KeyPolicy{PIN: PINPolicyNever, Touch: TouchPolicyCached})
+	generate(t, tok, attestation.SlotSignature, P384, KeyPolicy{PIN: attestation.PINPolicyNever, Touch: attestation.TouchPolicyCached})
 	var touches atomic.Int32
-	s, _ := tok.Signer(SlotSignature, SignerOptions{Touch: func(context.Context) error { touches.Add(1); return nil }})
+	s, _ := tok.Signer(attestation.SlotSignature, SignerOptions{Touch: func(context.Context) error { touches.Add(1); return nil }})
 	for range 3 {
 		if _, err := s.Sign(context.Background(), []byte("m")); err != nil {
 			t.Fatal(err)
@@ -229,8 +235,8 @@ func TestTokenConformance(t *testing.T) {
 				wrongPIN.Store(false)
 				block.Store(false)
 				tok := newToken(t, "conformance "+kt.String(), TokenOptions{})
-				pub := generate(t, tok, SlotSignature, kt, KeyPolicy{PIN: PINPolicyAlways, Touch: TouchPolicyAlways})
-				s, err := tok.Signer(SlotSignature, SignerOptions{
+				pub := generate(t, tok, attestation.SlotSignature, kt, KeyPolicy{PIN: attestation.PINPolicyAlways, Touch: attestation.TouchPolicyAlways})
+				s, err := tok.Signer(attestation.SlotSignature, SignerOptions{
 					Expect: pub,
 					PIN: func(context.Context) (string, error) {
 						if wrongPIN.Load() {
@@ -271,9 +277,9 @@ func extension(c *x509.Certificate, oid string) []byte {
 }
 
 func TestTokenAttestation(t *testing.T) {
-	tok := newToken(t, "attest", TokenOptions{Serial: 12345678, Firmware: [3]byte{5, 4, 3}, FormFactor: FormFactorUSBCNano | FormFactorFIPS})
-	pub := generate(t, tok, SlotSignature, P256, KeyPolicy{PIN: PINPolicyAlways, Touch: TouchPolicyCached})
-	cert, err := tok.Attest(SlotSignature)
+	tok := newToken(t, "attest", TokenOptions{Serial: 12345678, Firmware: attestation.Firmware{Major: 5, Minor: 4, Patch: 3}, FormFactor: attestation.FormFactorUSBCNano | attestation.FormFactorFIPS})
+	pub := generate(t, tok, attestation.SlotSignature, P256, KeyPolicy{PIN: attestation.PINPolicyAlways, Touch: attestation.TouchPolicyCached})
+	cert, err := tok.Attest(attestation.SlotSignature)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,11 +318,35 @@ func TestTokenAttestation(t *testing.T) {
 		t.Error("tokens with the default CA name have different root keys")
 	}
 	// Imported keys cannot be attested.
-	if err := tok.ImportKey(SlotAuthentication, New("imported"), KeyPolicy{}); err != nil {
+	if err := tok.ImportKey(attestation.SlotAuthentication, New("imported"), KeyPolicy{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tok.Attest(SlotAuthentication); err == nil || !strings.Contains(err.Error(), "imported") {
+	if _, err := tok.Attest(attestation.SlotAuthentication); err == nil || !strings.Contains(err.Error(), "imported") {
 		t.Errorf("Attest of an imported key = %v; want an error", err)
+	}
+}
+
+// A fake YubiKey Bio (FIPS) attests its form factor, and package
+// attestation reads back exactly what the token holds.
+func TestTokenAttestationVerifies(t *testing.T) {
+	tok := newToken(t, "bio", TokenOptions{FormFactor: attestation.FormFactorUSBCBio | attestation.FormFactorFIPS})
+	pub := generate(t, tok, attestation.SlotSignature, P384, KeyPolicy{PIN: attestation.PINPolicyAlways, Touch: attestation.TouchPolicyAlways})
+	cert, err := tok.Attest(attestation.SlotSignature)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(tok.AttestationRoot())
+	a, err := attestation.Verify(cert, tok.AttestationCertificate(), attestation.Options{
+		Roots: roots, Now: cert.NotBefore, PublicKey: pub, Serial: tok.Serial(), Slot: attestation.SlotSignature,
+		MinFirmware: tok.Firmware(),
+	})
+	if err != nil {
+		t.Fatalf("attestation.Verify: %v", err)
+	}
+	if a.FormFactor != tok.FormFactor() || a.FormFactor.String() != "USB-C Bio FIPS" || a.Firmware != tok.Firmware() ||
+		a.PINPolicy != attestation.PINPolicyAlways || a.TouchPolicy != attestation.TouchPolicyAlways {
+		t.Errorf("attested %s, firmware %s, PIN %s, touch %s", a.FormFactor, a.Firmware, a.PINPolicy, a.TouchPolicy)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	pivgo "github.com/go-piv/piv-go/v2/piv"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/signer"
 )
 
@@ -253,15 +254,19 @@ func describe(b backend, reader string) (Token, error) {
 	if err != nil {
 		return Token{}, tokenErr("read serial of "+reader, 0, err)
 	}
-	t := Token{Serial: s, Version: fromPivVersion(c.Version()), Reader: reader}
-	if ff, err := c.FormFactor(); err == nil && ff != 0 {
-		t.FormFactor = ff.String()
+	t := Token{Serial: s, Firmware: fromPivVersion(c.Version()), Reader: reader}
+	if ff, err := c.FormFactor(); err == nil {
+		t.FormFactor = attestation.FormFactor(ff) // piv-go keeps Yubico's byte
 	}
 	return t, nil
 }
 
-func fromPivVersion(v pivgo.Version) Version {
-	return Version{Major: v.Major, Minor: v.Minor, Patch: v.Patch}
+func fromPivVersion(v pivgo.Version) attestation.Firmware {
+	return attestation.Firmware{Major: clampUint8(v.Major), Minor: clampUint8(v.Minor), Patch: clampUint8(v.Patch)}
+}
+
+func clampUint8(n int) uint8 {
+	return uint8(min(max(n, 0), 255))
 }
 
 func versionAtLeast(v pivgo.Version, major, minor, patch int) bool {
@@ -274,35 +279,44 @@ func versionAtLeast(v pivgo.Version, major, minor, patch int) bool {
 	return v.Patch >= patch
 }
 
-func (s Slot) orDefault() Slot {
+// slotOrDefault returns s, or attestation.SlotSignature for zero.
+func slotOrDefault(s attestation.Slot) attestation.Slot {
 	if s == 0 {
-		return SlotSignature
+		return attestation.SlotSignature
 	}
 	return s
 }
 
-func (s Slot) valid() bool {
-	switch {
-	case s == SlotAuthentication, s == SlotSignature, s == SlotKeyManagement, s == SlotCardAuthentication:
-		return true
-	case s >= 0x82 && s <= 0x95:
-		return true
+// pinPolicyOrDefault returns p, or attestation.PINPolicyAlways for zero:
+// the safe default for root keys.
+func pinPolicyOrDefault(p attestation.PINPolicy) attestation.PINPolicy {
+	if p == 0 {
+		return attestation.PINPolicyAlways
 	}
-	return false
+	return p
 }
 
-func pivSlot(s Slot) (pivgo.Slot, error) {
-	if !s.valid() {
+// touchPolicyOrDefault returns t, or attestation.TouchPolicyAlways for
+// zero.
+func touchPolicyOrDefault(t attestation.TouchPolicy) attestation.TouchPolicy {
+	if t == 0 {
+		return attestation.TouchPolicyAlways
+	}
+	return t
+}
+
+func pivSlot(s attestation.Slot) (pivgo.Slot, error) {
+	if !s.Attestable() {
 		return pivgo.Slot{}, fmt.Errorf("signer/piv: invalid slot %s", s)
 	}
 	switch s {
-	case SlotAuthentication:
+	case attestation.SlotAuthentication:
 		return pivgo.SlotAuthentication, nil
-	case SlotSignature:
+	case attestation.SlotSignature:
 		return pivgo.SlotSignature, nil
-	case SlotKeyManagement:
+	case attestation.SlotKeyManagement:
 		return pivgo.SlotKeyManagement, nil
-	case SlotCardAuthentication:
+	case attestation.SlotCardAuthentication:
 		return pivgo.SlotCardAuthentication, nil
 	}
 	ps, ok := pivgo.RetiredKeyManagementSlot(uint32(s))
@@ -322,50 +336,54 @@ func pivAlgorithm(a Algorithm) (pivgo.Algorithm, error) {
 	return 0, fmt.Errorf("signer/piv: unsupported algorithm %v", a)
 }
 
-func pivPINPolicy(p PINPolicy) (pivgo.PINPolicy, error) {
-	switch p.orDefault() {
-	case PINPolicyNever:
+func pivPINPolicy(p attestation.PINPolicy) (pivgo.PINPolicy, error) {
+	switch pinPolicyOrDefault(p) {
+	case attestation.PINPolicyNever:
 		return pivgo.PINPolicyNever, nil
-	case PINPolicyOnce:
+	case attestation.PINPolicyOnce:
 		return pivgo.PINPolicyOnce, nil
-	case PINPolicyAlways:
+	case attestation.PINPolicyAlways:
 		return pivgo.PINPolicyAlways, nil
 	}
-	return 0, fmt.Errorf("signer/piv: unsupported PIN policy %d", int(p))
+	return 0, fmt.Errorf("signer/piv: unsupported PIN policy %s", p)
 }
 
-func fromPivPINPolicy(p pivgo.PINPolicy) PINPolicy {
+// fromPivPINPolicy returns piv-go's policy as Yubico's value, zero for
+// one piv-go does not name.
+func fromPivPINPolicy(p pivgo.PINPolicy) attestation.PINPolicy {
 	switch p {
 	case pivgo.PINPolicyNever:
-		return PINPolicyNever
+		return attestation.PINPolicyNever
 	case pivgo.PINPolicyOnce:
-		return PINPolicyOnce
+		return attestation.PINPolicyOnce
 	case pivgo.PINPolicyAlways:
-		return PINPolicyAlways
+		return attestation.PINPolicyAlways
 	}
-	return PINPolicy(-1)
+	return 0
 }
 
-func pivTouchPolicy(t TouchPolicy) (pivgo.TouchPolicy, error) {
-	switch t.orDefault() {
-	case TouchPolicyNever:
+func pivTouchPolicy(t attestation.TouchPolicy) (pivgo.TouchPolicy, error) {
+	switch touchPolicyOrDefault(t) {
+	case attestation.TouchPolicyNever:
 		return pivgo.TouchPolicyNever, nil
-	case TouchPolicyAlways:
+	case attestation.TouchPolicyAlways:
 		return pivgo.TouchPolicyAlways, nil
-	case TouchPolicyCached:
+	case attestation.TouchPolicyCached:
 		return pivgo.TouchPolicyCached, nil
 	}
-	return 0, fmt.Errorf("signer/piv: unsupported touch policy %d", int(t))
+	return 0, fmt.Errorf("signer/piv: unsupported touch policy %s", t)
 }
 
-func fromPivTouchPolicy(t pivgo.TouchPolicy) TouchPolicy {
+// fromPivTouchPolicy returns piv-go's policy as Yubico's value, zero for
+// one piv-go does not name.
+func fromPivTouchPolicy(t pivgo.TouchPolicy) attestation.TouchPolicy {
 	switch t {
 	case pivgo.TouchPolicyNever:
-		return TouchPolicyNever
+		return attestation.TouchPolicyNever
 	case pivgo.TouchPolicyAlways:
-		return TouchPolicyAlways
+		return attestation.TouchPolicyAlways
 	case pivgo.TouchPolicyCached:
-		return TouchPolicyCached
+		return attestation.TouchPolicyCached
 	}
-	return TouchPolicy(-1)
+	return 0
 }

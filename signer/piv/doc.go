@@ -6,7 +6,10 @@
 // otherwise), has the token attest it, verifies the attestation and
 // returns an [Enrolment] holding what the ceremony publishes: the public
 // key, the slot and device attestation certificates, the serial and the
-// policies.
+// policies. Slots, policies, firmware versions and form factors are
+// package attestation's types (attestation.SlotSignature,
+// attestation.PINPolicyAlways, ...), the same ones attestation.Verify
+// reports when anyone checks the published certificates.
 //
 //	e, err := piv.Enrol(ctx, piv.EnrolOptions{
 //		Serial:        12345678,

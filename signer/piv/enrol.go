@@ -15,6 +15,7 @@ import (
 
 	pivgo "github.com/go-piv/piv-go/v2/piv"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/signer"
 )
 
@@ -41,7 +42,7 @@ func Enrol(ctx context.Context, opts EnrolOptions) (*Enrolment, error) {
 }
 
 func enrol(ctx context.Context, b backend, opts EnrolOptions) (*Enrolment, error) {
-	slot := opts.Slot.orDefault()
+	slot := slotOrDefault(opts.Slot)
 	ps, err := pivSlot(slot)
 	if err != nil {
 		return nil, err
@@ -124,8 +125,8 @@ func enrol(ctx context.Context, b backend, opts EnrolOptions) (*Enrolment, error
 	if err := errors.Join(
 		check(fmt.Sprintf("attested serial %d is not the token's", att.Serial), att.Serial == serial),
 		check(fmt.Sprintf("attested slot %x is not slot %s", att.Slot.Key, slot), att.Slot.Key == uint32(slot)),
-		check(fmt.Sprintf("attested PIN policy %v is not %v", fromPivPINPolicy(att.PINPolicy), opts.PINPolicy), att.PINPolicy == pp),
-		check(fmt.Sprintf("attested touch policy %v is not %v", fromPivTouchPolicy(att.TouchPolicy), opts.TouchPolicy), att.TouchPolicy == tp),
+		check(fmt.Sprintf("attested PIN policy %v is not %v", fromPivPINPolicy(att.PINPolicy), pinPolicyOrDefault(opts.PINPolicy)), att.PINPolicy == pp),
+		check(fmt.Sprintf("attested touch policy %v is not %v", fromPivTouchPolicy(att.TouchPolicy), touchPolicyOrDefault(opts.TouchPolicy)), att.TouchPolicy == tp),
 		check("attested key is not the generated key", samePublicKey(slotCert.PublicKey, pub)),
 		check(fmt.Sprintf("attested firmware %d.%d.%d is not the token's", att.Version.Major, att.Version.Minor, att.Version.Patch), att.Version == c.Version()),
 	); err != nil {
@@ -134,16 +135,14 @@ func enrol(ctx context.Context, b backend, opts EnrolOptions) (*Enrolment, error
 	e := &Enrolment{
 		Public:            pub,
 		Serial:            serial,
-		Version:           fromPivVersion(att.Version),
+		Firmware:          fromPivVersion(att.Version),
+		FormFactor:        attestation.FormFactor(att.Formfactor),
 		Slot:              slot,
 		Algorithm:         opts.Algorithm,
 		PINPolicy:         fromPivPINPolicy(att.PINPolicy),
 		TouchPolicy:       fromPivTouchPolicy(att.TouchPolicy),
 		SlotCertificate:   slotDER,
 		DeviceCertificate: deviceDER,
-	}
-	if att.Formfactor != 0 {
-		e.FormFactor = att.Formfactor.String()
 	}
 	return e, nil
 }

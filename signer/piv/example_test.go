@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/piv"
 )
@@ -62,12 +63,14 @@ func ExampleNew() {
 
 func readPIN(context.Context) ([]byte, error) { return nil, errors.New("no terminal") }
 
-// Slots, policies and algorithms print as ykman and yubico-piv-tool
-// spell them.
-func ExampleSlot() {
-	fmt.Println(piv.SlotSignature, piv.SlotAuthentication, piv.Slot(0x82))
-	fmt.Println(piv.PINPolicyDefault, piv.TouchPolicyCached, piv.AlgorithmECP384)
+// Algorithms print as ykman and yubico-piv-tool spell them, and so do the
+// slots and policies of package attestation that this package uses.
+func ExampleAlgorithm() {
+	fmt.Println(piv.AlgorithmECP256, piv.AlgorithmECP384)
+	fmt.Println(attestation.SlotSignature, attestation.SlotAuthentication, attestation.Slot(0x82))
+	fmt.Println(attestation.PINPolicyAlways, attestation.TouchPolicyCached)
 	// Output:
+	// ecdsa-p256 ecdsa-p384
 	// 9c 9a 82
-	// always cached ecdsa-p384
+	// always cached
 }

@@ -22,6 +22,7 @@ import (
 
 	pivgo "github.com/go-piv/piv-go/v2/piv"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
 )
 
@@ -58,7 +59,7 @@ type fakeCard struct {
 
 func newFakeCard(t *testing.T, ca *pivattest.CA, serial uint32) *fakeCard {
 	t.Helper()
-	dev, err := ca.NewDevice(serial, [3]byte{5, 7, 1}, time.Time{})
+	dev, err := ca.NewDevice(serial, attestation.Firmware{Major: 5, Minor: 7, Patch: 1}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,8 +128,8 @@ func (c *fakeCard) KeyInfo(slot pivgo.Slot) (pivgo.KeyInfo, error) {
 	return pivgo.KeyInfo{PublicKey: &k.priv.PublicKey, PINPolicy: k.pin, TouchPolicy: k.touch, Origin: pivgo.OriginGenerated}, nil
 }
 
-var pinPolicyByte = map[pivgo.PINPolicy]byte{pivgo.PINPolicyNever: 1, pivgo.PINPolicyOnce: 2, pivgo.PINPolicyAlways: 3}
-var touchPolicyByte = map[pivgo.TouchPolicy]byte{pivgo.TouchPolicyNever: 1, pivgo.TouchPolicyAlways: 2, pivgo.TouchPolicyCached: 3}
+var pinPolicyByte = map[pivgo.PINPolicy]attestation.PINPolicy{pivgo.PINPolicyNever: attestation.PINPolicyNever, pivgo.PINPolicyOnce: attestation.PINPolicyOnce, pivgo.PINPolicyAlways: attestation.PINPolicyAlways}
+var touchPolicyByte = map[pivgo.TouchPolicy]attestation.TouchPolicy{pivgo.TouchPolicyNever: attestation.TouchPolicyNever, pivgo.TouchPolicyAlways: attestation.TouchPolicyAlways, pivgo.TouchPolicyCached: attestation.TouchPolicyCached}
 
 func (c *fakeCard) Attest(slot pivgo.Slot) (*x509.Certificate, error) {
 	defer c.enter()()
@@ -141,8 +142,8 @@ func (c *fakeCard) Attest(slot pivgo.Slot) (*x509.Certificate, error) {
 		other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		pub = &other.PublicKey
 	}
-	return c.dev.Attest(pivattest.Slot{Slot: byte(slot.Key), PINPolicy: pinPolicyByte[k.pin], TouchPolicy: touchPolicyByte[k.touch],
-		FormFactor: byte(c.ff), Public: pub})
+	return c.dev.Attest(pivattest.Slot{Slot: attestation.Slot(slot.Key), PINPolicy: pinPolicyByte[k.pin], TouchPolicy: touchPolicyByte[k.touch],
+		FormFactor: attestation.FormFactor(c.ff), Public: pub})
 }
 
 func (c *fakeCard) AttestationCertificate() (*x509.Certificate, error) {

@@ -20,6 +20,7 @@ import (
 
 	pivgo "github.com/go-piv/piv-go/v2/piv"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/signer"
 )
 
@@ -64,7 +65,7 @@ func TestHardwareYubicoAttestation(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Enrol with Yubico's roots: %v", err)
 	}
-	t.Logf("YubiKey %d firmware %v form factor %q attested", e.Serial, e.Version, e.FormFactor)
+	t.Logf("YubiKey %d firmware %v form factor %v attested", e.Serial, e.Firmware, e.FormFactor)
 	touched := 0
 	s, err := New(ctx, Options{
 		Serial: serial, Expected: e.Public,
@@ -90,7 +91,7 @@ func TestHardwareYubicoAttestation(t *testing.T) {
 func TestHardwarePINPolicy(t *testing.T) {
 	serial := hardwareSerial(t)
 	ctx := context.Background()
-	e, err := Enrol(ctx, EnrolOptions{Serial: serial, AllowDefaultManagementKey: true, TouchPolicy: TouchPolicyNever})
+	e, err := Enrol(ctx, EnrolOptions{Serial: serial, AllowDefaultManagementKey: true, TouchPolicy: attestation.TouchPolicyNever})
 	if err != nil {
 		t.Fatal(err)
 	}

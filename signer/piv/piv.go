@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/trustroot/trustroot/attestation"
 )
 
 var (
@@ -51,21 +53,6 @@ var (
 	ErrNoPIN = errors.New("signer/piv: PIN required but no PIN callback given")
 )
 
-// Slot is a PIV key slot, identified by its key reference.
-type Slot uint8
-
-// The PIV slots a keyholder may use. The retired key management slots
-// 0x82 to 0x95 are valid too.
-const (
-	SlotAuthentication     Slot = 0x9a
-	SlotSignature          Slot = 0x9c
-	SlotKeyManagement      Slot = 0x9d
-	SlotCardAuthentication Slot = 0x9e
-)
-
-// String returns the slot in hex, e.g. "9c".
-func (s Slot) String() string { return strconv.FormatUint(uint64(s), 16) }
-
 // Algorithm is a key algorithm. The zero value is ECDSA P-256.
 type Algorithm int
 
@@ -86,89 +73,15 @@ func (a Algorithm) String() string {
 	return "unknown(" + strconv.Itoa(int(a)) + ")"
 }
 
-// PINPolicy says when the token asks for the PIN. The zero value means
-// [PINPolicyAlways], the safe default for root keys.
-type PINPolicy int
-
-// PIN policies.
-const (
-	PINPolicyDefault PINPolicy = iota // PINPolicyAlways
-	PINPolicyNever
-	PINPolicyOnce
-	PINPolicyAlways
-)
-
-func (p PINPolicy) orDefault() PINPolicy {
-	if p == PINPolicyDefault {
-		return PINPolicyAlways
-	}
-	return p
-}
-
-// String returns "never", "once" or "always".
-func (p PINPolicy) String() string {
-	switch p.orDefault() {
-	case PINPolicyNever:
-		return "never"
-	case PINPolicyOnce:
-		return "once"
-	case PINPolicyAlways:
-		return "always"
-	}
-	return "unknown(" + strconv.Itoa(int(p)) + ")"
-}
-
-// TouchPolicy says when the token wants a touch. The zero value means
-// [TouchPolicyAlways].
-type TouchPolicy int
-
-// Touch policies.
-const (
-	TouchPolicyDefault TouchPolicy = iota // TouchPolicyAlways
-	TouchPolicyNever
-	TouchPolicyAlways
-	TouchPolicyCached
-)
-
-func (t TouchPolicy) orDefault() TouchPolicy {
-	if t == TouchPolicyDefault {
-		return TouchPolicyAlways
-	}
-	return t
-}
-
-// String returns "never", "always" or "cached".
-func (t TouchPolicy) String() string {
-	switch t.orDefault() {
-	case TouchPolicyNever:
-		return "never"
-	case TouchPolicyAlways:
-		return "always"
-	case TouchPolicyCached:
-		return "cached"
-	}
-	return "unknown(" + strconv.Itoa(int(t)) + ")"
-}
-
-// Version is a YubiKey firmware version.
-type Version struct {
-	Major, Minor, Patch int
-}
-
-// String returns e.g. "5.7.1".
-func (v Version) String() string {
-	return strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor) + "." + strconv.Itoa(v.Patch)
-}
-
 // Token describes a plugged-in YubiKey.
 type Token struct {
 	// Serial is the YubiKey's serial number.
 	Serial uint32
-	// Version is the firmware version.
-	Version Version
-	// FormFactor is e.g. "USB-C Keychain", or "" when the token does
-	// not say.
-	FormFactor string
+	// Firmware is the firmware version.
+	Firmware attestation.Firmware
+	// FormFactor is e.g. attestation.FormFactorUSBCKeychain, or
+	// attestation.FormFactorUnknown when the token does not say.
+	FormFactor attestation.FormFactor
 	// Reader is the PC/SC reader name.
 	Reader string
 }
@@ -180,14 +93,17 @@ type Token struct {
 type EnrolOptions struct {
 	// Serial picks the token; zero means the only one plugged in.
 	Serial uint32
-	// Slot is where the key goes; zero means [SlotSignature] (9c).
-	Slot Slot
+	// Slot is where the key goes; zero means
+	// attestation.SlotSignature (9c).
+	Slot attestation.Slot
 	// Algorithm is the key algorithm; zero means ECDSA P-256.
 	Algorithm Algorithm
-	// PINPolicy and TouchPolicy are set on the generated key; zero
-	// means always.
-	PINPolicy   PINPolicy
-	TouchPolicy TouchPolicy
+	// PINPolicy is set on the generated key: never, once or always; zero
+	// means always. The YubiKey Bio match policies are not supported.
+	PINPolicy attestation.PINPolicy
+	// TouchPolicy is set on the generated key: never, always or cached;
+	// zero means always (the YubiKey's own default would be never).
+	TouchPolicy attestation.TouchPolicy
 	// ManagementKey authenticates key generation (24 bytes for 3DES or
 	// AES-192, 16 or 32 for AES). It is used and forgotten; Enrol never
 	// copies it anywhere.
@@ -215,15 +131,22 @@ type EnrolOptions struct {
 type Enrolment struct {
 	// Public is the generated public key (*ecdsa.PublicKey).
 	Public crypto.PublicKey
-	// Serial, Version and FormFactor describe the token, as attested.
-	Serial     uint32
-	Version    Version
-	FormFactor string
-	// Slot, Algorithm and the policies describe the key, as attested.
-	Slot        Slot
-	Algorithm   Algorithm
-	PINPolicy   PINPolicy
-	TouchPolicy TouchPolicy
+	// Serial is the token's serial number, as attested.
+	Serial uint32
+	// Firmware is the token's firmware version, as attested.
+	Firmware attestation.Firmware
+	// FormFactor is the token's form factor, as attested;
+	// attestation.FormFactorUnknown when the attestation does not state
+	// it.
+	FormFactor attestation.FormFactor
+	// Slot is the slot holding the key, as attested.
+	Slot attestation.Slot
+	// Algorithm is the key's algorithm.
+	Algorithm Algorithm
+	// PINPolicy is the key's PIN policy, as attested.
+	PINPolicy attestation.PINPolicy
+	// TouchPolicy is the key's touch policy, as attested.
+	TouchPolicy attestation.TouchPolicy
 	// SlotCertificate is the DER attestation certificate for the key,
 	// signed by the device certificate.
 	SlotCertificate []byte
@@ -248,8 +171,8 @@ func (e *Enrolment) DeviceCertificatePEM() []byte {
 type Options struct {
 	// Serial picks the token; zero means the only one plugged in.
 	Serial uint32
-	// Slot holds the key; zero means [SlotSignature] (9c).
-	Slot Slot
+	// Slot holds the key; zero means attestation.SlotSignature (9c).
+	Slot attestation.Slot
 	// Expected is the public key the caller expects in the slot, e.g. a
 	// key listed in the root being signed. If set and the slot holds a
 	// different key, New fails with an error wrapping
@@ -274,7 +197,7 @@ type Options struct {
 // [signer.Signer]: github.com/trustroot/trustroot/signer.Signer
 type Signer struct {
 	pub  crypto.PublicKey
-	slot Slot
+	slot attestation.Slot
 	st   *state
 }
 
@@ -282,7 +205,7 @@ type Signer struct {
 func (s *Signer) Public() crypto.PublicKey { return s.pub }
 
 // Slot returns the slot the signer uses.
-func (s *Signer) Slot() Slot { return s.slot }
+func (s *Signer) Slot() attestation.Slot { return s.slot }
 
 // TokenError reports a failed operation on a specific token. It wraps the
 // cause, so errors.Is works through it; it never holds a PIN or a

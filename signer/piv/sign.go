@@ -42,7 +42,7 @@ func New(ctx context.Context, opts Options) (*Signer, error) {
 }
 
 func newSigner(ctx context.Context, b backend, opts Options) (*Signer, error) {
-	slot := opts.Slot.orDefault()
+	slot := slotOrDefault(opts.Slot)
 	ps, err := pivSlot(slot)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivsim"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/signer"
@@ -97,7 +98,7 @@ func TestSimCeremony3of5(t *testing.T) {
 	holders := make([]*keyholder, n)
 	for i := range holders {
 		serial := uint32(20000001 + i)
-		dev, err := s.ca.NewDevice(serial, [3]byte{5, 7, 1}, time.Time{})
+		dev, err := s.ca.NewDevice(serial, attestation.Firmware{Major: 5, Minor: 7, Patch: 1}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,28 +128,28 @@ func TestSimCeremony3of5(t *testing.T) {
 	// 2. Everyone checks everyone's attestation with package verify,
 	// from the published certificates only, under the simulator's root.
 	for _, h := range holders {
-		slotCert, err := verify.ParseAttestationCertificate(h.enrol.SlotCertificatePEM())
+		slotCert, err := attestation.ParseCertificate(h.enrol.SlotCertificatePEM())
 		if err != nil {
 			t.Fatal(err)
 		}
-		devCert, err := verify.ParseAttestationCertificate(h.enrol.DeviceCertificatePEM())
+		devCert, err := attestation.ParseCertificate(h.enrol.DeviceCertificatePEM())
 		if err != nil {
 			t.Fatal(err)
 		}
-		att, err := verify.VerifyAttestation(slotCert, devCert, verify.AttestationOptions{
-			Roots: s.roots(), PublicKey: h.enrol.Public, Serial: h.card.Serial(), Slot: 0x9c,
-			MinFirmware: verify.FirmwareVersion{Major: 5, Minor: 7, Patch: 0},
+		att, err := attestation.Verify(slotCert, devCert, attestation.Options{
+			Roots: s.roots(), PublicKey: h.enrol.Public, Serial: h.card.Serial(), Slot: attestation.SlotSignature,
+			MinFirmware: attestation.Firmware{Major: 5, Minor: 7, Patch: 0},
 		})
 		if err != nil {
 			t.Fatalf("%s: attestation: %v", h.name, err)
 		}
-		if att.PINPolicy != verify.PINPolicyAlways || att.TouchPolicy != verify.TouchPolicyAlways || len(att.Warnings) != 0 {
+		if att.PINPolicy != attestation.PINPolicyAlways || att.TouchPolicy != attestation.TouchPolicyAlways || len(att.Warnings) != 0 {
 			t.Errorf("%s: attested policies %v/%v, warnings %v", h.name, att.PINPolicy, att.TouchPolicy, att.Warnings)
 		}
 		// Another keyholder's device certificate does not vouch for it.
 		other := holders[(slicesIndex(holders, h)+1)%n]
 		otherDev, _ := x509.ParseCertificate(other.enrol.DeviceCertificate)
-		if _, err := verify.VerifyAttestation(slotCert, otherDev, verify.AttestationOptions{Roots: s.roots()}); err == nil {
+		if _, err := attestation.Verify(slotCert, otherDev, attestation.Options{Roots: s.roots()}); err == nil {
 			t.Errorf("%s: attestation verified under %s's device certificate", h.name, other.name)
 		}
 	}

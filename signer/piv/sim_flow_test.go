@@ -16,6 +16,7 @@ import (
 
 	pivgo "github.com/go-piv/piv-go/v2/piv"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
 	"github.com/trustroot/trustroot/signer"
 )
@@ -47,11 +48,11 @@ func TestSimList(t *testing.T) {
 		if tok.Serial != s.cards[i].Serial() {
 			t.Errorf("token %d serial %d, want %d", i, tok.Serial, s.cards[i].Serial())
 		}
-		if tok.Version != (Version{5, 7, 1}) {
-			t.Errorf("token %d version %v, want 5.7.1", i, tok.Version)
+		if tok.Firmware != (attestation.Firmware{Major: 5, Minor: 7, Patch: 1}) {
+			t.Errorf("token %d version %v, want 5.7.1", i, tok.Firmware)
 		}
-		if tok.FormFactor != "USB-C Keychain" {
-			t.Errorf("token %d form factor %q", i, tok.FormFactor)
+		if tok.FormFactor != attestation.FormFactorUSBCKeychain {
+			t.Errorf("token %d form factor %v", i, tok.FormFactor)
 		}
 		if tok.Reader == "" {
 			t.Errorf("token %d has no reader name", i)
@@ -76,11 +77,11 @@ func TestSimEnrolSignAttest(t *testing.T) {
 			if !ok || pub.Curve != tc.curve {
 				t.Fatalf("enrolled key %T on the wrong curve", e.Public)
 			}
-			if e.Serial != card.Serial() || e.Slot != SlotSignature || e.PINPolicy != PINPolicyAlways || e.TouchPolicy != TouchPolicyAlways {
+			if e.Serial != card.Serial() || e.Slot != attestation.SlotSignature || e.PINPolicy != attestation.PINPolicyAlways || e.TouchPolicy != attestation.TouchPolicyAlways {
 				t.Errorf("enrolment = serial %d slot %v pin %v touch %v", e.Serial, e.Slot, e.PINPolicy, e.TouchPolicy)
 			}
-			if e.Version != (Version{5, 7, 1}) || e.FormFactor != "USB-C Keychain" {
-				t.Errorf("enrolment version %v form factor %q", e.Version, e.FormFactor)
+			if e.Firmware != (attestation.Firmware{Major: 5, Minor: 7, Patch: 1}) || e.FormFactor != attestation.FormFactorUSBCKeychain {
+				t.Errorf("enrolment firmware %v form factor %v", e.Firmware, e.FormFactor)
 			}
 			// The published certificates verify independently of Enrol.
 			slotCert, err := x509.ParseCertificate(e.SlotCertificate)
@@ -150,7 +151,7 @@ func TestSimEnrolSignAttest(t *testing.T) {
 func TestSimPINOnceAsksOnce(t *testing.T) {
 	s := needSim(t)
 	card := s.cards[0]
-	e := s.enrol(t, card.Serial(), EnrolOptions{PINPolicy: PINPolicyOnce, TouchPolicy: TouchPolicyNever})
+	e := s.enrol(t, card.Serial(), EnrolOptions{PINPolicy: attestation.PINPolicyOnce, TouchPolicy: attestation.TouchPolicyNever})
 	var calls, touches int
 	sg := newSim(t, Options{Serial: card.Serial(), Expected: e.Public, PIN: pinFunc("123456", &calls), Touch: func() { touches++ }})
 	for range 3 {
@@ -252,7 +253,7 @@ func TestSimWrongKeyAndEmptySlot(t *testing.T) {
 	if !errors.Is(err, signer.ErrWrongKey) || calls != 0 {
 		t.Fatalf("wrong expected key: %v (PIN asked %d times), want ErrWrongKey before any PIN", err, calls)
 	}
-	_, err = New(context.Background(), Options{Serial: s.cards[0].Serial(), Slot: SlotAuthentication, PIN: pinFunc("123456", &calls)})
+	_, err = New(context.Background(), Options{Serial: s.cards[0].Serial(), Slot: attestation.SlotAuthentication, PIN: pinFunc("123456", &calls)})
 	if !errors.Is(err, signer.ErrKeyNotFound) || calls != 0 {
 		t.Fatalf("empty slot: %v, want ErrKeyNotFound", err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	pivgo "github.com/go-piv/piv-go/v2/piv"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
 	"github.com/trustroot/trustroot/internal/pivsim"
 )
@@ -94,7 +95,7 @@ func startSimulator() (*simulator, error) {
 }
 
 func newSimCard(ca *pivattest.CA, serial uint32, fw [3]byte) (*pivsim.Card, error) {
-	dev, err := ca.NewDevice(serial, fw, time.Time{})
+	dev, err := ca.NewDevice(serial, attestation.Firmware{Major: fw[0], Minor: fw[1], Patch: fw[2]}, time.Time{})
 	if err != nil {
 		return nil, err
 	}

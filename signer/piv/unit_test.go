@@ -18,6 +18,7 @@ import (
 
 	pivgo "github.com/go-piv/piv-go/v2/piv"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
 	"github.com/trustroot/trustroot/signer"
 )
@@ -79,8 +80,8 @@ func TestUnitList(t *testing.T) {
 	b := fakeBackend(ca, fakeReader{name: "Yubico YubiKey CCID 00 00", card: a},
 		fakeReader{name: "Yubico YubiKey CCID 01 00", openErr: errors.New(busyErr)})
 	tokens, err := list(context.Background(), b)
-	if len(tokens) != 1 || tokens[0].Serial != 1001 || tokens[0].Version != (Version{5, 7, 1}) ||
-		tokens[0].FormFactor != "USB-C Keychain" || tokens[0].Reader != "Yubico YubiKey CCID 00 00" {
+	if len(tokens) != 1 || tokens[0].Serial != 1001 || tokens[0].Firmware != (attestation.Firmware{Major: 5, Minor: 7, Patch: 1}) ||
+		tokens[0].FormFactor != attestation.FormFactorUSBCKeychain || tokens[0].Reader != "Yubico YubiKey CCID 00 00" {
 		t.Errorf("List = %+v", tokens)
 	}
 	if !errors.Is(err, ErrTokenBusy) || !strings.Contains(err.Error(), "CCID 01 00") {
@@ -107,8 +108,8 @@ func TestUnitEnrol(t *testing.T) {
 	if k == nil || k.pin != pivgo.PINPolicyAlways || k.touch != pivgo.TouchPolicyAlways || k.priv.Curve.Params().Name != "P-256" {
 		t.Fatalf("default key = %+v, want P-256, PIN always, touch always in 9c", k)
 	}
-	if !samePublicKey(e.Public, &k.priv.PublicKey) || e.Serial != 2001 || e.Slot != SlotSignature ||
-		e.PINPolicy != PINPolicyAlways || e.TouchPolicy != TouchPolicyAlways || e.FormFactor != "USB-C Keychain" {
+	if !samePublicKey(e.Public, &k.priv.PublicKey) || e.Serial != 2001 || e.Slot != attestation.SlotSignature ||
+		e.PINPolicy != attestation.PINPolicyAlways || e.TouchPolicy != attestation.TouchPolicyAlways || e.FormFactor != attestation.FormFactorUSBCKeychain {
 		t.Errorf("enrolment = %+v", e)
 	}
 	if !bytes.Contains(e.SlotCertificatePEM(), []byte("BEGIN CERTIFICATE")) || !bytes.Contains(e.DeviceCertificatePEM(), []byte("BEGIN CERTIFICATE")) {
@@ -120,15 +121,15 @@ func TestUnitEnrol(t *testing.T) {
 
 	// Options are passed through.
 	c, b = setup()
-	e, err = enrol(ctx, b, EnrolOptions{AllowDefaultManagementKey: true, Roots: ca.Pool(), Slot: SlotAuthentication,
-		Algorithm: AlgorithmECP384, PINPolicy: PINPolicyOnce, TouchPolicy: TouchPolicyCached})
+	e, err = enrol(ctx, b, EnrolOptions{AllowDefaultManagementKey: true, Roots: ca.Pool(), Slot: attestation.SlotAuthentication,
+		Algorithm: AlgorithmECP384, PINPolicy: attestation.PINPolicyOnce, TouchPolicy: attestation.TouchPolicyCached})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if k := c.keys[0x9a]; k == nil || k.pin != pivgo.PINPolicyOnce || k.touch != pivgo.TouchPolicyCached || k.priv.Curve.Params().Name != "P-384" {
 		t.Errorf("custom key = %+v", k)
 	}
-	if e.Slot != SlotAuthentication || e.Algorithm != AlgorithmECP384 || e.PINPolicy != PINPolicyOnce || e.TouchPolicy != TouchPolicyCached {
+	if e.Slot != attestation.SlotAuthentication || e.Algorithm != AlgorithmECP384 || e.PINPolicy != attestation.PINPolicyOnce || e.TouchPolicy != attestation.TouchPolicyCached {
 		t.Errorf("custom enrolment = %+v", e)
 	}
 
@@ -148,7 +149,7 @@ func TestUnitEnrol(t *testing.T) {
 		{"attests another key", EnrolOptions{AllowDefaultManagementKey: true, Roots: ca.Pool()}, func(c *fakeCard) { c.attestOtherKey = true }, ErrAttestation},
 		{"policies ignored", EnrolOptions{AllowDefaultManagementKey: true, Roots: ca.Pool()}, func(c *fakeCard) { c.ignorePolicies = true }, ErrAttestation},
 		{"device of another serial", EnrolOptions{AllowDefaultManagementKey: true, Roots: ca.Pool()}, func(c *fakeCard) {
-			c.dev, _ = ca.NewDevice(9999, [3]byte{5, 7, 1}, time.Time{})
+			c.dev, _ = ca.NewDevice(9999, attestation.Firmware{Major: 5, Minor: 7, Patch: 1}, time.Time{})
 		}, ErrAttestation},
 		{"slot in use", EnrolOptions{AllowDefaultManagementKey: true, Roots: ca.Pool()}, func(c *fakeCard) {
 			c.keys[0x9c] = &fakeKey{priv: mustKey(t), pin: pivgo.PINPolicyAlways, touch: pivgo.TouchPolicyAlways}
@@ -203,7 +204,7 @@ func mustKey(t *testing.T) *ecdsa.PrivateKey {
 }
 
 // unitSigner enrols a key on a fake card and returns a signer for it.
-func unitSigner(t *testing.T, pin PINPolicy, touch TouchPolicy, opts Options) (*fakeCard, *Signer) {
+func unitSigner(t *testing.T, pin attestation.PINPolicy, touch attestation.TouchPolicy, opts Options) (*fakeCard, *Signer) {
 	t.Helper()
 	ca := testCA(t)
 	c := newFakeCard(t, ca, 3001)
@@ -227,7 +228,7 @@ func TestUnitSignPINHandling(t *testing.T) {
 	digest := sha256.Sum256(msg)
 
 	var calls, touches int
-	c, s := unitSigner(t, PINPolicyAlways, TouchPolicyAlways, Options{PIN: pinFunc("123456", &calls), Touch: func() { touches++ }})
+	c, s := unitSigner(t, attestation.PINPolicyAlways, attestation.TouchPolicyAlways, Options{PIN: pinFunc("123456", &calls), Touch: func() { touches++ }})
 	sig, err := s.Sign(ctx, msg)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +246,7 @@ func TestUnitSignPINHandling(t *testing.T) {
 	}
 
 	calls, touches = 0, 0
-	c, s = unitSigner(t, PINPolicyOnce, TouchPolicyNever, Options{PIN: pinFunc("123456", &calls), Touch: func() { touches++ }})
+	c, s = unitSigner(t, attestation.PINPolicyOnce, attestation.TouchPolicyNever, Options{PIN: pinFunc("123456", &calls), Touch: func() { touches++ }})
 	for range 3 {
 		if _, err := s.Sign(ctx, msg); err != nil {
 			t.Fatal(err)
@@ -256,19 +257,19 @@ func TestUnitSignPINHandling(t *testing.T) {
 	}
 
 	calls = 0
-	_, s = unitSigner(t, PINPolicyNever, TouchPolicyNever, Options{PIN: pinFunc("123456", &calls)})
+	_, s = unitSigner(t, attestation.PINPolicyNever, attestation.TouchPolicyNever, Options{PIN: pinFunc("123456", &calls)})
 	if _, err := s.Sign(ctx, msg); err != nil || calls != 0 {
 		t.Errorf("policy never: %v, %d PIN calls", err, calls)
 	}
 
-	_, s = unitSigner(t, PINPolicyAlways, TouchPolicyNever, Options{})
+	_, s = unitSigner(t, attestation.PINPolicyAlways, attestation.TouchPolicyNever, Options{})
 	if _, err := s.Sign(ctx, msg); !errors.Is(err, ErrNoPIN) {
 		t.Errorf("no PIN callback: %v", err)
 	}
 
 	// Wrong PINs count down, then the last try is refused, then forced.
 	calls = 0
-	c, s = unitSigner(t, PINPolicyAlways, TouchPolicyNever, Options{PIN: pinFunc("000000", &calls)})
+	c, s = unitSigner(t, attestation.PINPolicyAlways, attestation.TouchPolicyNever, Options{PIN: pinFunc("000000", &calls)})
 	for want := 2; want >= 1; want-- {
 		_, err := s.Sign(ctx, msg)
 		var pe *signer.PINError
@@ -294,7 +295,7 @@ func TestUnitSignPINHandling(t *testing.T) {
 	}
 
 	// A failing PIN callback is reported as such.
-	_, s = unitSigner(t, PINPolicyAlways, TouchPolicyNever, Options{PIN: func(context.Context) ([]byte, error) {
+	_, s = unitSigner(t, attestation.PINPolicyAlways, attestation.TouchPolicyNever, Options{PIN: func(context.Context) ([]byte, error) {
 		return nil, errors.New("prompt closed")
 	}})
 	if _, err := s.Sign(ctx, msg); err == nil || !strings.Contains(err.Error(), "prompt closed") {
@@ -385,7 +386,7 @@ func TestUnitErrorMapping(t *testing.T) {
 func unitSignerOn(t *testing.T, ca *pivattest.CA, c *fakeCard) (*fakeCard, *Signer) {
 	t.Helper()
 	b := fakeBackend(ca, fakeReader{name: "Yubico YubiKey 00 00", card: c})
-	if _, err := enrol(context.Background(), b, EnrolOptions{AllowDefaultManagementKey: true, Roots: ca.Pool(), PINPolicy: PINPolicyNever}); err != nil {
+	if _, err := enrol(context.Background(), b, EnrolOptions{AllowDefaultManagementKey: true, Roots: ca.Pool(), PINPolicy: attestation.PINPolicyNever}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := newSigner(context.Background(), b, Options{})
@@ -397,7 +398,7 @@ func unitSignerOn(t *testing.T, ca *pivattest.CA, c *fakeCard) (*fakeCard, *Sign
 }
 
 func TestUnitConcurrentAndCancel(t *testing.T) {
-	c, s := unitSigner(t, PINPolicyOnce, TouchPolicyNever, Options{PIN: pinFunc("123456", nil)})
+	c, s := unitSigner(t, attestation.PINPolicyOnce, attestation.TouchPolicyNever, Options{PIN: pinFunc("123456", nil)})
 	c.signDelay = 2 * time.Millisecond
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
@@ -464,9 +465,9 @@ func TestUnitEnrolIntermediates(t *testing.T) {
 	for _, legacy := range []bool{false, true} {
 		c := newFakeCard(t, ca, 6001)
 		if legacy {
-			c.dev, err = inter.NewLegacyDevice(6001, [3]byte{5, 7, 1}, time.Time{})
+			c.dev, err = inter.NewLegacyDevice(6001, attestation.Firmware{Major: 5, Minor: 7, Patch: 1}, time.Time{})
 		} else {
-			c.dev, err = inter.NewDevice(6001, [3]byte{5, 7, 1}, time.Time{})
+			c.dev, err = inter.NewDevice(6001, attestation.Firmware{Major: 5, Minor: 7, Patch: 1}, time.Time{})
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -481,7 +482,7 @@ func TestUnitEnrolIntermediates(t *testing.T) {
 		if err != nil {
 			t.Fatalf("legacy=%v with intermediates: %v", legacy, err)
 		}
-		if e.Serial != 6001 || e.PINPolicy != PINPolicyAlways {
+		if e.Serial != 6001 || e.PINPolicy != attestation.PINPolicyAlways {
 			t.Errorf("legacy=%v: enrolment %+v", legacy, e)
 		}
 		dev, _ := x509.ParseCertificate(e.DeviceCertificate)

@@ -94,6 +94,10 @@ func tufKey(t *testing.T, pub crypto.PublicKey) *metadata.Key {
 }
 
 func testGoTUF(t *testing.T, s signer.Signer) {
+	if ec, ok := s.Public().(*ecdsa.PublicKey); ok && ec.Curve == elliptic.P521() {
+		// The check cannot run, so it says so rather than pass.
+		t.Skip("go-tuf v2 has no ecdsa-sha2-nistp521 scheme; SignatureForm checks P-521 signatures")
+	}
 	ctx := context.Background()
 	key := tufKey(t, s.Public())
 	id, err := key.ID()

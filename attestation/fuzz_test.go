@@ -1,4 +1,4 @@
-package verify
+package attestation_test
 
 import (
 	"crypto/x509"
@@ -6,12 +6,13 @@ import (
 	"encoding/pem"
 	"testing"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
 )
 
-// FuzzVerifyAttestationPEM feeds arbitrary bytes as the slot and device
+// FuzzVerifyPEM feeds arbitrary bytes as the slot and device
 // certificates: no panic, and an error never comes with a result.
-func FuzzVerifyAttestationPEM(f *testing.F) {
+func FuzzVerifyPEM(f *testing.F) {
 	roots := yubicoPool(f)
 	seeds := 0
 	for _, rk := range realKeys {
@@ -29,24 +30,24 @@ func FuzzVerifyAttestationPEM(f *testing.F) {
 		f.Fatal("empty seed corpus")
 	}
 	f.Fuzz(func(t *testing.T, slot, dev []byte) {
-		a, err := VerifyAttestationPEM(slot, dev, AttestationOptions{Roots: roots, Time: attTime,
-			MinPINPolicy: PINPolicyNever, MinTouchPolicy: TouchPolicyNever})
+		a, err := attestation.VerifyPEM(slot, dev, attestation.Options{Roots: roots, Now: attTime,
+			MinPINPolicy: attestation.PINPolicyNever, MinTouchPolicy: attestation.TouchPolicyNever})
 		if (a == nil) == (err == nil) {
 			t.Fatalf("result %v with error %v", a, err)
 		}
-		if err == nil && (a.KeyFingerprint == "" || len(a.Chain) < 2 || a.RootFingerprint != YubicoPIVRootCA263751SHA256) {
+		if err == nil && (a.KeyFingerprint == "" || len(a.Chain) < 2 || a.RootFingerprint != attestation.YubicoPIVRootCA263751SHA256) {
 			t.Fatalf("incomplete result %+v", a)
 		}
 	})
 }
 
-// FuzzAttestationExtensions feeds arbitrary Yubico extension values and
+// FuzzExtensions feeds arbitrary Yubico extension values and
 // subject names to the extension parser (signing a certificate per input
 // would only slow the fuzzer; the chain is checked by
-// FuzzVerifyAttestationPEM): no panic, an error never comes with a result,
+// FuzzVerifyPEM): no panic, an error never comes with a result,
 // and a result reports exactly what was encoded.
-func FuzzAttestationExtensions(f *testing.F) {
-	c := newTestChain(f, 1, [3]byte{5, 7, 1})
+func FuzzExtensions(f *testing.F) {
+	c := newTestChain(f, 1, attestation.Firmware{Major: 5, Minor: 7, Patch: 1})
 	seeds := 0
 	for _, rk := range realKeys {
 		slotPEM, _ := rk.certs(f)
@@ -70,19 +71,19 @@ func FuzzAttestationExtensions(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, fw, serial, policy, ff []byte, cn string) {
 		exts := []pkix.Extension{
-			{Id: oidYubicoFirmware, Value: fw},
-			{Id: oidYubicoSerial, Value: serial},
-			{Id: oidYubicoPolicy, Value: policy},
-			{Id: oidYubicoFormFactor, Value: ff},
+			{Id: attestation.OIDYubicoFirmware, Value: fw},
+			{Id: attestation.OIDYubicoSerial, Value: serial},
+			{Id: attestation.OIDYubicoPolicy, Value: policy},
+			{Id: attestation.OIDYubicoFormFactor, Value: ff},
 		}
 		tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: cn}, Extensions: exts, PublicKey: c.key.Public()}
 		// Parse without the chain (fast path, every input reaches it).
-		a, err := parseYubicoAttestation(tmpl)
+		a, err := attestation.ParseSlotCertificate(tmpl)
 		if (a == nil) == (err == nil) {
 			t.Fatalf("parse: result %v with error %v", a, err)
 		}
 		if err == nil {
-			if len(fw) != 3 || a.Firmware != (FirmwareVersion{fw[0], fw[1], fw[2]}) ||
+			if len(fw) != 3 || a.Firmware != (attestation.Firmware{Major: fw[0], Minor: fw[1], Patch: fw[2]}) ||
 				len(policy) != 2 || byte(a.PINPolicy) != policy[0] || byte(a.TouchPolicy) != policy[1] ||
 				len(ff) != 1 || byte(a.FormFactor) != ff[0] {
 				t.Fatalf("parse result %+v does not match input", a)

@@ -1,4 +1,4 @@
-package verify
+package attestation_test
 
 import (
 	"crypto/ecdsa"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
 )
 
@@ -15,41 +16,41 @@ import (
 // certificate. Anyone can check that the key lives on a YubiKey with PIN
 // and touch required for every signature. Here the certificates come from
 // the project's test attestation CA; for real tokens, Roots holds Yubico's
-// published roots (see YubicoAttestationPools).
-func ExampleVerifyAttestation() {
+// published roots (see YubicoPools).
+func ExampleVerify() {
 	when := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	ca, _ := pivattest.NewCA("Example Test PIV Root CA", when)
-	token, _ := ca.NewDevice(31415926, [3]byte{5, 7, 4}, when)
+	token, _ := ca.NewDevice(31415926, attestation.Firmware{Major: 5, Minor: 7, Patch: 4}, when)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	slotCert, _ := token.Attest(pivattest.Slot{
-		Slot:        pivattest.SlotSignature,
-		PINPolicy:   pivattest.PINPolicyAlways,
-		TouchPolicy: pivattest.TouchPolicyAlways,
-		FormFactor:  pivattest.FormFactorUSBCKeychain,
+		Slot:        attestation.SlotSignature,
+		PINPolicy:   attestation.PINPolicyAlways,
+		TouchPolicy: attestation.TouchPolicyAlways,
+		FormFactor:  attestation.FormFactorUSBCKeychain,
 		Public:      key.Public(),
 	})
 
-	a, err := VerifyAttestation(slotCert, token.Cert, AttestationOptions{
+	a, err := attestation.Verify(slotCert, token.Cert, attestation.Options{
 		Roots:     ca.Pool(),
-		Time:      when.Add(time.Hour),
+		Now:       when.Add(time.Hour),
 		PublicKey: key.Public(), // the key listed in the root
 	})
 	if err != nil {
 		fmt.Println("rejected:", err)
 		return
 	}
-	fmt.Printf("serial %d, firmware %s, %s, slot %02x\n", a.Serial, a.Firmware, a.FormFactor, a.Slot)
+	fmt.Printf("serial %d, firmware %s, %s, slot %s\n", a.Serial, a.Firmware, a.FormFactor, a.Slot)
 	fmt.Printf("PIN %s, touch %s, warnings %d\n", a.PINPolicy, a.TouchPolicy, len(a.Warnings))
 
 	// The same certificate under a policy it does not meet.
-	_, err = VerifyAttestation(slotCert, token.Cert, AttestationOptions{
+	_, err = attestation.Verify(slotCert, token.Cert, attestation.Options{
 		Roots:       ca.Pool(),
-		Time:        when.Add(time.Hour),
-		MinFirmware: FirmwareVersion{Major: 5, Minor: 8},
+		Now:         when.Add(time.Hour),
+		MinFirmware: attestation.Firmware{Major: 5, Minor: 8},
 	})
 	fmt.Println(err)
 	// Output:
 	// serial 31415926, firmware 5.7.4, USB-C keychain, slot 9c
 	// PIN always, touch always, warnings 0
-	// verify: attestation: firmware: firmware 5.7.4, need at least 5.8.0
+	// attestation: firmware: firmware 5.7.4, need at least 5.8.0
 }
