@@ -15,6 +15,14 @@ step() { printf '\n=== %s\n' "$*"; }
 step "install dependencies"
 bash scripts/install-deps.sh
 
+step "shared test vectors (the real Sigstore files the tests read)"
+# internal/sharedtestdata looks in $TRUSTROOT_SHARED_TESTDATA, else
+# ../shared/testdata, else testdata/shared (fetched and checked against
+# pinned SHA-256s by scripts/fetch-testdata.sh).
+if [ -z "${TRUSTROOT_SHARED_TESTDATA:-}" ] && [ ! -d ../shared/testdata/sigstore-root ]; then
+  bash scripts/fetch-testdata.sh
+fi
+
 step "gofmt -l"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt: not formatted:"; echo "$unformatted"; exit 1; fi
