@@ -16,7 +16,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 list="$here/fetch-testdata.list"
-out="$here/../testdata/shared"
+out="$(cd "$here/.." && pwd)/testdata/shared"
 base=${TRUSTROOT_TESTDATA_BASE_URL:-https://raw.githubusercontent.com}
 base=${base%/}
 

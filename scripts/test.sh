@@ -40,7 +40,11 @@ CGO_ENABLED=0 go build ./...
 CGO_ENABLED=1 go build -tags pivkey ./...
 
 step "go test -race ./..."
+# The ceremony page's browser test must run (chromium from install-deps);
+# its screenshot goes to out/artifacts.
+export TRUSTROOT_BROWSER=1 TRUSTROOT_ARTIFACTS="$PWD/out/artifacts"
 go test -race -count=1 ./...
+echo "screenshot of the ceremony page: out/artifacts/ceremony-page.png"
 
 step "YubiKey simulator tier (PIV_SIM=1, real piv-go through pcscd + vpcd)"
 # The tier runs its own pcscd with a private reader config; a system pcscd
