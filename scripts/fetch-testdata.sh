@@ -46,7 +46,7 @@ n=0
 while read -r sum dest repo commit path extra; do
   n=$((n + 1))
   case "$sum" in ''|'#'*) continue ;; esac
-  [ -z "${extra:-}" ] && [ -n "${path:-}" ] || die "$list line $n: want SHA256 DEST OWNER/REPO COMMIT PATH"
+  if [ -n "${extra:-}" ] || [ -z "${path:-}" ]; then die "$list line $n: want SHA256 DEST OWNER/REPO COMMIT PATH"; fi
   [[ $sum =~ ^[0-9a-f]{64}$ ]] || die "$list line $n: bad SHA-256 $sum"
   [[ $commit =~ ^[0-9a-f]{40}$ ]] || die "$list line $n: bad commit $commit"
   [[ $repo =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] || die "$list line $n: bad repository $repo"
