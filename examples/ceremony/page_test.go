@@ -266,3 +266,22 @@ func TestPageUsage(t *testing.T) {
 		t.Errorf("page with an argument: %v", r)
 	}
 }
+
+func TestPageRemovedKeyholderSigns(t *testing.T) {
+	// alice leaves in v4 but still signs it, for v3's threshold.
+	src, _ := demoRun(t)
+	tl := newTool(t)
+	tl.dir = cloneDir(t, src)
+	tl.must("stage", "-remove", "alice", "-threshold", "3")
+	tl.must("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
+	html, r := tl.page()
+	if html == "" {
+		t.Fatalf("page: %v", r)
+	}
+	if !strings.Contains(html, "<title>alice signed root v4 as a key of root v3</title>") {
+		t.Error("alice's signature for the previous root is not drawn as such")
+	}
+	if !strings.Contains(pageText(html), "root v3 (previous) 1 of 5 signed, 4 needed needs 3 more alice") {
+		t.Errorf("the staged status does not count alice for v3:\n%s", pageText(html))
+	}
+}
