@@ -3,6 +3,8 @@ module github.com/trustroot/trustroot
 go 1.25.0
 
 require (
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.24.0
 	github.com/go-piv/piv-go/v2 v2.6.0
 	github.com/google/go-cmp v0.7.0
 	github.com/secure-systems-lab/go-securesystemslib v0.11.1
@@ -13,6 +15,7 @@ require (
 
 require (
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/google/go-containerregistry v0.21.9 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/sigstore/protobuf-specs v0.5.2 // indirect

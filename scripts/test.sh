@@ -16,6 +16,14 @@ step() { printf '\n=== %s\n' "$*"; }
 step "install dependencies"
 bash scripts/install-deps.sh
 
+step "shared test vectors (the real Sigstore files the tests read)"
+# internal/sharedtestdata looks in $TRUSTROOT_SHARED_TESTDATA, else
+# ../shared/testdata, else testdata/shared (fetched and checked against
+# pinned SHA-256s by scripts/fetch-testdata.sh).
+if [ -z "${TRUSTROOT_SHARED_TESTDATA:-}" ] && [ ! -d ../shared/testdata/sigstore-root ]; then
+  bash scripts/fetch-testdata.sh
+fi
+
 step "gofmt -l"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt: not formatted:"; echo "$unformatted"; exit 1; fi
@@ -35,12 +43,19 @@ if [ -d .github/workflows ]; then
   go tool -modfile=tools/go.mod actionlint
 fi
 
+step "GitHub workflows of the ceremony tool (actionlint)"
+go tool -modfile=tools/go.mod actionlint examples/ceremony/workflows/*.yml
+
 step "go build: everything with CGO_ENABLED=0 (signer/piv builds its no-PIV stub), then signer/piv with cgo"
 CGO_ENABLED=0 go build ./...
 CGO_ENABLED=1 go build -tags pivkey ./...
 
 step "go test -race ./..."
+# The ceremony page's browser test must run (chromium from install-deps);
+# its screenshot goes to out/artifacts.
+export TRUSTROOT_BROWSER=1 TRUSTROOT_ARTIFACTS="$PWD/out/artifacts"
 go test -race -count=1 ./...
+echo "screenshot of the ceremony page: out/artifacts/ceremony-page.png"
 
 step "YubiKey simulator tier (PIV_SIM=1, real piv-go through pcscd + vpcd)"
 # The tier runs its own pcscd with a private reader config; a system pcscd

@@ -40,6 +40,8 @@ the current directory or the one given with -C DIR.
   verify      verify the ceremony repository, or any directory of N.root.json
               files: verify -chain DIR [-trusted FILE] [-at RFC3339] [-json]
   diagram     print the root chain as a Mermaid diagram
+  page        write a static HTML page of the repository: root chain, who
+              signed what, expiry, targets, delegations (-out DIR)
   demo        the whole story with fake tokens: demo -out DIR
 
 PINs are never taken from flags or the environment: sign and enroll prompt
@@ -65,6 +67,7 @@ func commands() []command {
 		{"delegation", cmdDelegation},
 		{"verify", cmdVerify},
 		{"diagram", cmdDiagram},
+		{"page", cmdPage},
 		{"demo", cmdDemo},
 	}
 }
