@@ -114,11 +114,16 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// holderOf names a key by its keyholder, or else by the TUF key ID that
+// root.json lists it under (as the diagram and verify do).
 func holderOf(k verify.KeyStatus) string {
 	if k.Holder != "" {
 		return k.Holder
 	}
-	return "key " + shortFP(k.Fingerprint)
+	if len(k.KeyIDs) > 0 {
+		return "key ID " + prefix(k.KeyIDs[0], shortIDLen)
+	}
+	return fingerprintLabel(k.Fingerprint)
 }
 
 func holders(ks []verify.KeyStatus) string {
