@@ -131,22 +131,6 @@ func (l *keyLabels) label(fp string) string {
 	return fingerprintLabel(fp)
 }
 
-// all returns every labelled key's fingerprint, ordered by label.
-func (l *keyLabels) all() []string {
-	fps := make([]string, 0, len(l.labels))
-	for fp := range l.labels {
-		fps = append(fps, fp)
-	}
-	sort.Slice(fps, func(i, j int) bool {
-		a, b := l.labels[fps[i]], l.labels[fps[j]]
-		if a != b {
-			return a < b
-		}
-		return fps[i] < fps[j]
-	})
-	return fps
-}
-
 // fingerprintLabel marks a key fingerprint (the SHA-256 of the PKIX public
 // key, this tool's identity for a key) so it is not read as a TUF key ID.
 func fingerprintLabel(fp string) string { return "fingerprint " + shortFP(fp) }

@@ -114,14 +114,6 @@ func mermaidText(s string) string {
 	return b.String()
 }
 
-func joinNames(names []string) string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = mermaidText(n)
-	}
-	return strings.Join(out, ", ")
-}
-
 // chainViews checks every version of the chain (and the staged root) and
 // labels its keys once for the whole chain.
 func chainViews(roots []*root.Root, staged *root.Root, enrolled map[string]string) []versionView {

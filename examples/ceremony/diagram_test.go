@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/trustroot/trustroot/internal/sharedtestdata"
 )
@@ -239,4 +240,21 @@ func TestKeyLabels(t *testing.T) {
 			t.Errorf("label(%s) = %q, want %q", fp, got, want)
 		}
 	}
+}
+
+// FuzzMermaidText: whatever a root names its keyholders, a label holds no
+// character that Mermaid or HTML reads as markup, and is bounded.
+func FuzzMermaidText(f *testing.F) {
+	for _, s := range []string{"@jku", `"]; click v1 "javascript:x"`, "<img src=x>", "#35;", "a\nb", "```", "Zoë"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := mermaidText(s)
+		if strings.ContainsAny(got, "\"<>&#;`\n\r[]{}|") {
+			t.Fatalf("mermaidText(%q) = %q holds markup", s, got)
+		}
+		if n := utf8.RuneCountInString(got); n > maxLabelRunes+1 {
+			t.Fatalf("mermaidText(%q) has %d runes", s, n)
+		}
+	})
 }
