@@ -312,7 +312,7 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 		for _, k := range keys {
 			kfs, ok := enrolled[k.Fingerprint()]
 			if !ok {
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: root key %s (%s) has no enrolment in keys/", rt.Version(), string(k.ID()), fingerprintLabel(k.Fingerprint())))
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: root key %s (%s) has no enrolment in keys/", rt.Version(), fingerprintLabel(k.Fingerprint()), k.Holder()))
 				continue
 			}
 			if k.Holder() == "" {

@@ -209,3 +209,25 @@ func TestMergeWarnings(t *testing.T) {
 		t.Errorf("mergeWarnings = %q, want %q", got, want)
 	}
 }
+
+// TestVerifyReportMergesEnrolmentWarnings: a root key without an
+// enrolment is reported once for all the versions that list it, by
+// holder and marked fingerprint.
+func TestVerifyReportMergesEnrolmentWarnings(t *testing.T) {
+	dir, _ := demoRun(t)
+	tl := &tool{t: t, dir: cloneDir(t, dir), tokens: newFakeTokens()}
+	removeFile(t, tl.path("keys/erin.json"))
+	r := tl.in("verify")
+	if r.code != 0 {
+		t.Fatalf("verify: %v", r)
+	}
+	var lines []string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(l, "has no enrolment") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 || !regexp.MustCompile(`^warn root v1-v3: root key fingerprint [0-9a-f]{16} \(erin\) has no enrolment in keys/$`).MatchString(lines[0]) {
+		t.Errorf("enrolment warnings: %q", lines)
+	}
+}
