@@ -3,7 +3,8 @@
 # (scripts/install-deps.sh), then: formatting, vet, the import rules
 # (scripts/check-deps.sh), staticcheck, builds with
 # and without cgo, the race-enabled unit tests, the YubiKey simulator tier
-# (pcscd + vpcd, PIV_SIM=1), the examples, the fuzzers for a fixed number of
+# (pcscd + vpcd, PIV_SIM=1), the examples (the ceremony diagrams rendered
+# by mermaid-cli with chromium), the fuzzers for a fixed number of
 # executions, and the interop module (go-tuf client, sigstore-go, tuf-js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,9 +52,11 @@ CGO_ENABLED=0 go build ./...
 CGO_ENABLED=1 go build -tags pivkey ./...
 
 step "go test -race ./..."
-# The ceremony page's browser test must run (chromium from install-deps);
-# its screenshot goes to out/artifacts.
-export TRUSTROOT_BROWSER=1 TRUSTROOT_ARTIFACTS="$PWD/out/artifacts"
+# The ceremony page's browser test and the diagram rendering test must run
+# (chromium and mermaid-cli from install-deps): with their gates set they
+# fail, never skip, when a part is missing. The page's screenshot goes to
+# out/artifacts.
+export TRUSTROOT_BROWSER=1 CEREMONY_MERMAID=1 TRUSTROOT_ARTIFACTS="$PWD/out/artifacts"
 go test -race -count=1 ./...
 echo "screenshot of the ceremony page: out/artifacts/ceremony-page.png"
 

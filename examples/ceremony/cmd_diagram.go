@@ -6,20 +6,24 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
-	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
 )
 
 func cmdDiagram(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "diagram", "[-C DIR | -chain DIR]")
+	f := newFlags(e, "diagram", "[-C DIR | -chain DIR] [-format markdown|mmd]")
 	dir := repoFlag(f)
 	chain := f.String("chain", "", "draw any `directory` of N.root.json files")
+	format := f.String("format", "markdown", "`markdown` (a fenced block for a README or pull request) or mmd (plain Mermaid, for mmdc and .mmd files)")
 	if _, err := parseFlags(f, args); err != nil {
 		return err
+	}
+	if *format != "markdown" && *format != "mmd" {
+		return usageErr("-format %q: want markdown or mmd", *format)
 	}
 	d := *chain
 	if d == "" {
@@ -30,6 +34,7 @@ func cmdDiagram(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var staged *root.Root
+	enrolled := map[string]string{}
 	if *chain == "" {
 		// A root being signed is drawn too, with the signatures so far.
 		r := openRepo(e, *dir)
@@ -41,11 +46,23 @@ func cmdDiagram(ctx context.Context, e *env, args []string) error {
 				return serr
 			}
 		}
+		// Enrolments name keys that no root names.
+		if keys, kerr := r.loadKeys(); kerr == nil {
+			for _, k := range keys {
+				enrolled[k.Fingerprint] = k.Holder
+			}
+		}
 	}
 	if len(roots) == 0 && staged == nil {
 		return err
 	}
-	writeMermaid(e.stdout, roots, staged)
+	if *format == "markdown" {
+		e.printf("```mermaid\n")
+	}
+	writeMermaid(e.stdout, roots, staged, enrolled)
+	if *format == "markdown" {
+		e.printf("```\n")
+	}
 	return nil
 }
 
@@ -71,117 +88,138 @@ func readAllRoots(dir string) ([]*root.Root, error) {
 	return out, nil
 }
 
-// mermaidText makes s safe inside a quoted Mermaid label.
+// maxLabelRunes bounds one name in a diagram.
+const maxLabelRunes = 40
+
+// mermaidText makes s safe inside a quoted Mermaid label: letters, digits,
+// spaces and a few punctuation marks pass; anything Mermaid or HTML would
+// read as markup (quotes, angle brackets, &, #, backticks, line breaks)
+// becomes '_'. Long names are cut.
 func mermaidText(s string) string {
-	r := strings.NewReplacer(`"`, "'", "<", "", ">", "", "\n", " ", "`", "'")
-	return r.Replace(s)
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == maxLabelRunes {
+			b.WriteString("…")
+			break
+		}
+		n++
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == ' ' || strings.ContainsRune("@._-+:/()',", r):
+			b.WriteRune(r)
+		default:
+			b.WriteRune('_')
+		}
+	}
+	return b.String()
 }
 
-// writeMermaid draws the chain: one node per root version (threshold,
-// expiry), one per keyholder, a solid arrow for each valid signature and a
-// dotted line for a root key that did not sign that version.
-func writeMermaid(w io.Writer, roots []*root.Root, staged *root.Root) {
-	fmt.Fprintln(w, "```mermaid")
-	fmt.Fprintln(w, "flowchart LR")
-	type holder struct{ id, label string }
-	holders := map[string]holder{} // by fingerprint
-	var order []string
-	addHolder := func(fp, name, serial string) string {
-		if h, ok := holders[fp]; ok {
-			if name != "" && strings.HasPrefix(h.label, "key ") {
-				// A later root names the holder of this key.
-				h.label = mermaidText(name)
-				holders[fp] = h
-			}
-			return h.id
-		}
-		label := mermaidText(name)
-		if label == "" {
-			label = "key " + shortFP(fp)
-		}
-		if serial != "" {
-			label += "<br/>token " + mermaidText(serial)
-		}
-		h := holder{id: "k" + fp[:12], label: label}
-		holders[fp] = h
-		order = append(order, fp)
-		return h.id
-	}
-	var edges []string
+// chainViews checks every version of the chain (and the staged root) and
+// labels its keys once for the whole chain.
+func chainViews(roots []*root.Root, staged *root.Root, enrolled map[string]string) []versionView {
 	all := roots
 	if staged != nil {
 		all = append(append([]*root.Root(nil), roots...), staged)
 	}
+	labels := newKeyLabels(all, enrolled)
+	var out []versionView
 	for i, rt := range all {
 		var prev *root.Root
 		if i > 0 && all[i-1].Version() == rt.Version()-1 {
 			prev = all[i-1]
 		}
-		isStaged := staged != nil && i == len(all)-1
-		keys, thr := repository.RoleKeys(rt, root.RoleRoot)
-		distinct := map[string]bool{}
-		for _, k := range keys {
-			distinct[k.Fingerprint()] = true
+		v := viewVersion(rt, prev, labels)
+		v.Staged = staged != nil && i == len(all)-1
+		out = append(out, v)
+	}
+	return out
+}
+
+// diagramWrap is the width, in pixels, at which Mermaid wraps a line of a
+// version's box; lines are broken before that (diagramLineRunes), so the
+// box stays narrow whatever the renderer's default.
+const (
+	diagramWrap      = 400
+	diagramLineRunes = 40
+)
+
+// writeMermaid draws the chain as Mermaid text (no fences): one box per
+// version, top to bottom, listing for each threshold it had to meet who
+// signed and who did not (for a staged root: who is still missing), and
+// only the chain's arrows between the boxes. A long chain grows downwards,
+// never sideways, so it keeps its text size at a page's width.
+func writeMermaid(w io.Writer, roots []*root.Root, staged *root.Root, enrolled map[string]string) {
+	views := chainViews(roots, staged, enrolled)
+	fmt.Fprintf(w, "---\nconfig:\n  flowchart:\n    wrappingWidth: %d\n---\n", diagramWrap)
+	fmt.Fprintln(w, "flowchart TB")
+	for i, v := range views {
+		id := fmt.Sprintf("v%d", v.Version)
+		lines := []string{fmt.Sprintf("<b>root v%d</b> · expires %s", v.Version, formatDate(v.Expires))}
+		if v.Staged {
+			id += "staged"
+			lines = []string{fmt.Sprintf("<b>root v%d · staged, being signed</b>", v.Version), "expires " + formatDate(v.Expires)}
 		}
-		vid := fmt.Sprintf("v%d", rt.Version())
-		if isStaged {
-			vid += "staged"
-			fmt.Fprintf(w, "  %s{{\"root v%d (staged, being signed)<br/>%d of %d keys<br/>expires %s\"}}\n", vid, rt.Version(), thr, len(distinct), formatDate(rt.Expires()))
+		for _, t := range titledThresholds(v) {
+			lines = append(lines, thresholdLines(t.thresholdView, t.title, v.Staged)...)
+		}
+		for _, p := range v.Problems {
+			lines = append(lines, "problem: "+mermaidText(p))
+		}
+		if v.Staged {
+			fmt.Fprintf(w, "  %s{{\"%s\"}}\n", id, strings.Join(lines, "<br/>"))
+			fmt.Fprintf(w, "  style %s fill:#fff5d6,stroke:#b08800\n", id)
 		} else {
-			fmt.Fprintf(w, "  %s[\"root v%d<br/>%d of %d keys<br/>expires %s\"]\n", vid, rt.Version(), thr, len(distinct), formatDate(rt.Expires()))
+			fmt.Fprintf(w, "  %s[\"%s\"]\n", id, strings.Join(lines, "<br/>"))
 		}
-		if prev != nil {
+		if i > 0 && views[i-1].Version == v.Version-1 {
 			arrow := "==>"
-			if isStaged {
+			if v.Staged {
 				arrow = "-.->"
 			}
-			edges = append(edges, fmt.Sprintf("  v%d %s %s", prev.Version(), arrow, vid))
-		}
-		st := verify.Status(rt, prev)
-		signed := map[string]bool{}
-		for _, q := range st.Requirements {
-			for _, k := range q.Signed {
-				if signed[k.Fingerprint] {
-					continue
-				}
-				signed[k.Fingerprint] = true
-				id := addHolder(k.Fingerprint, k.Holder, k.Serial)
-				lbl := "signed"
-				if !distinct[k.Fingerprint] {
-					lbl = "signed as previous key"
-				}
-				edges = append(edges, fmt.Sprintf("  %s -->|%s| %s", id, lbl, vid))
-			}
-		}
-		fps := make([]string, 0, len(distinct))
-		for fp := range distinct {
-			fps = append(fps, fp)
-		}
-		sort.Strings(fps)
-		for _, fp := range fps {
-			if signed[fp] {
-				continue
-			}
-			var k root.Key
-			for _, kk := range keys {
-				if kk.Fingerprint() == fp {
-					k = kk
-				}
-			}
-			id := addHolder(fp, k.Holder(), k.Serial())
-			lbl := "did not sign"
-			if isStaged {
-				lbl = "not yet signed"
-			}
-			edges = append(edges, fmt.Sprintf("  %s -.-|%s| %s", id, lbl, vid))
+			fmt.Fprintf(w, "  v%d %s %s\n", views[i-1].Version, arrow, id)
 		}
 	}
-	for _, fp := range order {
-		h := holders[fp]
-		fmt.Fprintf(w, "  %s([\"%s\"])\n", h.id, h.label)
+}
+
+// thresholdLines lists one threshold: its title and state, then who
+// signed, whose signature is invalid, and who did not sign (is missing).
+func thresholdLines(t thresholdView, title string, staged bool) []string {
+	state := "met"
+	if !t.Met {
+		state = fmt.Sprintf("needs %d more", t.Needed)
 	}
-	for _, e := range edges {
-		fmt.Fprintln(w, e)
+	lines := []string{fmt.Sprintf("<i>%s: %s</i>", title, state)}
+	notSigned := "did not sign"
+	if staged {
+		notSigned = "missing"
 	}
-	fmt.Fprintln(w, "```")
+	for _, g := range []struct {
+		res  signerResult
+		word string
+	}{{resultSigned, "signed"}, {resultInvalid, "invalid signature"}, {resultMissing, notSigned}} {
+		if names := t.names(g.res); len(names) > 0 {
+			lines = append(lines, wrapNames(g.word+":", names)...)
+		}
+	}
+	return lines
+}
+
+// wrapNames lists names after a heading, breaking lines between names
+// (never inside one: its spaces are non-breaking).
+func wrapNames(heading string, names []string) []string {
+	var lines []string
+	cur := heading
+	for i, n := range names {
+		n = strings.ReplaceAll(mermaidText(n), " ", "\u00a0")
+		if i < len(names)-1 {
+			n += ","
+		}
+		if utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(n) > diagramLineRunes && cur != heading {
+			lines = append(lines, cur)
+			cur = n
+			continue
+		}
+		cur += " " + n
+	}
+	return append(lines, cur)
 }

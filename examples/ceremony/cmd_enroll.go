@@ -123,6 +123,6 @@ func cmdEnroll(ctx context.Context, e *env, args []string) error {
 	if err := r.writeJSON(rel, kf); err != nil {
 		return err
 	}
-	e.printf("Enrolled %s: key %s on token %s, written to %s.\n", *holder, shortFP(kf.Fingerprint), kf.Serial, rel)
+	e.printf("Enrolled %s: key %s on token %s, written to %s.\n", *holder, fingerprintLabel(kf.Fingerprint), kf.Serial, rel)
 	return nil
 }

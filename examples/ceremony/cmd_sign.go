@@ -63,7 +63,7 @@ func cmdSign(ctx context.Context, e *env, args []string) error {
 	if got := fingerprint(s.Public()); got != fp {
 		return fmt.Errorf("ceremony: %w: the token holds key %s, but %s enrolled key %s; plug in %s's token (serial %s)", signer.ErrWrongKey, shortFP(got), kf.Holder, shortFP(fp), kf.Holder, kf.Serial)
 	}
-	e.printf("Signing root v%d as %s (key %s, token %s, %d key ID(s)); touch the token if it blinks.\n", st.Version(), kf.Holder, shortFP(fp), kf.Serial, len(ids))
+	e.printf("Signing root v%d as %s (key %s, token %s, %d key ID(s)); touch the token if it blinks.\n", st.Version(), kf.Holder, fingerprintLabel(fp), kf.Serial, len(ids))
 	sigs, err := st.Sign(ctx, s, prev)
 	if err != nil {
 		return fmt.Errorf("ceremony: signing as %s: %w", kf.Holder, err)

@@ -284,7 +284,7 @@ func describeKey(k root.Key) string {
 	if s == "" {
 		s = "(no holder)"
 	}
-	s += " key " + shortFP(k.Fingerprint())
+	s += " key " + fingerprintLabel(k.Fingerprint())
 	if k.Serial() != "" {
 		s += ", token " + k.Serial()
 	}

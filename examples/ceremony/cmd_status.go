@@ -62,7 +62,7 @@ func (r *repo) mergeSignatures() (*stagedState, error) {
 		// The file names its signer: the key must be that holder's,
 		// by annotation or by the holder's enrolled key.
 		if k.Holder() != se.f.Holder && enrolledFP[se.f.Holder] != k.Fingerprint() {
-			s.bad = append(s.bad, fmt.Sprintf("%s: says it is from %s, but key %s belongs to %s", se.rel, se.f.Holder, shortFP(string(se.sig.KeyID)), k.Holder()))
+			s.bad = append(s.bad, fmt.Sprintf("%s: says it is from %s, but key ID %s belongs to %s", se.rel, se.f.Holder, shortFP(string(se.sig.KeyID)), k.Holder()))
 			continue
 		}
 		if err := st.AddSignature(se.sig, prev); err != nil {
@@ -114,11 +114,16 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// holderOf names a key by its keyholder, or else by the TUF key ID that
+// root.json lists it under (as the diagram and verify do).
 func holderOf(k verify.KeyStatus) string {
 	if k.Holder != "" {
 		return k.Holder
 	}
-	return "key " + shortFP(k.Fingerprint)
+	if len(k.KeyIDs) > 0 {
+		return "key ID " + prefix(k.KeyIDs[0], shortIDLen)
+	}
+	return fingerprintLabel(k.Fingerprint)
 }
 
 func holders(ks []verify.KeyStatus) string {

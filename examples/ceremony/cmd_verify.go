@@ -33,6 +33,20 @@ type verifyReport struct {
 	Checks []string `json:"checks,omitempty"`
 	// RootSHA256 is the digest of the final root's file form.
 	RootSHA256 string `json:"root_sha256,omitempty"`
+	// Steps lists every root version checked, oldest first: for each
+	// threshold it had to meet, every key with its name and result. It
+	// keeps the versions whose signatures verified when the final root
+	// has expired, and ends with the version that failed, if one did.
+	Steps []versionView `json:"steps"`
+	// Policy flags weak policies of the verified roots.
+	Policy []policyFinding `json:"policy"`
+
+	// wallClock is the time the command runs (not -at): no root was
+	// signed after it.
+	wallClock time.Time
+	// enrolled names keys by their enrolment (fingerprint -> keyholder)
+	// where no root names them.
+	enrolled map[string]string
 }
 
 func cmdVerify(ctx context.Context, e *env, args []string) error {
@@ -55,7 +69,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 		}
 		now = t
 	}
-	rep := &verifyReport{ReferenceTime: now.UTC().Truncate(time.Second), Warnings: []string{}}
+	rep := &verifyReport{ReferenceTime: now.UTC().Truncate(time.Second), Warnings: []string{}, Steps: []versionView{}, Policy: []policyFinding{}, wallClock: e.currentTime()}
 	var err error
 	if *chain != "" {
 		err = verifyChainDir(rep, *chain, *trusted, verify.Options{Now: now, Strict: *strict})
@@ -63,6 +77,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 		err = verifyCeremony(ctx, e, rep, *dir, *yubico, *trusted, verify.Options{Now: now, Strict: *strict})
 	}
 	rep.Verified = err == nil
+	rep.Warnings = mergeWarnings(rep.Warnings)
 	if err != nil {
 		rep.Error = strings.TrimPrefix(err.Error(), "ceremony: ")
 	}
@@ -170,16 +185,16 @@ func verifyChainDir(rep *verifyReport, dir, trustedFile string, opts verify.Opti
 	}
 	res, err := verify.Chain(trusted, next, opts)
 	if err != nil {
-		return explainChainError(rep, trusted, err)
+		return explainChainError(rep, trusted, next, err)
 	}
-	fillChainResult(rep, res)
+	fillChainResult(rep, trusted, next, res)
 	return nil
 }
 
 // expiryWarnDays is how close to its expiry a trusted root draws a warning.
 const expiryWarnDays = 30
 
-func fillChainResult(rep *verifyReport, res *verify.ChainResult) {
+func fillChainResult(rep *verifyReport, trusted *root.Root, next [][]byte, res *verify.ChainResult) {
 	rep.FinalVersion = res.Root.Version()
 	exp := res.Root.Expires().UTC()
 	rep.Expires = &exp
@@ -189,21 +204,7 @@ func fillChainResult(rep *verifyReport, res *verify.ChainResult) {
 	for _, w := range res.Warnings {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: %s", w.Version, w.Message))
 	}
-	for _, s := range res.Steps {
-		var parts []string
-		for _, m := range s.Requirements {
-			var names []string
-			for _, k := range m.SignedBy {
-				n := k.Holder
-				if n == "" {
-					n = shortFP(k.Fingerprint)
-				}
-				names = append(names, n)
-			}
-			parts = append(parts, fmt.Sprintf("%d of %s (%s)", m.Threshold, m.Name, strings.Join(names, ", ")))
-		}
-		rep.Checks = append(rep.Checks, fmt.Sprintf("root v%d: signed by %s", s.Version, strings.Join(parts, "; ")))
-	}
+	rep.addSteps(trusted, next, rep.FinalVersion)
 	if d, err := res.Root.Digest(); err == nil {
 		rep.RootSHA256 = d
 	}
@@ -211,12 +212,15 @@ func fillChainResult(rep *verifyReport, res *verify.ChainResult) {
 
 // explainChainError fills the report from a chain failure: how far the
 // signatures verified, and, for an expired root, when it expired.
-func explainChainError(rep *verifyReport, trusted *root.Root, err error) error {
+func explainChainError(rep *verifyReport, trusted *root.Root, next [][]byte, err error) error {
 	var xe *verify.ExpiredError
 	if errors.As(err, &xe) {
 		rep.FinalVersion = xe.Version
 		exp := xe.Expires.UTC()
 		rep.Expires = &exp
+		roots := rep.addSteps(trusted, next, xe.Version)
+		// The chain result's warnings are not kept with an expiry error.
+		rep.Warnings = append(rep.Warnings, keyIDWarnings(roots)...)
 		rep.Checks = append(rep.Checks, fmt.Sprintf("signatures of root v%d to v%d verified", trusted.Version(), xe.Version))
 		return fmt.Errorf("ceremony: root version %d expired on %s (reference time %s); signatures verified up to version %d, but an expired root is not trusted: %w",
 			xe.Version, formatTime(xe.Expires), formatTime(xe.Now), xe.Version, err)
@@ -235,6 +239,7 @@ func explainChainError(rep *verifyReport, trusted *root.Root, err error) error {
 	}
 	if failed > trusted.Version() {
 		rep.FinalVersion = failed - 1
+		rep.addSteps(trusted, next, failed-1)
 	}
 	return fmt.Errorf("ceremony: chain verification failed: %w", err)
 }
@@ -255,8 +260,10 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 		return err
 	}
 	enrolled := map[string][]*KeyFile{}
+	rep.enrolled = map[string]string{}
 	for _, k := range keys {
 		enrolled[k.Fingerprint] = append(enrolled[k.Fingerprint], k)
+		rep.enrolled[k.Fingerprint] = k.Holder
 		if roots == nil {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("attestation of %s's key not checked: pass -yubico-roots FILE (Yubico's published roots)", k.Holder))
 			continue
@@ -268,7 +275,7 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 		for _, w := range a.Warnings {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: %s", k.Holder, w.Message))
 		}
-		rep.Checks = append(rep.Checks, fmt.Sprintf("keys/%s.json: key %s attested on token %d, firmware %s", k.Holder, shortFP(k.Fingerprint), a.Serial, a.Firmware))
+		rep.Checks = append(rep.Checks, fmt.Sprintf("keys/%s.json: key %s attested on token %d, firmware %s", k.Holder, fingerprintLabel(k.Fingerprint), a.Serial, a.Firmware))
 	}
 	vs, err := r.publishedVersions()
 	if err != nil {
@@ -290,9 +297,9 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 	rep.TrustedVersion = trusted.Version()
 	res, err := verify.Chain(trusted, next, opts)
 	if err != nil {
-		return explainChainError(rep, trusted, err)
+		return explainChainError(rep, trusted, next, err)
 	}
-	fillChainResult(rep, res)
+	fillChainResult(rep, trusted, next, res)
 	// Every root key of every version must be an enrolled, attested key.
 	for _, data := range append([][]byte{nil}, next...) {
 		rt := trusted
@@ -305,7 +312,7 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 		for _, k := range keys {
 			kfs, ok := enrolled[k.Fingerprint()]
 			if !ok {
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: root key %s (%s) has no enrolment in keys/", rt.Version(), shortFP(k.Fingerprint()), k.Holder()))
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: root key %s (%s) has no enrolment in keys/", rt.Version(), fingerprintLabel(k.Fingerprint()), k.Holder()))
 				continue
 			}
 			if k.Holder() == "" {
@@ -318,7 +325,7 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 				names = append(names, "keys/"+kf.Holder+".json")
 			}
 			if !match {
-				return fmt.Errorf("ceremony: root v%d lists key %s as %s's, but %s enrolled it", rt.Version(), shortFP(k.Fingerprint()), k.Holder(), strings.Join(names, ", "))
+				return fmt.Errorf("ceremony: root v%d lists key %s (%s) as %s's, but %s enrolled it", rt.Version(), prefix(string(k.ID()), shortIDLen), fingerprintLabel(k.Fingerprint()), k.Holder(), strings.Join(names, ", "))
 			}
 		}
 	}

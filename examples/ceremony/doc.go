@@ -49,7 +49,8 @@
 //	ceremony stage -replace dave=frank -threshold 4  # a rotation: N+1
 //	ceremony verify -trusted 1.root.json             # anyone, any time (CI too)
 //	ceremony verify -chain DIR -at 2026-11-01T00:00:00Z -json
-//	ceremony diagram
+//	ceremony diagram                                 # the chain, a ```mermaid block for a PR or README
+//	ceremony diagram -format mmd > chain.mmd         # the same, plain Mermaid for mmdc
 //
 // Without -trusted, verify trusts repository/1.root.json (with -chain, the
 // lowest N.root.json) on first use: CI jobs and attendees should pass
