@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"testing/fstest"
+	"os"
 	"time"
 
 	"github.com/trustroot/trustroot/repository"
@@ -14,7 +14,8 @@ import (
 )
 
 // A root, targets listing a Fulcio certificate, snapshot and timestamp,
-// then a client's offline check of the files.
+// written to a directory with WriteDir, then a client's offline check of
+// the files.
 func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -38,8 +39,7 @@ func Example() {
 	if _, err := r.Sign(ctx, holder, nil); err != nil {
 		panic(err)
 	}
-	rootData, _ := r.MarshalFile()
-	files := fstest.MapFS{"1.root.json": {Data: rootData}}
+	keysOf := func(role root.Role) []root.Key { rk, _ := r.Role(role); return rk.Keys }
 
 	t, err := repository.NewTargets(repository.TopLevelTargets, 1, expires)
 	if err != nil {
@@ -50,43 +50,53 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	keys, _ := repository.RoleKeys(r, root.RoleTargets)
-	if err := t.Sign(ctx, holder, keys); err != nil {
+	if err := t.Sign(ctx, holder, keysOf(root.RoleTargets)); err != nil {
 		panic(err)
 	}
 	snap, err := repository.NewSnapshot(1, expires, t)
 	if err != nil {
 		panic(err)
 	}
-	keys, _ = repository.RoleKeys(r, root.RoleSnapshot)
-	if err := snap.Sign(ctx, online, keys); err != nil {
+	if err := snap.Sign(ctx, online, keysOf(root.RoleSnapshot)); err != nil {
 		panic(err)
 	}
 	ts, err := repository.NewTimestamp(1, expires, snap)
 	if err != nil {
 		panic(err)
 	}
-	keys, _ = repository.RoleKeys(r, root.RoleTimestamp)
-	if err := ts.Sign(ctx, online, keys); err != nil {
+	if err := ts.Sign(ctx, online, keysOf(root.RoleTimestamp)); err != nil {
 		panic(err)
 	}
-	files[cert.Name] = &fstest.MapFile{Data: cert.Data}
-	for _, f := range []interface {
-		File() (repository.File, error)
-	}{t, snap, ts} {
-		file, err := f.File()
-		if err != nil {
-			panic(err)
-		}
-		files[file.Name] = &fstest.MapFile{Data: file.Data}
-		fmt.Println(file.Name)
-	}
 
-	repo, err := verify.Repository(r, files, verify.RepositoryOptions{Now: now})
+	files, err := repository.RootFiles(r)
 	if err != nil {
 		panic(err)
 	}
-	target, err := repo.Target("fulcio.crt.pem")
+	files = append(files, cert)
+	for _, m := range []interface {
+		File() (repository.File, error)
+	}{t, snap, ts} {
+		f, err := m.File()
+		if err != nil {
+			panic(err)
+		}
+		files = append(files, f)
+	}
+	dir, err := os.MkdirTemp("", "repository-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := repository.WriteDir(dir, files...); err != nil {
+		panic(err)
+	}
+
+	fsys := os.DirFS(dir)
+	repo, err := verify.Repository(r, fsys, nil, verify.Options{Now: now})
+	if err != nil {
+		panic(err)
+	}
+	target, err := repo.Target("fulcio.crt.pem", verify.FSLoader(fsys))
 	if err != nil {
 		panic(err)
 	}
@@ -97,11 +107,8 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println(target.Name, target.Length, custom.Sigstore.Usage, custom.Sigstore.Status)
-	fmt.Println(target.Verify(cert.Data) == nil)
+	fmt.Println(target.Path(true) == cert.Name, target.Verify(cert.Data) == nil)
 	// Output:
-	// 1.targets.json
-	// 1.snapshot.json
-	// timestamp.json
 	// fulcio.crt.pem 31 Fulcio Active
-	// true
+	// true true
 }

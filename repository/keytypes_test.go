@@ -59,11 +59,11 @@ func TestDelegatedKeyTypes(t *testing.T) {
 		}
 	}
 	fsys := f.release(t, 1, []*repository.Targets{tg, ops}, file)
-	repo, err := verify.Repository(f.root, fsys, verify.RepositoryOptions{Now: now})
+	repo, err := verify.Repository(f.root, fsys, nil, verify.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := repo.Target("ops/key.pub"); err != nil || got.Role != "ops" {
+	if got, err := repo.Target("ops/key.pub", verify.FSLoader(fsys)); err != nil || got.Role != "ops" {
 		t.Fatalf("ops/key.pub: %+v, %v", got, err)
 	}
 	tm, err := trustedmetadata.New(f.rootData)
@@ -98,11 +98,11 @@ func TestDelegatedKeyTypes(t *testing.T) {
 		}
 	}
 	fsys = f.release(t, 1, []*repository.Targets{tg, short}, file)
-	repo, err = verify.Repository(f.root, fsys, verify.RepositoryOptions{Now: now})
+	repo, err = verify.Repository(f.root, fsys, nil, verify.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := repo.Target("ops/key.pub"); !errors.Is(err, verify.ErrThreshold) {
+	if _, err := repo.Target("ops/key.pub", verify.FSLoader(fsys)); !errors.Is(err, verify.ErrThreshold) {
 		t.Errorf("a delegated role one signature short: err = %v, want verify.ErrThreshold", err)
 	}
 	tm, err = trustedmetadata.New(f.rootData)

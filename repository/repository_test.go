@@ -69,8 +69,9 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.root = r
-	f.targetsKeys, _ = repository.RoleKeys(r, root.RoleTargets)
-	f.onlineKeys, _ = repository.RoleKeys(r, root.RoleSnapshot)
+	tk, _ := r.Role(root.RoleTargets)
+	sk, _ := r.Role(root.RoleSnapshot)
+	f.targetsKeys, f.onlineKeys = tk.Keys, sk.Keys
 	return f
 }
 
@@ -171,7 +172,8 @@ func TestInvalidInput(t *testing.T) {
 		}, `"snapshot"`},
 		{"zero key", func(t *testing.T) error {
 			return mk(t).Delegate(repository.Delegation{Name: "team", Keys: []root.Key{{}}, Threshold: 1, Paths: []string{"*"}})
-		}, "empty key"},
+		}, "zero Key"},
+		{"set custom of a missing target", func(t *testing.T) error { return mk(t).SetCustom("nope", nil) }, `"nope"`},
 		{"snapshot without top-level targets", func(t *testing.T) error {
 			d, err := repository.NewTargets("team", 1, expires)
 			if err != nil {
@@ -227,10 +229,10 @@ func TestSignErrors(t *testing.T) {
 		keyID bool
 		calls func() int
 	}{
-		{"not a key of the role", stranger, repository.ErrKeyNotInRole, false, stranger.Calls},
-		{"online key signs targets", f.online, repository.ErrKeyNotInRole, false, f.online.Calls},
+		{"not a key of the role", stranger, signer.ErrWrongKey, false, stranger.Calls},
+		{"online key signs targets", f.online, signer.ErrWrongKey, false, f.online.Calls},
 		{"wrong PIN", wrongPIN, signer.ErrWrongPIN, true, wrongPIN.Calls},
-		{"signs with another key", wrongKey, repository.ErrBadSignature, true, wrongKey.Calls},
+		{"signs with another key", wrongKey, root.ErrBadSignature, true, wrongKey.Calls},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,9 +241,9 @@ func TestSignErrors(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
-			var se *repository.SignError
+			var se *root.SignatureError
 			if !errors.As(err, &se) || se.Role != "targets" || (se.KeyID != "") != tc.keyID {
-				t.Fatalf("err = %#v, want a *SignError for targets (key ID given: %v)", err, tc.keyID)
+				t.Fatalf("err = %#v, want a *root.SignatureError for targets (key ID given: %v)", err, tc.keyID)
 			}
 			if !tc.keyID && tc.calls() != before {
 				t.Error("a signer whose key is not the role's was asked to sign")
@@ -286,6 +288,7 @@ func TestSignaturesDroppedOnChangeAndReplaced(t *testing.T) {
 	changes := map[string]func() error{
 		"AddTarget":  func() error { _, err := tg.AddTarget("a", []byte("a"), nil); return err },
 		"SetVersion": func() error { return tg.SetVersion(2, expires) },
+		"SetCustom":  func() error { return tg.SetCustom("a", json.RawMessage(`{"x":1}`)) },
 		"RemoveTarget": func() error {
 			if !tg.RemoveTarget("a") {
 				t.Error("RemoveTarget did not find a")
@@ -293,7 +296,7 @@ func TestSignaturesDroppedOnChangeAndReplaced(t *testing.T) {
 			return nil
 		},
 	}
-	for _, name := range []string{"AddTarget", "SetVersion", "RemoveTarget"} {
+	for _, name := range []string{"AddTarget", "SetVersion", "SetCustom", "RemoveTarget"} {
 		if err := tg.Sign(ctx, f.holder, f.targetsKeys); err != nil {
 			t.Fatal(err)
 		}
@@ -315,8 +318,8 @@ func TestTimestampNeedsSignedSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := repository.NewTimestamp(1, expires, snap); !errors.Is(err, repository.ErrUnsigned) {
-		t.Fatalf("err = %v, want ErrUnsigned", err)
+	if _, err := repository.NewTimestamp(1, expires, snap); !errors.Is(err, repository.ErrInvalid) || !strings.Contains(err.Error(), "sign the snapshot") {
+		t.Fatalf("err = %v, want ErrInvalid asking to sign the snapshot", err)
 	}
 }
 
@@ -376,7 +379,7 @@ func TestRepository(t *testing.T) {
 	if !strings.HasPrefix(tool.Name, "targets/team/") || !strings.HasSuffix(tool.Name, ".tool.bin") {
 		t.Fatalf("delegated target file %s", tool.Name)
 	}
-	if err := dt.Sign(ctx, f.holder, []root.Key{teamKey}); !errors.Is(err, repository.ErrKeyNotInRole) {
+	if err := dt.Sign(ctx, f.holder, []root.Key{teamKey}); !errors.Is(err, signer.ErrWrongKey) {
 		t.Fatalf("the root's targets key signed a delegated role: %v", err)
 	}
 	if err := dt.Sign(ctx, team, []root.Key{teamKey}); err != nil {
@@ -384,25 +387,26 @@ func TestRepository(t *testing.T) {
 	}
 	fsys := f.release(t, 1, []*repository.Targets{tg, dt}, ca, tool)
 
-	repo, err := verify.Repository(f.root, fsys, verify.RepositoryOptions{Now: now})
+	repo, err := verify.Repository(f.root, fsys, nil, verify.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := repo.Target("team/tool.bin")
+	load := verify.FSLoader(fsys)
+	got, err := repo.Target("team/tool.bin", load)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Role != "team" || got.Verify([]byte("tool")) != nil || got.Verify([]byte("tooL")) == nil {
 		t.Errorf("delegated target %+v", got)
 	}
-	got, err = repo.Target("fulcio.crt.pem")
+	got, err = repo.Target("fulcio.crt.pem", load)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c, err := cjson.Canonicalize(got.Custom); err != nil || string(c) != `{"sigstore":{"status":"Active","usage":"Fulcio"}}` {
 		t.Errorf("custom %s", got.Custom)
 	}
-	if _, err := repo.Target("team/other"); !errors.Is(err, verify.ErrTargetNotFound) {
+	if _, err := repo.Target("team/other", load); !errors.Is(err, verify.ErrTargetNotFound) {
 		t.Errorf("team/other: %v", err)
 	}
 
@@ -457,20 +461,21 @@ func TestRepository(t *testing.T) {
 	// The snapshot keeps listing team: clients refuse a snapshot that
 	// drops a role the previous one listed.
 	fsys2 := f.release(t, 2, []*repository.Targets{tg2, dt}, rekor)
-	repo2, err := verify.Repository(f.root, fsys2, verify.RepositoryOptions{Now: now, Previous: ptr(repo.State())})
+	repo2, err := verify.Repository(f.root, fsys2, ptr(repo.State()), verify.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := repo2.Target("rekor.pub"); err != nil {
+	load2 := verify.FSLoader(fsys2)
+	if _, err := repo2.Target("rekor.pub", load2); err != nil {
 		t.Error(err)
 	}
 	for _, gone := range []string{"fulcio.crt.pem", "team/tool.bin"} {
-		if _, err := repo2.Target(gone); !errors.Is(err, verify.ErrTargetNotFound) {
+		if _, err := repo2.Target(gone, load2); !errors.Is(err, verify.ErrTargetNotFound) {
 			t.Errorf("%s after removal: %v", gone, err)
 		}
 	}
-	if files := tg2.TargetFiles(); len(files) != 1 || files[0] != rekor.Name {
-		t.Errorf("TargetFiles = %v", files)
+	if all := tg2.Targets(); len(all) != 1 || all[0].Path(true) != rekor.Name {
+		t.Errorf("Targets = %v", all)
 	}
 }
 
@@ -498,7 +503,7 @@ func TestParseTargetsStrict(t *testing.T) {
 		"trailing data":   append(bytes.Clone(good), []byte("{}")...),
 		"not targets":     bytes.Replace(good, []byte(`"_type": "targets"`), []byte(`"_type": "snapshot"`), 1),
 		"empty":           nil,
-		"too big":         bytes.Repeat([]byte(" "), repository.MaxFileSize+1),
+		"too big":         bytes.Repeat([]byte(" "), 5<<20+1),
 		"version 0":       bytes.Replace(good, []byte(`"version": 1`), []byte(`"version": 0`), 1),
 		"float in custom": bytes.Replace(good, []byte(`"length": 1`), []byte(`"length": 1.0`), 1),
 	}
@@ -507,7 +512,7 @@ func TestParseTargetsStrict(t *testing.T) {
 			if bytes.Equal(data, good) {
 				t.Fatal("the mutation did not apply")
 			}
-			if _, err := repository.ParseTargets(repository.TopLevelTargets, data); !errors.Is(err, repository.ErrMalformed) {
+			if _, err := repository.ParseTargets(repository.TopLevelTargets, data); !errors.Is(err, root.ErrMalformed) {
 				t.Fatalf("err = %v, want ErrMalformed", err)
 			}
 		})
