@@ -90,13 +90,17 @@ func ParseSnapshot(data []byte) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return snapshotFromEnvelope(env)
+	s, err := snapshotFromEnvelope(env)
+	if err != nil {
+		return nil, fmt.Errorf("repository: snapshot: %w", err)
+	}
+	return s, nil
 }
 
 func snapshotFromEnvelope(env *tufmeta.Envelope) (*Snapshot, error) {
 	m, err := tufmeta.ParseSnapshot(env)
 	if err != nil {
-		return nil, fmt.Errorf("repository: snapshot: %w", err)
+		return nil, err
 	}
 	s := newSnapshot(m)
 	s.parsed(env)
@@ -187,13 +191,17 @@ func ParseTimestamp(data []byte) (*Timestamp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return timestampFromEnvelope(env)
+	t, err := timestampFromEnvelope(env)
+	if err != nil {
+		return nil, fmt.Errorf("repository: timestamp: %w", err)
+	}
+	return t, nil
 }
 
 func timestampFromEnvelope(env *tufmeta.Envelope) (*Timestamp, error) {
 	m, err := tufmeta.ParseTimestamp(env)
 	if err != nil {
-		return nil, fmt.Errorf("repository: timestamp: %w", err)
+		return nil, err
 	}
 	t := newTimestamp(m)
 	t.parsed(env)

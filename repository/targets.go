@@ -91,7 +91,11 @@ func ParseTargets(role root.Role, data []byte) (*Targets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return targetsFromEnvelope(role, env)
+	t, err := targetsFromEnvelope(role, env)
+	if err != nil {
+		return nil, fmt.Errorf("repository: %s: %w", role, err)
+	}
+	return t, nil
 }
 
 func init() {
@@ -104,13 +108,13 @@ func init() {
 func targetsFromEnvelope(role root.Role, env *tufmeta.Envelope) (*Targets, error) {
 	m, err := tufmeta.ParseTargets(env)
 	if err != nil {
-		return nil, fmt.Errorf("repository: %s: %w", role, err)
+		return nil, err
 	}
 	if d := m.Delegations; d != nil {
 		for _, r := range d.Roles {
 			for _, id := range r.KeyIDs {
 				if _, ok := d.Keys[id]; !ok {
-					return nil, fmt.Errorf("repository: %s: %w: delegated role %q lists key %s, which delegations.keys does not", role, root.ErrMalformed, r.Name, tufmeta.ShortID(id))
+					return nil, fmt.Errorf("%w: delegated role %q lists key %s, which delegations.keys does not", root.ErrMalformed, r.Name, tufmeta.ShortID(id))
 				}
 			}
 		}

@@ -31,7 +31,11 @@ func Parse(data []byte) (*Root, error) {
 	if err != nil {
 		return nil, fmt.Errorf("root: %w", err)
 	}
-	return fromEnvelope(env)
+	r, err := fromEnvelope(env)
+	if err != nil {
+		return nil, fmt.Errorf("root: %w", err)
+	}
+	return r, nil
 }
 
 func init() {
@@ -42,7 +46,7 @@ func init() {
 func fromEnvelope(env *tufmeta.Envelope) (*Root, error) {
 	m, err := tufmeta.ParseRoot(env)
 	if err != nil {
-		return nil, fmt.Errorf("root: %w", err)
+		return nil, err
 	}
 	r := &Root{payload: env.Signed, m: m, keys: make(map[KeyID]Key, len(m.Keys))}
 	for id, k := range m.Keys {

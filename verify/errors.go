@@ -195,5 +195,14 @@ func located(role root.Role, version int64, file string, err error) error {
 	if errors.As(err, &me) {
 		return err
 	}
+	if file == "" {
+		// These already name the role and the version.
+		var te *ThresholdError
+		var ve *VersionError
+		var ee *ExpiredError
+		if errors.As(err, &te) || errors.As(err, &ve) || errors.As(err, &ee) {
+			return err
+		}
+	}
 	return &MetadataError{Role: role, Version: version, File: file, Err: err}
 }

@@ -657,7 +657,11 @@ func (r *Repo) delegated(parent string, role root.Role, load Loader) (*repositor
 	if err != nil {
 		return nil, err
 	}
-	data, err := load(file, r.MaxSize(file, meta))
+	max := r.MaxSize(file, meta)
+	data, err := load(file, max)
+	if errors.Is(err, ErrTooLarge) && meta.Length > 0 && max == meta.Length {
+		err = errf(repository.ErrLengthMismatch, "verify: %s: more than the %d bytes listed", file, meta.Length)
+	}
 	if err != nil {
 		return nil, located(role, meta.Version, file, err)
 	}

@@ -283,8 +283,9 @@ func chainCases(t *testing.T, cp *corpus, k keyset) {
 	s = k.base(2, future)
 	s.root = role{keys: []*tkey{k.a, k.a, k.b}, threshold: 2}
 	cp.chain("duplicate-keyid-in-role", Parse,
-		"a role lists one key ID twice; one signature must not meet a threshold of 2", "agree",
-		nil, n2, v1, s.md().sign(k.a).file())
+		"a role lists one key ID twice, so one key could look like two: the file is malformed",
+		"stricter: go-tuf accepts the role and counts the key once",
+		nil, n2, v1, s.md().sign(k.a, k.b).file())
 	s = k.base(2, future)
 	s.root = role{keys: []*tkey{k.a, k.b, k.c.withID(keyID(obj{"missing": true}))}, threshold: 2}
 	m := s.md()
@@ -428,10 +429,18 @@ func derToP1363(t *testing.T, der []byte) []byte {
 // ---- keys ----
 
 func keyCases(t *testing.T, cp *corpus, k keyset) {
+	// A key that cannot be used is kept (the file stays valid and the
+	// other keys' signatures count) but never counts itself.
 	bad := func(name, reason, gotuf string, key *tkey) {
 		s := k.base(1, future)
 		s.root = role{keys: []*tkey{k.a, k.b, key}, threshold: 2}
-		cp.chain(name, Parse, reason, gotuf, nil, rootNames(1, 1), s.md().sign(k.a, k.b).file())
+		cp.chain(name, Valid, reason+": kept, and two other keys meet the threshold",
+			"lenient: go-tuf refuses a root whose role lists a key it cannot decode; trustroot keeps the key, never counts it and warns",
+			nil, rootNames(1, 1), s.md().sign(k.a, k.b).file())
+		s = k.base(1, future)
+		s.root = role{keys: []*tkey{k.a, k.b, key}, threshold: 2}
+		m := s.md().sign(k.a).addSig(key.id, strings.Repeat("01", 64))
+		cp.chain(name+"-never-counts", Threshold, reason+": a signature under it never counts", gotuf, nil, rootNames(1, 1), m.file())
 	}
 	bad("key-hex-undecodable", "an ed25519 public key that is not hex", "agree",
 		rawKey("bad-hex", obj{"keytype": "ed25519", "scheme": "ed25519", "keyval": obj{"public": strings.Repeat("zz", 32)}}))
@@ -472,7 +481,7 @@ func keyCases(t *testing.T, cp *corpus, k keyset) {
 	weak := rsaKey(t, "rsa-1024", 1024)
 	s := k.base(1, future)
 	s.root = role{keys: []*tkey{k.a, weak, k.b}, threshold: 2}
-	cp.chain("key-rsa-1024", Parse,
+	cp.chain("key-rsa-1024", Threshold,
 		"an RSA root key of 1024 bits is too weak to count",
 		"stricter: go-tuf accepts RSA keys of any size", nil,
 		rootNames(1, 1), s.md().sign(k.a, weak).file())

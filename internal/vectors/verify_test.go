@@ -9,6 +9,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
 )
@@ -18,7 +19,7 @@ import (
 func sentinels(verdict string) []error {
 	switch verdict {
 	case Parse:
-		return []error{root.ErrMalformed, verify.ErrMalformed, verify.ErrTooLarge}
+		return []error{root.ErrMalformed, verify.ErrTooLarge}
 	case Threshold:
 		return []error{verify.ErrThreshold}
 	case Version:
@@ -28,13 +29,13 @@ func sentinels(verdict string) []error {
 	case NotFound:
 		return []error{verify.ErrTargetNotFound}
 	case Mismatch:
-		return []error{verify.ErrHashMismatch, verify.ErrLengthMismatch}
+		return []error{repository.ErrHashMismatch, repository.ErrLengthMismatch}
 	case TooLarge:
 		return []error{verify.ErrTooLarge}
 	case Missing:
 		return []error{verify.ErrMissing}
 	case BadTarget:
-		return []error{verify.ErrMalformed}
+		return []error{root.ErrMalformed}
 	}
 	return nil
 }
@@ -62,7 +63,7 @@ func runChain(c *Case) (*verify.ChainResult, error) {
 
 // runRepository verifies the case's directory as an offline repository
 // from its trusted root and, when the case names one, looks the target up.
-func runRepository(c *Case) (*verify.Target, error) {
+func runRepository(c *Case) (*repository.Target, error) {
 	data, err := c.Read(c.Trusted)
 	if err != nil {
 		return nil, err
@@ -71,7 +72,8 @@ func runRepository(c *Case) (*verify.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	repo, err := verify.Repository(trusted, os.DirFS(c.Dir()), verify.RepositoryOptions{Now: c.At})
+	fsys := os.DirFS(c.Dir())
+	repo, err := verify.Repository(trusted, fsys, nil, verify.Options{Now: c.At})
 	if err != nil {
 		if repo != nil {
 			return nil, fmt.Errorf("a repository came with the error %w", err)
@@ -79,9 +81,9 @@ func runRepository(c *Case) (*verify.Target, error) {
 		return nil, err
 	}
 	if c.Target == "" {
-		return &verify.Target{}, nil
+		return &repository.Target{}, nil
 	}
-	tgt, err := repo.Target(c.Target)
+	tgt, err := repo.Target(c.Target, verify.FSLoader(fsys))
 	if err != nil {
 		if tgt.Name != "" {
 			return nil, fmt.Errorf("target %q came with the error %w", tgt.Name, err)
