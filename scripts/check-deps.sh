@@ -6,8 +6,9 @@
 #   - root, repository or verify link sigstore's KMS registry
 #     (.../signature/kms) or os/exec, which the registry's plugin runner
 #     needs: a verifier must never be able to start a program;
-#   - signer or attestation link anything outside the standard library and
-#     this module.
+#   - signer, attestation, root, repository or verify link anything outside
+#     the standard library and this module: what a service imports to
+#     verify pulls in no third-party code.
 # Prints, for ./verify, ./root, ./repository and go-tuf's metadata package
 # (the yardstick), how many packages outside the standard library each
 # links, the package itself included.
@@ -30,7 +31,7 @@ for pkg in ./root ./repository ./verify; do
   fi
 done
 
-for pkg in ./signer ./attestation; do
+for pkg in ./signer ./attestation ./root ./repository ./verify; do
   bad=$(nonstd "$pkg" | grep -v "^${module}/" || true)
   if [ -n "$bad" ]; then
     echo "check-deps: $pkg must use the standard library only, but links:"
