@@ -397,35 +397,41 @@ func scanNumber(data []byte, pos int) (int, error) {
 	if data[pos] == '-' {
 		pos++
 	}
-	digits := func() int {
-		n := 0
-		for pos < len(data) && data[pos] >= '0' && data[pos] <= '9' {
-			pos++
-			n++
-		}
-		return n
-	}
 	if pos < len(data) && data[pos] == '0' {
 		pos++
-	} else if digits() == 0 {
+	} else if end := skipDigits(data, pos); end == pos {
 		return 0, errors.New("invalid number")
+	} else {
+		pos = end
 	}
 	if pos < len(data) && data[pos] == '.' {
-		pos++
-		if digits() == 0 {
+		end := skipDigits(data, pos+1)
+		if end == pos+1 {
 			return 0, errors.New("invalid number")
 		}
+		pos = end
 	}
 	if pos < len(data) && (data[pos] == 'e' || data[pos] == 'E') {
 		pos++
 		if pos < len(data) && (data[pos] == '+' || data[pos] == '-') {
 			pos++
 		}
-		if digits() == 0 {
+		end := skipDigits(data, pos)
+		if end == pos {
 			return 0, errors.New("invalid number")
 		}
+		pos = end
 	}
 	return pos, nil
+}
+
+// skipDigits returns the offset of the first byte at or after pos that is
+// not a decimal digit.
+func skipDigits(data []byte, pos int) int {
+	for pos < len(data) && data[pos] >= '0' && data[pos] <= '9' {
+		pos++
+	}
+	return pos
 }
 
 // isInt64 reports whether text, a JSON number, is written as an integer
