@@ -120,10 +120,20 @@ type Key struct {
 	Unsupported string
 
 	fingerprint string
+	contentID   string
 	hash        crypto.Hash
 	pss         bool
+	caseVariant bool
 	members     []cjson.Member
+	strings     []stringField // top-level string members, decoded
 }
+
+type stringField struct{ name, value string }
+
+// StandardFields are the members every key object has.
+var StandardFields = []string{fieldKeyType, fieldScheme, fieldKeyVal}
+
+var publicField = []string{fieldPublic}
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidKey, fmt.Sprintf(format, args...))
@@ -156,7 +166,48 @@ func Decode(obj cjson.Raw) (*Key, error) {
 		k.Unsupported = strings.TrimPrefix(err.Error(), ErrInvalidKey.Error()+": ")
 		k.Public = nil
 	}
+	k.caseVariant = hasCaseVariant(members, StandardFields)
+	if kvm, err := kv.Members(); err == nil && hasCaseVariant(kvm, publicField) {
+		k.caseVariant = true
+	}
+	for _, m := range members {
+		if s, ok := m.Value.Str(); ok && m.Key != fieldKeyType && m.Key != fieldScheme {
+			k.strings = append(k.strings, stringField{m.Key, s})
+		}
+	}
+	sum := sha256.Sum256(obj)
+	k.contentID = hex.EncodeToString(sum[:])
 	return k, nil
+}
+
+// hasCaseVariant reports whether a member's name differs only in case
+// from one of names.
+func hasCaseVariant(members []cjson.Member, names []string) bool {
+	for _, m := range members {
+		for _, n := range names {
+			if m.Key != n && strings.EqualFold(m.Key, n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CaseVariant reports whether the key object has a member whose name
+// differs only in case from keytype, scheme or keyval, or a keyval member
+// that differs only in case from public: clients that decode with Go's
+// encoding/json would read it as that member.
+func (k *Key) CaseVariant() bool { return k.caseVariant }
+
+// StringField returns the key object's top-level member name if it is a
+// string, without allocating.
+func (k *Key) StringField(name string) (string, bool) {
+	for _, f := range k.strings {
+		if f.name == name {
+			return f.value, true
+		}
+	}
+	return "", false
 }
 
 // DecodeJSON decodes a key object from JSON, read strictly (see
@@ -427,8 +478,7 @@ func (k *Key) PublicValue() string {
 // SHA-256 of the canonical JSON of the whole key object, custom fields and
 // keyid_hash_algorithms (when present) included.
 func (k *Key) ContentID() string {
-	sum := sha256.Sum256(k.Object)
-	return hex.EncodeToString(sum[:])
+	return k.contentID
 }
 
 // PrivateValue reports whether the key object has a keyval.private that
