@@ -155,7 +155,7 @@ func (k Key) stringField(name string) string {
 	if !k.valid() {
 		return ""
 	}
-	s, _ := k.k.key.Field(name).Str()
+	s, _ := k.k.key.StringField(name)
 	return s
 }
 
