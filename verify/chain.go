@@ -96,11 +96,11 @@ func Rotation(prev, next *root.Root, opts Options) (*ChainResult, error) {
 	if next == nil {
 		return nil, fmt.Errorf("verify: %w: nil next root", root.ErrMalformed)
 	}
-	w, err := newWalk(prev, opts)
+	w, err := newWalkFor(prev, opts, 1)
 	if err != nil {
 		return nil, err
 	}
-	if err := w.next(next.SigningPayload(), next.Signatures(), next.Version(), func() (*root.Root, error) { return next, nil }); err != nil {
+	if err := w.next(next.SigningPayload(), sigIndex{m: sigMap(next.Signatures())}, next.Version(), func() (*root.Root, error) { return next, nil }); err != nil {
 		return nil, err
 	}
 	return w.finish()
@@ -125,12 +125,12 @@ func Chain(trusted *root.Root, next [][]byte, opts Options) (*ChainResult, error
 	if len(next) > opts.maxRootSteps() {
 		return nil, errf(ErrTooLarge, "verify: %d root versions offered, at most %d allowed", len(next), opts.maxRootSteps())
 	}
-	w, err := newWalk(trusted, opts)
+	w, err := newWalkFor(trusted, opts, len(next))
 	if err != nil {
 		return nil, err
 	}
 	for i, data := range next {
-		if err := w.file(data, fmt.Sprintf("root file %d of %d", i+1, len(next))); err != nil {
+		if err := w.fileNamed(data, func() string { return fmt.Sprintf("root file %d of %d", i+1, len(next)) }); err != nil {
 			return nil, err
 		}
 	}
@@ -142,25 +142,35 @@ type walk struct {
 	opts  Options
 	now   time.Time
 	cur   *root.Root
-	own   requirement
+	own   requirement // cur's own root role
 	steps int
 	res   ChainResult
+
+	// Reused from step to step.
+	cache           pairCache
+	gotPrev, gotOwn []int
 }
 
 // newWalk starts a walk at trusted, which must meet its own threshold.
 func newWalk(trusted *root.Root, opts Options) (*walk, error) {
+	return newWalkFor(trusted, opts, 0)
+}
+
+// newWalkFor is newWalk for a caller that expects to add more versions.
+func newWalkFor(trusted *root.Root, opts Options, more int) (*walk, error) {
 	if trusted == nil {
 		return nil, fmt.Errorf("verify: %w: nil trusted root", root.ErrMalformed)
 	}
 	w := &walk{opts: opts, now: opts.now(), cur: trusted}
 	w.own = rootRequirement(trusted, root.OwnRequirement(trusted.Version()))
-	sigs := sigMap(trusted.Signatures())
-	var c pairCache
-	got := c.count(&w.own, trusted.SigningPayload(), sigs, nil)
+	sigs := sigIndex{m: sigMap(trusted.Signatures())}
+	got := w.cache.countInto(nil, &w.own, trusted.SigningPayload(), sigs, nil)
 	if !w.own.met(got) {
 		return nil, located(root.RoleRoot, trusted.Version(), "", &ThresholdError{Role: root.RoleRoot, Version: trusted.Version(), Requirement: w.own.name, Threshold: w.own.threshold, Valid: len(got)})
 	}
-	w.res.Steps = append(w.res.Steps, Step{Version: trusted.Version(), Expires: trusted.Expires(), Requirements: []Met{metOf(&w.own, got)}})
+	w.res.Steps = make([]Step, 0, 1+max(0, min(more, opts.maxRootSteps())))
+	refs := make([]KeyRef, len(got))
+	w.res.Steps = append(w.res.Steps, Step{Version: trusted.Version(), Expires: trusted.Expires(), Requirements: []Met{metOf(&w.own, got, refs)}})
 	if err := w.warn(trusted); err != nil {
 		return nil, err
 	}
@@ -170,38 +180,43 @@ func newWalk(trusted *root.Root, opts Options) (*walk, error) {
 // file verifies the root file data as the next version; name says which
 // file it is in errors.
 func (w *walk) file(data []byte, name string) error {
+	return w.fileNamed(data, func() string { return name })
+}
+
+// fileNamed is file with the name made only for an error.
+func (w *walk) fileNamed(data []byte, name func() string) error {
 	if w.steps >= w.opts.maxRootSteps() {
 		return errf(ErrTooLarge, "verify: more than %d root versions offered", w.opts.maxRootSteps())
 	}
 	want := w.cur.Version() + 1
 	env, err := tufmeta.ParseEnvelope(data, tufmeta.TypeRoot, w.opts.Limits.root())
 	if err != nil {
-		return located(root.RoleRoot, want, name, err)
+		return located(root.RoleRoot, want, name(), err)
 	}
-	sigs := make([]root.Signature, len(env.Signatures))
-	for i, s := range env.Signatures {
-		sigs[i] = root.Signature{KeyID: root.KeyID(s.KeyID), Value: s.Sig}
-	}
-	err = w.next(env.Signed, sigs, env.Version, func() (*root.Root, error) {
+	err = w.next(env.Signed, envelopeSigs(env.Signatures), env.Version, func() (*root.Root, error) {
 		r, err := link.Root(env)
 		if err != nil {
 			return nil, err
 		}
 		return r.(*root.Root), nil
 	})
-	return located(root.RoleRoot, want, name, err)
+	if err != nil {
+		return located(root.RoleRoot, want, name(), err)
+	}
+	return nil
 }
 
 // next verifies a new version from its payload and signatures: first
 // against the current root's keys, then its version, and only then does
 // it build the root (model) to check its own threshold.
-func (w *walk) next(payload []byte, sigList []root.Signature, version int64, model func() (*root.Root, error)) error {
-	prev := rootRequirement(w.cur, root.PreviousRequirement(w.cur.Version()))
-	sigs := sigMap(sigList)
-	var c pairCache
-	gotPrev := c.count(&prev, payload, sigs, nil)
-	if !prev.met(gotPrev) {
-		return &ThresholdError{Role: root.RoleRoot, Version: version, Requirement: prev.name, Threshold: prev.threshold, Valid: len(gotPrev)}
+func (w *walk) next(payload []byte, sigs sigIndex, version int64, model func() (*root.Root, error)) error {
+	// The previous root's root role is the current root's own.
+	prev := w.own
+	prev.name = root.PreviousRequirement(w.cur.Version())
+	w.cache.reset()
+	w.gotPrev = w.cache.countInto(w.gotPrev, &prev, payload, sigs, nil)
+	if !prev.met(w.gotPrev) {
+		return &ThresholdError{Role: root.RoleRoot, Version: version, Requirement: prev.name, Threshold: prev.threshold, Valid: len(w.gotPrev)}
 	}
 	if want := w.cur.Version() + 1; version != want {
 		return &VersionError{Role: root.RoleRoot, Got: version, Want: want, Rollback: version < want,
@@ -212,14 +227,17 @@ func (w *walk) next(payload []byte, sigList []root.Signature, version int64, mod
 		return err
 	}
 	own := rootRequirement(next, root.OwnRequirement(next.Version()))
-	gotOwn := c.count(&own, payload, sigs, nil)
-	if !own.met(gotOwn) {
-		return &ThresholdError{Role: root.RoleRoot, Version: version, Requirement: own.name, Threshold: own.threshold, Valid: len(gotOwn)}
+	w.gotOwn = w.cache.countInto(w.gotOwn, &own, payload, sigs, nil)
+	if !own.met(w.gotOwn) {
+		return &ThresholdError{Role: root.RoleRoot, Version: version, Requirement: own.name, Threshold: own.threshold, Valid: len(w.gotOwn)}
 	}
 	if err := w.warn(next); err != nil {
 		return err
 	}
-	w.res.Steps = append(w.res.Steps, Step{Version: version, Expires: next.Expires(), Requirements: []Met{metOf(&prev, gotPrev), metOf(&own, gotOwn)}})
+	// One allocation for both lists of keys counted.
+	np := len(w.gotPrev)
+	refs := make([]KeyRef, np+len(w.gotOwn))
+	w.res.Steps = append(w.res.Steps, Step{Version: version, Expires: next.Expires(), Requirements: []Met{metOf(&prev, w.gotPrev, refs[:np:np]), metOf(&own, w.gotOwn, refs[np:])}})
 	w.cur, w.own = next, own
 	w.steps++
 	return nil
@@ -235,8 +253,10 @@ func (w *walk) finish() (*ChainResult, error) {
 	return &res, nil
 }
 
-func metOf(req *requirement, idx []int) Met {
-	m := Met{Name: req.name, Version: req.version, Threshold: req.threshold, SignedBy: make([]KeyRef, len(idx))}
+// metOf describes the keys of req at indices idx, in refs (of the same
+// length).
+func metOf(req *requirement, idx []int, refs []KeyRef) Met {
+	m := Met{Name: req.name, Version: req.version, Threshold: req.threshold, SignedBy: refs}
 	for j, i := range idx {
 		k := req.keys[i]
 		m.SignedBy[j] = KeyRef{KeyID: k.ID(), Fingerprint: k.Fingerprint(), Holder: k.Holder()}

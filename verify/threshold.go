@@ -40,6 +40,12 @@ type pairEntry struct {
 	err        error
 }
 
+// reset empties the cache for another payload, keeping its storage.
+func (c *pairCache) reset() {
+	clear(c.entries)
+	c.entries = c.entries[:0]
+}
+
 func (c *pairCache) lookup(k verifier, sig []byte) (error, bool) {
 	fp, sc := k.Fingerprint(), k.Scheme()
 	for i := range c.entries {
@@ -56,6 +62,9 @@ func (c *pairCache) verify(k verifier, payload, sig []byte) error {
 		return err
 	}
 	err := k.Verify(payload, sig)
+	if c.entries == nil {
+		c.entries = make([]pairEntry, 0, 8)
+	}
 	c.entries = append(c.entries, pairEntry{fp: k.Fingerprint(), scheme: k.Scheme(), sig: sig, err: err})
 	return err
 }
@@ -95,9 +104,19 @@ func (req *requirement) signedFingerprints(sigs map[root.KeyID][]byte) []string 
 // the indices of the counted keys in req.keys. Nothing is sized by the
 // threshold, which comes from the file: only by the keys it lists.
 func (c *pairCache) count(req *requirement, payload []byte, sigs map[root.KeyID][]byte, prefer []string) []int {
-	var counted []int
-	var seen []string
-	tried := make([]bool, len(req.keys))
+	return c.countInto(nil, req, payload, sigIndex{m: sigs}, prefer)
+}
+
+// countInto is count appending the indices to counted[:0].
+func (c *pairCache) countInto(counted []int, req *requirement, payload []byte, sigs sigIndex, prefer []string) []int {
+	counted = counted[:0]
+	var triedBuf [16]bool
+	tried := triedBuf[:0]
+	if len(req.keys) <= len(triedBuf) {
+		tried = triedBuf[:len(req.keys)]
+	} else {
+		tried = make([]bool, len(req.keys))
+	}
 	for pass := 0; pass < 3; pass++ {
 		for i, k := range req.keys {
 			if len(counted) >= req.threshold {
@@ -106,13 +125,13 @@ func (c *pairCache) count(req *requirement, payload []byte, sigs map[root.KeyID]
 			if tried[i] {
 				continue
 			}
-			sig := sigs[k.ID()]
+			sig := sigs.get(k.ID())
 			if k.Unsupported() != "" || len(sig) == 0 {
 				tried[i] = true
 				continue
 			}
 			fp := k.Fingerprint()
-			if slices.Contains(seen, fp) {
+			if req.counts(counted, fp) {
 				tried[i] = true
 				continue
 			}
@@ -129,16 +148,44 @@ func (c *pairCache) count(req *requirement, payload []byte, sigs map[root.KeyID]
 			tried[i] = true
 			if c.verify(k, payload, sig) == nil {
 				counted = append(counted, i)
-				seen = append(seen, fp)
 			}
 		}
 	}
 	return counted
 }
 
+// counts reports whether a counted key has the fingerprint fp.
+func (req *requirement) counts(counted []int, fp string) bool {
+	for _, j := range counted {
+		if req.keys[j].Fingerprint() == fp {
+			return true
+		}
+	}
+	return false
+}
+
 // met reports whether counted meets req.
 func (req *requirement) met(counted []int) bool {
 	return req.threshold >= 1 && len(counted) >= req.threshold
+}
+
+// sigIndex finds the first non-empty signature under a key ID: in a map,
+// or by searching an envelope's short list in place.
+type sigIndex struct {
+	m    map[root.KeyID][]byte
+	list []tufmeta.Signature
+}
+
+func (s sigIndex) get(id root.KeyID) []byte {
+	if s.m != nil {
+		return s.m[id]
+	}
+	for i := range s.list {
+		if e := &s.list[i]; len(e.Sig) > 0 && e.KeyID == string(id) {
+			return e.Sig
+		}
+	}
+	return nil
 }
 
 // sigMap indexes non-empty signatures by key ID. Parsers reject repeated
@@ -154,22 +201,26 @@ func sigMap(sigs []root.Signature) map[root.KeyID][]byte {
 	return m
 }
 
-// envelopeSigs indexes an envelope's signatures like sigMap.
-func envelopeSigs(sigs []tufmeta.Signature) map[root.KeyID][]byte {
+// envelopeSigs indexes an envelope's signatures like sigMap: a list of up
+// to 16 is searched in place, a longer one through a map.
+func envelopeSigs(sigs []tufmeta.Signature) sigIndex {
+	if len(sigs) <= 16 {
+		return sigIndex{list: sigs}
+	}
 	m := make(map[root.KeyID][]byte, len(sigs))
 	for _, s := range sigs {
 		if _, dup := m[root.KeyID(s.KeyID)]; len(s.Sig) > 0 && !dup {
 			m[root.KeyID(s.KeyID)] = s.Sig
 		}
 	}
-	return m
+	return sigIndex{m: m}
 }
 
 // checkThreshold checks that a threshold of req's distinct keys signed
 // payload, for metadata of role at version.
-func checkThreshold(role root.Role, version int64, req requirement, payload []byte, sigs map[root.KeyID][]byte) error {
+func checkThreshold(role root.Role, version int64, req requirement, payload []byte, sigs sigIndex) error {
 	var c pairCache
-	got := c.count(&req, payload, sigs, nil)
+	got := c.countInto(nil, &req, payload, sigs, nil)
 	if !req.met(got) {
 		return &ThresholdError{Role: role, Version: version, Requirement: req.name, Threshold: req.threshold, Valid: len(got)}
 	}
