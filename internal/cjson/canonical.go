@@ -1,6 +1,7 @@
 package cjson
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -309,10 +310,7 @@ func (c *canonicalizer) str() error {
 			return c.errorf("control character in string")
 		case b != '\\':
 			// Copy the run of plain bytes at once.
-			end := c.pos + 1
-			for end < len(c.in) && c.in[end] != '"' && c.in[end] != '\\' && c.in[end] >= 0x20 {
-				end++
-			}
+			end := plainRun(c.in, c.pos+1)
 			c.out = append(c.out, c.in[c.pos:end]...)
 			c.pos = end
 			continue
@@ -366,6 +364,30 @@ func (c *canonicalizer) str() error {
 		}
 	}
 	return c.errorf("unterminated string")
+}
+
+// plainRun returns the offset of the first byte at or after i that ends a
+// run of plain string bytes: '"', '\\' or a control character. It tests
+// eight bytes at a time.
+func plainRun(in []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(in); i += 8 {
+		w := binary.LittleEndian.Uint64(in[i:])
+		q := w ^ (ones * '"')
+		bs := w ^ (ones * '\\')
+		// A byte of a word below 0x20, or a zero byte of q or bs,
+		// sets its high bit here (bytes of 0x80 and above never do).
+		if ((w-ones*0x20)&^w|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+			break
+		}
+	}
+	for i < len(in) && in[i] != '"' && in[i] != '\\' && in[i] >= 0x20 {
+		i++
+	}
+	return i
 }
 
 // number reads a number with JSON's grammar and writes it unchanged; it
