@@ -306,21 +306,11 @@ func FormatExpires(t time.Time) string {
 // as a float64, and would re-encode, and check signatures over, another
 // number.
 func exactNumbers(signed cjson.Raw) error {
-	inString := false
-	for i := 0; i < len(signed); i++ {
+	for i := 0; i < len(signed); {
 		c := signed[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
 		switch {
 		case c == '"':
-			inString = true
+			i = stringEnd(signed, i)
 		case c == '-' || c >= '0' && c <= '9':
 			j := i + 1
 			for j < len(signed) && signed[j] >= '0' && signed[j] <= '9' {
@@ -340,10 +330,34 @@ func exactNumbers(signed cjson.Raw) error {
 					return malformed("the number %s is not exact as a float64, as other clients read it (integers up to 2^53 are safe)", text)
 				}
 			}
-			i = j - 1
+			i = j
+		default:
+			i++
 		}
 	}
 	return nil
+}
+
+// stringEnd returns the offset just past the canonical string at r[pos]
+// (which holds '"'), or len(r) if it does not end: a quote ends it unless
+// an odd run of backslashes precedes it.
+func stringEnd(r []byte, pos int) int {
+	i := pos + 1
+	for {
+		j := bytes.IndexByte(r[i:], '"')
+		if j < 0 {
+			return len(r)
+		}
+		q := i + j
+		n := 0
+		for k := q - 1; k > pos && r[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
+	}
 }
 
 // ShortID shortens a key ID for messages; an ID with a character that is
