@@ -30,14 +30,24 @@ func verifiers(keys []root.Key) []verifier {
 // pairCache remembers the outcome of each (public key, scheme, signature)
 // check made over one payload, so that a key listed in two requirements
 // (the previous root's and the new root's) is verified once.
+//
+// With a pool, checks can be queued ahead (prefetch) before count needs
+// them. count still decides, in its own order, which pairs it consults and
+// how their outcomes count, and an entry only becomes visible to its
+// first pass once count has consulted it: the outcome of a check does not
+// depend on when it ran, so the result is the one a cache without a pool
+// gives.
 type pairCache struct {
 	entries []pairEntry
+	pool    *pool
 }
 
 type pairEntry struct {
 	fp, scheme string
 	sig        []byte
 	err        error
+	check      *check // queued ahead; nil once the outcome is in err
+	used       bool   // consulted by count
 }
 
 // reset empties the cache for another payload, keeping its storage.
@@ -46,27 +56,95 @@ func (c *pairCache) reset() {
 	c.entries = c.entries[:0]
 }
 
-func (c *pairCache) lookup(k verifier, sig []byte) (error, bool) {
+// find returns the entry of the pair (k, sig), or only a consulted one.
+func (c *pairCache) find(k verifier, sig []byte, usedOnly bool) *pairEntry {
 	fp, sc := k.Fingerprint(), k.Scheme()
 	for i := range c.entries {
 		e := &c.entries[i]
-		if e.fp == fp && e.scheme == sc && bytes.Equal(e.sig, sig) {
-			return e.err, true
+		if e.fp == fp && e.scheme == sc && bytes.Equal(e.sig, sig) && (e.used || !usedOnly) {
+			return e
 		}
+	}
+	return nil
+}
+
+func (c *pairCache) add(e pairEntry) {
+	if c.entries == nil {
+		c.entries = make([]pairEntry, 0, 8)
+	}
+	c.entries = append(c.entries, e)
+}
+
+func (c *pairCache) lookup(k verifier, sig []byte) (error, bool) {
+	if e := c.find(k, sig, true); e != nil {
+		return e.err, true
 	}
 	return nil, false
 }
 
 func (c *pairCache) verify(k verifier, payload, sig []byte) error {
-	if err, ok := c.lookup(k, sig); ok {
-		return err
+	if e := c.find(k, sig, false); e != nil {
+		if e.check != nil {
+			e.err, e.check = c.pool.wait(e.check), nil
+		}
+		e.used = true
+		return e.err
 	}
 	err := k.Verify(payload, sig)
-	if c.entries == nil {
-		c.entries = make([]pairEntry, 0, 8)
-	}
-	c.entries = append(c.entries, pairEntry{fp: k.Fingerprint(), scheme: k.Scheme(), sig: sig, err: err})
+	c.add(pairEntry{fp: k.Fingerprint(), scheme: k.Scheme(), sig: sig, err: err, used: true})
 	return err
+}
+
+// prefetch queues on the pool the checks count would make for req if
+// every check passed, skipping pairs already known or queued. Without a
+// pool it does nothing.
+func (c *pairCache) prefetch(req *requirement, payload []byte, sigs sigIndex) {
+	if c.pool == nil {
+		return
+	}
+	var triedBuf [16]bool
+	var tried []bool
+	if len(req.keys) <= len(triedBuf) {
+		tried = triedBuf[:len(req.keys)]
+	} else {
+		tried = make([]bool, len(req.keys))
+	}
+	var fpBuf [16]string
+	fps := fpBuf[:0] // fingerprints count would have counted
+	// count's passes without prefer: known pairs first, then the rest.
+	for _, known := range []bool{true, false} {
+		for i, k := range req.keys {
+			if len(fps) >= req.threshold {
+				return
+			}
+			if tried[i] {
+				continue
+			}
+			sig := sigs.get(k.ID())
+			if k.Unsupported() != "" || len(sig) == 0 {
+				tried[i] = true
+				continue
+			}
+			fp := k.Fingerprint()
+			if slices.Contains(fps, fp) {
+				tried[i] = true
+				continue
+			}
+			e := c.find(k, sig, known)
+			if known && e == nil {
+				continue
+			}
+			tried[i] = true
+			if e == nil {
+				c.add(pairEntry{fp: fp, scheme: k.Scheme(), sig: sig, check: c.pool.submit(k, payload, sig)})
+				fps = append(fps, fp)
+				continue
+			}
+			if e.check != nil || e.err == nil {
+				fps = append(fps, fp)
+			}
+		}
+	}
 }
 
 // requirement is one threshold: a role's keys in listed order and the
@@ -111,7 +189,7 @@ func (c *pairCache) count(req *requirement, payload []byte, sigs map[root.KeyID]
 func (c *pairCache) countInto(counted []int, req *requirement, payload []byte, sigs sigIndex, prefer []string) []int {
 	counted = counted[:0]
 	var triedBuf [16]bool
-	tried := triedBuf[:0]
+	var tried []bool
 	if len(req.keys) <= len(triedBuf) {
 		tried = triedBuf[:len(req.keys)]
 	} else {
