@@ -35,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/trustroot/trustroot/internal/cjson"
 )
@@ -575,6 +576,22 @@ func (k *Key) PrivateValue() bool {
 // Verify checks sig over message under the key's scheme. ECDSA signatures
 // must be ASN.1 DER; RSASSA-PSS accepts any salt length.
 func (k *Key) Verify(message, sig []byte) error {
+	return k.verify(message, nil, sig)
+}
+
+// VerifyDigests is Verify for the message of d, whose digests it computes
+// once for every key that checks a signature over it.
+func (k *Key) VerifyDigests(d *Digests, sig []byte) error {
+	return k.verify(d.message, d, sig)
+}
+
+func (k *Key) verify(message []byte, d *Digests, sig []byte) error {
+	hashed := func() []byte {
+		if d != nil {
+			return d.sum(k.hash)
+		}
+		return digest(k.hash, message)
+	}
 	if k.Unsupported != "" {
 		return fmt.Errorf("%w: the key is unsupported (%s)", ErrBadSignature, k.Unsupported)
 	}
@@ -586,7 +603,7 @@ func (k *Key) Verify(message, sig []byte) error {
 	}
 	switch pub := k.Public.(type) {
 	case *ecdsa.PublicKey:
-		if !ecdsa.VerifyASN1(pub, digest(k.hash, message), sig) {
+		if !ecdsa.VerifyASN1(pub, hashed(), sig) {
 			return fmt.Errorf("%w: ECDSA (%s) check failed", ErrBadSignature, k.Scheme)
 		}
 		return nil
@@ -601,9 +618,9 @@ func (k *Key) Verify(message, sig []byte) error {
 	case *rsa.PublicKey:
 		var err error
 		if k.pss {
-			err = rsa.VerifyPSS(pub, k.hash, digest(k.hash, message), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: k.hash})
+			err = rsa.VerifyPSS(pub, k.hash, hashed(), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: k.hash})
 		} else {
-			err = rsa.VerifyPKCS1v15(pub, k.hash, digest(k.hash, message), sig)
+			err = rsa.VerifyPKCS1v15(pub, k.hash, hashed(), sig)
 		}
 		if err != nil {
 			return fmt.Errorf("%w: RSA (%s) check failed: %w", ErrBadSignature, k.Scheme, err)
@@ -611,6 +628,37 @@ func (k *Key) Verify(message, sig []byte) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrBadSignature, unsupportedNoVerifier)
+}
+
+// Digests holds a message and computes each of its SHA-256, SHA-384 and
+// SHA-512 digests once, when a key first needs it. It is safe for
+// concurrent use; the message must not change.
+type Digests struct {
+	message []byte
+	once    [3]sync.Once
+	sums    [3][]byte
+}
+
+// NewDigests returns the Digests of message.
+func NewDigests(message []byte) *Digests { return &Digests{message: message} }
+
+// Message returns the message.
+func (d *Digests) Message() []byte { return d.message }
+
+func (d *Digests) sum(h crypto.Hash) []byte {
+	var i int
+	switch h {
+	case crypto.SHA256:
+		i = 0
+	case crypto.SHA384:
+		i = 1
+	case crypto.SHA512:
+		i = 2
+	default:
+		return nil
+	}
+	d.once[i].Do(func() { d.sums[i] = digest(h, d.message) })
+	return d.sums[i]
 }
 
 func digest(h crypto.Hash, message []byte) []byte {
