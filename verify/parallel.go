@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/trustroot/trustroot/internal/tufkey"
 )
 
 // A pool runs signature checks ahead of need on Options.Workers - 1
@@ -25,8 +27,9 @@ type pool struct {
 
 // check is one signature check queued on a pool.
 type check struct {
-	k            verifier
-	payload, sig []byte
+	k   verifier
+	d   *tufkey.Digests
+	sig []byte
 
 	state    atomic.Int32 // checkQueued, checkClaimed, checkDone
 	done     chan struct{}
@@ -46,8 +49,9 @@ const (
 	poolQueue = 64
 	// spinFor bounds how long a worker with nothing to do, or a caller
 	// waiting for a check another goroutine runs, polls before it
-	// sleeps: about one check.
-	spinFor = 50 * time.Microsecond
+	// sleeps: far longer than a check, so that a worker stays awake
+	// through the caller's parsing between checks.
+	spinFor = time.Millisecond
 )
 
 // minPoolSteps is the fewest new root versions for which a walk starts a
@@ -112,9 +116,9 @@ func (p *pool) close() {
 	close(p.queue)
 }
 
-// submit queues a check of sig over payload under k.
-func (p *pool) submit(k verifier, payload, sig []byte) *check {
-	c := &check{k: k, payload: payload, sig: sig, done: make(chan struct{})}
+// submit queues a check of sig over d's message under k.
+func (p *pool) submit(k verifier, d *tufkey.Digests, sig []byte) *check {
+	c := &check{k: k, d: d, sig: sig, done: make(chan struct{})}
 	select {
 	case p.queue <- c:
 	default: // the queue is full: wait will run it
@@ -185,5 +189,5 @@ func (c *check) run() {
 			c.panicked = r
 		}
 	}()
-	c.err = c.k.Verify(c.payload, c.sig)
+	c.err = checkSig(c.k, c.d, c.sig)
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/trustroot/trustroot/internal/tufkey"
 	"github.com/trustroot/trustroot/root"
 )
 
@@ -87,7 +88,7 @@ func TestPoolPanicReachesCaller(t *testing.T) {
 	var calls atomic.Int64
 	p := newPool(2)
 	defer p.close()
-	c := p.submit(syncKey{fp: "F", calls: &calls, panics: true}, []byte("p"), []byte("s"))
+	c := p.submit(syncKey{fp: "F", calls: &calls, panics: true}, tufkey.NewDigests([]byte("p")), []byte("s"))
 	defer func() {
 		if r := recover(); r != "verifier panicked" {
 			t.Fatalf("recovered %v, want the verifier's panic", r)

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"slices"
 
+	"github.com/trustroot/trustroot/internal/link"
+	"github.com/trustroot/trustroot/internal/tufkey"
+
 	"github.com/trustroot/trustroot/internal/tufmeta"
 	"github.com/trustroot/trustroot/root"
 )
@@ -40,6 +43,7 @@ func verifiers(keys []root.Key) []verifier {
 type pairCache struct {
 	entries []pairEntry
 	pool    *pool
+	digests *tufkey.Digests // of the payload
 }
 
 type pairEntry struct {
@@ -54,6 +58,28 @@ type pairEntry struct {
 func (c *pairCache) reset() {
 	clear(c.entries)
 	c.entries = c.entries[:0]
+	c.digests = nil
+}
+
+// digestsOf returns the digests of payload, computed at most once for
+// every key that checks a signature over it.
+func (c *pairCache) digestsOf(payload []byte) *tufkey.Digests {
+	if d := c.digests; d != nil {
+		if m := d.Message(); len(m) == len(payload) && (len(m) == 0 || &m[0] == &payload[0]) {
+			return d
+		}
+	}
+	c.digests = tufkey.NewDigests(payload)
+	return c.digests
+}
+
+// checkSig checks sig over d's message with k, through d's digests when k
+// is a root.Key.
+func checkSig(k verifier, d *tufkey.Digests, sig []byte) error {
+	if err, ok := link.VerifyDigests(k, d, sig); ok {
+		return err
+	}
+	return k.Verify(d.Message(), sig)
 }
 
 // find returns the entry of the pair (k, sig), or only a consulted one.
@@ -70,7 +96,7 @@ func (c *pairCache) find(k verifier, sig []byte, usedOnly bool) *pairEntry {
 
 func (c *pairCache) add(e pairEntry) {
 	if c.entries == nil {
-		c.entries = make([]pairEntry, 0, 8)
+		c.entries = make([]pairEntry, 0, 4)
 	}
 	c.entries = append(c.entries, e)
 }
@@ -90,7 +116,7 @@ func (c *pairCache) verify(k verifier, payload, sig []byte) error {
 		e.used = true
 		return e.err
 	}
-	err := k.Verify(payload, sig)
+	err := checkSig(k, c.digestsOf(payload), sig)
 	c.add(pairEntry{fp: k.Fingerprint(), scheme: k.Scheme(), sig: sig, err: err, used: true})
 	return err
 }
@@ -136,7 +162,7 @@ func (c *pairCache) prefetch(req *requirement, payload []byte, sigs sigIndex) {
 			}
 			tried[i] = true
 			if e == nil {
-				c.add(pairEntry{fp: fp, scheme: k.Scheme(), sig: sig, check: c.pool.submit(k, payload, sig)})
+				c.add(pairEntry{fp: fp, scheme: k.Scheme(), sig: sig, check: c.pool.submit(k, c.digestsOf(payload), sig)})
 				fps = append(fps, fp)
 				continue
 			}
