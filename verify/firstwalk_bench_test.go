@@ -88,7 +88,7 @@ func buildFreshProcs(b *testing.B) freshProcs {
 }
 
 // floorRecords encodes checks for internal/freshproc/floor.
-func floorRecords(b *testing.B, checks []floorCheck) []byte {
+func floorRecords(b testing.TB, checks []floorCheck) []byte {
 	var buf bytes.Buffer
 	field := func(p []byte) {
 		buf.Write(binary.BigEndian.AppendUint32(nil, uint32(len(p))))

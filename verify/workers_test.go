@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"reflect"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/trustroot/trustroot/internal/gen"
@@ -334,4 +336,85 @@ func FuzzWorkersSameVerdict(f *testing.F) {
 		}
 		compareWorkers(t, files, verify.Options{Now: t0})
 	})
+}
+
+// TestWorkersSameRepository: Repository with workers (which reads each
+// root file while the previous one's own threshold is counted) returns
+// what the file-by-file walk returns, whatever the root files hold.
+func TestWorkersSameRepository(t *testing.T) {
+	const n = 9
+	roles := func(v int) map[string]gen.Role {
+		r := repoRoles()
+		r["root"] = gen.Role{Keys: keys(v, v+1, v+2), Threshold: 2}
+		return r
+	}
+	rootV := func(v int, signers ...*gen.Key) []byte {
+		return gen.Sign(gen.Root(int64(v), farAway, false, roles(v)), signers...)
+	}
+	good := func(v int) []byte { return rootV(v, keys(v-1, v, v+1, v+2)...) }
+	cases := []struct {
+		name string
+		edit func(fsys fstest.MapFS)
+		want error
+	}{
+		{name: "nine versions", want: nil},
+		{name: "own threshold missed at v5", want: verify.ErrThreshold, edit: func(fsys fstest.MapFS) {
+			fsys["5.root.json"] = &fstest.MapFile{Data: rootV(5, keys(4, 5)...)}
+		}},
+		{name: "v5 not signed by v4's keys, v6 malformed", want: verify.ErrThreshold, edit: func(fsys fstest.MapFS) {
+			fsys["5.root.json"] = &fstest.MapFile{Data: rootV(5, keys(7, 8, 9)...)}
+			fsys["6.root.json"] = &fstest.MapFile{Data: []byte("{")}
+		}},
+		{name: "v4 malformed", want: root.ErrMalformed, edit: func(fsys fstest.MapFS) {
+			fsys["4.root.json"] = &fstest.MapFile{Data: []byte(`{"signed": 1, "signatures": []}`)}
+		}},
+		{name: "gap after v6", edit: func(fsys fstest.MapFS) {
+			delete(fsys, "7.root.json")
+		}},
+		{name: "v7 unreadable", want: fs.ErrInvalid, edit: func(fsys fstest.MapFS) {
+			fsys["7.root.json"] = &fstest.MapFile{Mode: fs.ModeDir}
+		}},
+		{name: "v6 own threshold missed and v7 unreadable", want: verify.ErrThreshold, edit: func(fsys fstest.MapFS) {
+			fsys["6.root.json"] = &fstest.MapFile{Data: rootV(6, keys(5, 6)...)}
+			fsys["7.root.json"] = &fstest.MapFile{Mode: fs.ModeDir}
+		}},
+		{name: "v3 is v4", want: verify.ErrVersion, edit: func(fsys fstest.MapFS) {
+			fsys["3.root.json"] = &fstest.MapFile{Data: good(4)}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := defaultRepo()
+			b.rootSigners = keys(1, 2)
+			fsys := b.build()
+			// Replace the default root with the rotating chain.
+			fsys["1.root.json"] = &fstest.MapFile{Data: rootV(1, keys(1, 2, 3)...)}
+			for v := 2; v <= n; v++ {
+				fsys[fmt.Sprintf("%d.root.json", v)] = &fstest.MapFile{Data: good(v)}
+			}
+			if c.edit != nil {
+				c.edit(fsys)
+			}
+			trusted := mustParse(t, fsys["1.root.json"].Data)
+			seq, seqErr := verify.Repository(trusted, fsys, nil, verify.Options{Now: t0})
+			if c.want == nil && seqErr != nil || c.want != nil && !errors.Is(seqErr, c.want) {
+				t.Fatalf("sequential refresh: %v, want %v", seqErr, c.want)
+			}
+			for _, w := range []int{2, 4} {
+				par, parErr := verify.Repository(trusted, fsys, nil, verify.Options{Now: t0, Workers: w})
+				if (seqErr == nil) != (parErr == nil) || seqErr != nil && (seqErr.Error() != parErr.Error() || !reflect.DeepEqual(seqErr, parErr)) {
+					t.Fatalf("%d workers: error %v, sequential %v", w, parErr, seqErr)
+				}
+				if seqErr != nil {
+					if par != nil {
+						t.Fatalf("%d workers: a failed refresh returned a Repo", w)
+					}
+					continue
+				}
+				if !reflect.DeepEqual(seq.State(), par.State()) || !reflect.DeepEqual(seq.Chain().Steps, par.Chain().Steps) || !reflect.DeepEqual(seq.Chain().Warnings, par.Chain().Warnings) {
+					t.Fatalf("%d workers: state or chain differ", w)
+				}
+			}
+		})
+	}
 }
