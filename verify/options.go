@@ -37,17 +37,18 @@ type Options struct {
 	// Limits bound the size of each metadata file; a length that trusted
 	// metadata lists for a file is the bound when it is smaller.
 	Limits Limits
-	// Workers bounds how many signature checks run at once when Chain
-	// walks at least four new versions. Zero or one checks them one
-	// after another in the calling goroutine. With more, Chain starts
-	// Workers-1 goroutines for the call and runs ahead on them the
-	// checks its thresholds will need, including a version's checks
-	// against the previous root while that root's own threshold is
-	// counted; a waiting goroutine polls for up to about one check
-	// before it sleeps. Which keys count and which error is returned do
-	// not change: results and errors are those of the sequential walk.
-	// Shorter walks, Root, Rotation and a Repo's root updates stay
-	// sequential: starting workers costs them more than it saves.
+	// Workers bounds how many signature checks run at once in Chain
+	// (for at least four new versions) and in Repository's root walk.
+	// Zero or one checks them one after another in the calling
+	// goroutine. With more, the call starts Workers-1 goroutines for its
+	// duration and runs ahead on them the checks its thresholds will
+	// need, including a version's checks against the previous root while
+	// that root's own threshold is counted; a goroutine with nothing to
+	// do polls for up to a millisecond before it sleeps. Which keys count
+	// and which error is returned do not change: results and errors are
+	// those of the sequential walk. Root, Rotation, shorter chains and a
+	// Repo driven method by method stay sequential: starting workers
+	// costs a single root more than it saves.
 	Workers int
 }
 
