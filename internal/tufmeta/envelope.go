@@ -97,13 +97,16 @@ func ParseEnvelope(data []byte, typ string, max int) (*Envelope, error) {
 	if len(data) > max {
 		return nil, &tooLarge{fmt.Sprintf("%s metadata of %d bytes, more than the limit of %d", typ, len(data), max)}
 	}
-	doc, err := cjson.Canonicalize(data)
+	var topBuf [4]cjson.Member
+	doc, err := cjson.CanonicalizeDocument(data, topBuf[:0])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrMalformed, strings.TrimPrefix(err.Error(), "cjson: "))
 	}
-	var topBuf [4]cjson.Member
-	top, err := readObjectBuf("the file", doc, topBuf[:0], envelopeFields)
-	if err != nil {
+	if doc.Members == nil {
+		return nil, malformed("%s is not an object", "the file")
+	}
+	top := object{what: "the file", members: doc.Members}
+	if err := top.caseVariants(envelopeFields...); err != nil {
 		return nil, err
 	}
 	signed, ok := top.get("signed")
@@ -118,8 +121,11 @@ func ParseEnvelope(data []byte, typ string, max int) (*Envelope, error) {
 	if env.Signatures, err = readSignatures(sigsRaw); err != nil {
 		return nil, err
 	}
-	if err := exactNumbers(signed); err != nil {
-		return nil, err
+	if doc.MaxDigits > 15 {
+		// Up to 15 digits every integer is exact as a float64.
+		if err := exactNumbers(signed); err != nil {
+			return nil, err
+		}
 	}
 	if env.members, err = signed.Members(); err != nil {
 		return nil, malformed("signed: %v", err)
