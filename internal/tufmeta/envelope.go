@@ -161,22 +161,23 @@ func readSignatures(raw cjson.Raw) ([]Signature, error) {
 		seen = make(map[string]bool, len(list))
 	}
 	for i, e := range list {
-		var mBuf [4]cjson.Member
-		ms, err := e.AppendMembers(mBuf[:0])
-		if err != nil {
-			return nil, malformed("%s is not an object", signatureWhat(i))
-		}
-		o := object{members: ms}
-		if bad, want, found := caseVariant(ms, signatureFields); found {
-			return nil, malformed("%s: member %q differs from %q only in case", signatureWhat(i), bad, want)
-		}
-		id, ok := o.str("keyid")
+		id, sigRaw, ok := plainSignature(e)
 		if !ok {
-			return nil, malformed("signature %d: keyid is missing or not a string", i)
-		}
-		sigRaw, ok := o.get("sig")
-		if !ok || sigRaw.Kind() != cjson.KindString {
-			return nil, malformed("signature %d: sig is missing or not a string", i)
+			var mBuf [4]cjson.Member
+			ms, err := e.AppendMembers(mBuf[:0])
+			if err != nil {
+				return nil, malformed("%s is not an object", signatureWhat(i))
+			}
+			o := object{members: ms}
+			if bad, want, found := caseVariant(ms, signatureFields); found {
+				return nil, malformed("%s: member %q differs from %q only in case", signatureWhat(i), bad, want)
+			}
+			if id, ok = o.str("keyid"); !ok {
+				return nil, malformed("signature %d: keyid is missing or not a string", i)
+			}
+			if sigRaw, ok = o.get("sig"); !ok || sigRaw.Kind() != cjson.KindString {
+				return nil, malformed("signature %d: sig is missing or not a string", i)
+			}
 		}
 		dup := false
 		if seen != nil {
@@ -221,6 +222,27 @@ func readSignatures(raw cjson.Raw) ([]Signature, error) {
 }
 
 func signatureWhat(i int) string { return fmt.Sprintf("signature %d", i) }
+
+// plainSignature reads the signature entry every tool writes, canonical
+// {"keyid":"…","sig":"…"} with no escape in either string, without the
+// general object reader (which reads anything else, to the same result).
+func plainSignature(e cjson.Raw) (id string, sig cjson.Raw, ok bool) {
+	const head, mid, tail = `{"keyid":"`, `","sig":"`, `"}`
+	if len(e) < len(head)+len(mid)+len(tail) || string(e[:len(head)]) != head || string(e[len(e)-len(tail):]) != tail {
+		return "", nil, false
+	}
+	body := e[len(head) : len(e)-len(tail)] // ID","sig":"HEX
+	if bytes.IndexByte(body, '\\') >= 0 {
+		return "", nil, false
+	}
+	q := bytes.IndexByte(body, '"')
+	if q < 0 || len(body)-q < len(mid) || string(body[q:q+len(mid)]) != mid || bytes.IndexByte(body[q+len(mid):], '"') >= 0 {
+		return "", nil, false
+	}
+	// The sig value with its quotes: from the last quote of mid to the
+	// first of tail.
+	return string(body[:q]), e[len(head)+q+len(mid)-1 : len(e)-1], true
+}
 
 func (e *Envelope) readHeader(typ string) error {
 	o := object{what: "signed", members: e.members}

@@ -1,6 +1,7 @@
 package tufmeta
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -114,12 +115,17 @@ var roleKeysFields = []string{"keyids", "threshold"}
 // IDs and a threshold of at least 1. keyIDs, the sorted IDs of the keys
 // the role may list, lets the result share their strings.
 func parseRoleKeys(what string, raw cjson.Raw, keyIDs []string) (RoleKeys, error) {
-	var buf [4]cjson.Member
-	o, err := readObjectBuf(what, raw, buf[:0], roleKeysFields)
-	if err != nil {
-		return RoleKeys{}, err
+	idsRaw, thrRaw, plain := plainRoleKeys(raw)
+	var o object
+	if !plain {
+		var buf [4]cjson.Member
+		var err error
+		if o, err = readObjectBuf(what, raw, buf[:0], roleKeysFields); err != nil {
+			return RoleKeys{}, err
+		}
+		thrRaw, _ = o.get("threshold")
 	}
-	thr, ok := o.int("threshold")
+	thr, ok := thrRaw.Int()
 	if !ok {
 		return RoleKeys{}, malformed("%s: threshold is missing or not an integer", what)
 	}
@@ -129,9 +135,10 @@ func parseRoleKeys(what string, raw cjson.Raw, keyIDs []string) (RoleKeys, error
 	if thr > 1<<31-1 {
 		return RoleKeys{}, malformed("%s has threshold %d, more than any role can meet", what, thr)
 	}
-	idsRaw, ok := o.get("keyids")
-	if !ok {
-		return RoleKeys{}, malformed("%s: keyids is missing", what)
+	if !plain {
+		if idsRaw, ok = o.get("keyids"); !ok {
+			return RoleKeys{}, malformed("%s: keyids is missing", what)
+		}
 	}
 	ids, err := stringListIn(what, " keyids", idsRaw, MaxRoleKeys, keyIDs)
 	if err != nil {
@@ -143,6 +150,28 @@ func parseRoleKeys(what string, raw cjson.Raw, keyIDs []string) (RoleKeys, error
 		}
 	}
 	return RoleKeys{KeyIDs: ids, Threshold: int(thr), Unknown: o.unknown()}, nil
+}
+
+// plainRoleKeys splits the role object every tool writes, canonical
+// {"keyids":[…],"threshold":N} with no escape, no nested list or object
+// and no other member, without the general object reader (which reads
+// anything else, to the same result).
+func plainRoleKeys(raw cjson.Raw) (ids, threshold cjson.Raw, ok bool) {
+	const head, mid = `{"keyids":[`, `],"threshold":`
+	if len(raw) < len(head)+len(mid)+2 || string(raw[:len(head)]) != head || raw[len(raw)-1] != '}' || bytes.IndexByte(raw, '\\') >= 0 {
+		return nil, nil, false
+	}
+	end := bytes.IndexByte(raw[len(head):], ']') + len(head)
+	if end < len(head) || bytes.IndexAny(raw[len(head):end], "[{") >= 0 || len(raw)-end < len(mid)+2 || string(raw[end:end+len(mid)]) != mid {
+		return nil, nil, false
+	}
+	threshold = raw[end+len(mid) : len(raw)-1]
+	for i, c := range threshold {
+		if !(c >= '0' && c <= '9' || c == '-' && i == 0) {
+			return nil, nil, false
+		}
+	}
+	return raw[len(head)-1 : end+1], threshold, true
 }
 
 // ParseKeys reads a keys object (key ID to key object) of at most MaxKeys

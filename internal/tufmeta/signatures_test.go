@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/trustroot/trustroot/internal/cjson"
 )
 
 // TestSignaturesDecoded: every signature decodes to its own bytes, in
@@ -94,4 +96,31 @@ func TestRoleKeyIDsShared(t *testing.T) {
 	if _, err := ParseRoot(env); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), `role "timestamp" lists key z, which is not in keys`) {
 		t.Fatalf("ParseRoot = %v, want the unlisted key named", err)
 	}
+}
+
+// FuzzPlainSignature: whenever the fast reader of a signature entry
+// accepts one, the general object reader reads the same key ID and
+// signature from it and finds nothing else in it.
+func FuzzPlainSignature(f *testing.F) {
+	for _, s := range []string{`{"keyid":"abc","sig":"00ff"}`, `{"keyid":"","sig":""}`, `{"keyid":"a\"b","sig":"00"}`,
+		`{"keyid":"a","sig":"00","x":1}`, `{"keyid":"a","sig":"0\"0"}`, `{"keyid":"a","sig":"00","z":"x"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := cjson.Canonicalize(data)
+		if err != nil {
+			return
+		}
+		id, sig, ok := plainSignature(e)
+		if !ok {
+			return
+		}
+		ms, err := e.Members()
+		if err != nil || len(ms) != 2 || ms[0].Key != "keyid" || ms[1].Key != "sig" {
+			t.Fatalf("plainSignature accepted %s, whose members are %v (%v)", e, ms, err)
+		}
+		if s, _ := ms[0].Value.Str(); s != id || !bytes.Equal(ms[1].Value, sig) {
+			t.Fatalf("plainSignature(%s) = %q %s, the reader says %q %s", e, id, sig, s, ms[1].Value)
+		}
+	})
 }
