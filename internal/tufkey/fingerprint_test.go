@@ -64,7 +64,7 @@ func TestFingerprintMatchesX509(t *testing.T) {
 }
 
 // TestKnownSPKIOffCurve: a P-256 prefix with a point off the curve is left
-// to x509, which refuses it.
+// to parseSPKI, which refuses it, as x509 does.
 func TestKnownSPKIOffCurve(t *testing.T) {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -77,6 +77,9 @@ func TestKnownSPKIOffCurve(t *testing.T) {
 	der[len(der)-1] ^= 1
 	if _, ok := parseKnownSPKI(der); ok {
 		t.Fatal("parseKnownSPKI accepted a point off the curve")
+	}
+	if _, err := parseSPKI(der); err == nil {
+		t.Fatal("parseSPKI accepted a point off the curve")
 	}
 	if _, err := x509.ParsePKIXPublicKey(der); err == nil {
 		t.Fatal("x509 accepted a point off the curve")

@@ -29,7 +29,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -462,7 +461,7 @@ func parsePEM(s []byte) (crypto.PublicKey, error) {
 	if pub, ok := parseKnownSPKI(block.Bytes); ok {
 		return pub, nil
 	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	pub, err := parseSPKI(block.Bytes)
 	if err != nil {
 		return nil, invalid("PEM key: %v", err)
 	}
@@ -472,7 +471,7 @@ func parsePEM(s []byte) (crypto.PublicKey, error) {
 // The DER prefixes of SubjectPublicKeyInfo for the keys TUF repositories
 // hold: P-256, P-384 and P-521 (id-ecPublicKey, the named curve, an
 // uncompressed point of 65, 97 or 133 bytes) and Ed25519 (32 bytes).
-// x509.MarshalPKIXPublicKey writes exactly these bytes before the key.
+// marshalSPKI writes exactly these bytes before the key.
 var (
 	spkiP256    = []byte{0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00}
 	spkiP384    = []byte{0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00}
@@ -496,9 +495,9 @@ func spkiPrefix(c elliptic.Curve) ([]byte, int) {
 
 // parseKnownSPKI parses der without the ASN.1 parser when it is exactly a
 // known prefix and an uncompressed P-256, P-384 or P-521 point, as
-// x509.ParsePKIXPublicKey would (it ends in the same
-// ecdsa.ParseUncompressedPublicKey). Anything else, or a point that does
-// not parse, is left to x509 and its errors.
+// parseSPKI would (it ends in the same ecdsa.ParseUncompressedPublicKey).
+// Anything else, or a point that does not parse, is left to parseSPKI and
+// its errors.
 func parseKnownSPKI(der []byte) (crypto.PublicKey, bool) {
 	for _, c := range []elliptic.Curve{elliptic.P256(), elliptic.P384(), elliptic.P521()} {
 		prefix, n := spkiPrefix(c)
@@ -529,7 +528,7 @@ func Fingerprint(pub crypto.PublicKey) (string, error) {
 	}
 	if der == nil {
 		var err error
-		if der, err = x509.MarshalPKIXPublicKey(pub); err != nil {
+		if der, err = marshalSPKI(pub); err != nil {
 			return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
 		}
 	}
@@ -770,7 +769,7 @@ func curveName(c elliptic.Curve) string {
 }
 
 func pemEncode(pub crypto.PublicKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
+	der, err := marshalSPKI(pub)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	}
