@@ -162,7 +162,7 @@ func plainRoleKeys(raw cjson.Raw) (ids, threshold cjson.Raw, ok bool) {
 		return nil, nil, false
 	}
 	end := bytes.IndexByte(raw[len(head):], ']') + len(head)
-	if end < len(head) || bytes.IndexAny(raw[len(head):end], "[{") >= 0 || len(raw)-end < len(mid)+2 || string(raw[end:end+len(mid)]) != mid {
+	if end < len(head) || bytes.ContainsAny(raw[len(head):end], "[{") || len(raw)-end < len(mid)+2 || string(raw[end:end+len(mid)]) != mid {
 		return nil, nil, false
 	}
 	threshold = raw[end+len(mid) : len(raw)-1]
