@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it. Installs what it needs first
 # (scripts/install-deps.sh), then: formatting, vet, staticcheck, builds with
 # and without cgo, the race-enabled unit tests, the YubiKey simulator tier
-# (pcscd + vpcd, PIV_SIM=1), the examples, the fuzzers for a fixed number of
+# (pcscd + vpcd, PIV_SIM=1), piv-go's own test suite against the simulator,
+# the examples, the fuzzers for a fixed number of
 # executions, and the interop module (go-tuf client, sigstore-go, tuf-js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +54,9 @@ grep -qE '^ok ' /tmp/trustroot-pivsim.log || { echo "simulator tier did not repo
 step "ceremony tool with simulated YubiKeys (-token piv through pcscd + vpcd)"
 CEREMONY_PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -count=1 -v -run '^TestPIVSimulator$' ./examples/ceremony 2>&1 | tee /tmp/trustroot-ceremony-piv.log | grep -E '^(=== RUN|--- |ok|FAIL|panic)' || true
 grep -q -- '--- PASS: TestPIVSimulator' /tmp/trustroot-ceremony-piv.log || { echo "ceremony PIV simulator test did not pass; log in /tmp/trustroot-ceremony-piv.log"; tail -20 /tmp/trustroot-ceremony-piv.log; exit 1; }
+
+step "piv-go's own test suite against one simulated YubiKey (scripts/pivgo-suite.sh)"
+bash scripts/pivgo-suite.sh
 
 step "examples: the ceremony demo from scratch"
 demo=$(mktemp -d)
