@@ -6,7 +6,9 @@
 // otherwise), has the token attest it, verifies the attestation and
 // returns an [Enrolment] holding what the ceremony publishes: the public
 // key, the slot and device attestation certificates, the serial and the
-// policies.
+// policies. [EnrolOptions].Algorithm picks ECDSA P-384 or Ed25519 instead
+// (Ed25519 needs firmware 5.7 or later; the token signs the whole
+// message, so a root's signing payload travels to it in chained APDUs).
 //
 //	e, err := piv.Enrol(ctx, piv.EnrolOptions{
 //		Serial:        12345678,

@@ -71,17 +71,20 @@ type Algorithm int
 
 // Key algorithms supported for root keys.
 const (
-	AlgorithmECP256 Algorithm = iota // ECDSA P-256 (the default)
-	AlgorithmECP384                  // ECDSA P-384
+	AlgorithmECP256  Algorithm = iota // ECDSA P-256 (the default)
+	AlgorithmECP384                   // ECDSA P-384
+	AlgorithmEd25519                  // Ed25519, from YubiKey firmware 5.7
 )
 
-// String returns "ecdsa-p256" or "ecdsa-p384".
+// String returns "ecdsa-p256", "ecdsa-p384" or "ed25519".
 func (a Algorithm) String() string {
 	switch a {
 	case AlgorithmECP256:
 		return "ecdsa-p256"
 	case AlgorithmECP384:
 		return "ecdsa-p384"
+	case AlgorithmEd25519:
+		return "ed25519"
 	}
 	return "unknown(" + strconv.Itoa(int(a)) + ")"
 }

@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,14 +69,19 @@ func TestSimEnrolSignAttest(t *testing.T) {
 	}{
 		{"P256", AlgorithmECP256, elliptic.P256()},
 		{"P384", AlgorithmECP384, elliptic.P384()},
+		{"Ed25519", AlgorithmEd25519, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := needSim(t)
 			card := s.cards[0]
 			e := s.enrol(t, card.Serial(), EnrolOptions{Algorithm: tc.alg})
 			pub, ok := e.Public.(*ecdsa.PublicKey)
-			if !ok || pub.Curve != tc.curve {
-				t.Fatalf("enrolled key %T on the wrong curve", e.Public)
+			edPub, isEd := e.Public.(ed25519.PublicKey)
+			if tc.curve == nil && !isEd || tc.curve != nil && (!ok || pub.Curve != tc.curve) {
+				t.Fatalf("enrolled key %T, want %s", e.Public, tc.alg)
+			}
+			if e.Algorithm != tc.alg {
+				t.Errorf("enrolment algorithm %v, want %v", e.Algorithm, tc.alg)
 			}
 			if e.Serial != card.Serial() || e.Slot != SlotSignature || e.PINPolicy != PINPolicyAlways || e.TouchPolicy != TouchPolicyAlways {
 				t.Errorf("enrolment = serial %d slot %v pin %v touch %v", e.Serial, e.Slot, e.PINPolicy, e.TouchPolicy)
@@ -116,10 +123,16 @@ func TestSimEnrolSignAttest(t *testing.T) {
 					t.Fatalf("Sign #%d: %v", i, err)
 				}
 				var digest []byte
-				if tc.alg == AlgorithmECP384 {
+				switch tc.alg {
+				case AlgorithmEd25519:
+					if !ed25519.Verify(edPub, msg, sig) {
+						t.Fatalf("Ed25519 signature #%d does not verify", i)
+					}
+					continue
+				case AlgorithmECP384:
 					d := sha512.Sum384(msg)
 					digest = d[:]
-				} else {
+				default:
 					d := sha256.Sum256(msg)
 					digest = d[:]
 				}
@@ -332,5 +345,35 @@ func TestSimContext(t *testing.T) {
 	sg3 := newSim(t, Options{Serial: card.Serial(), Expected: e.Public, PIN: pinFunc("123456", nil)})
 	if _, err := sg3.Sign(context.Background(), []byte("m")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSimEd25519NeedsFirmware57: Enrol refuses Ed25519 on a token older
+// than firmware 5.7 before asking it to generate anything, and a 5.7
+// token signs a long message (a TUF root is several kilobytes) whole.
+func TestSimEd25519NeedsFirmware57(t *testing.T) {
+	s := needSim(t)
+	old, err := newSimCard(s.ca, 10000001, [3]byte{5, 4, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.env.Slots[0].Insert(old)
+	_, err = Enrol(context.Background(), EnrolOptions{Serial: 10000001, AllowDefaultManagementKey: true, Roots: s.roots(), Algorithm: AlgorithmEd25519})
+	if !errors.Is(err, signer.ErrUnsupportedKey) || !strings.Contains(err.Error(), "5.4.3") {
+		t.Fatalf("Enrol Ed25519 on firmware 5.4.3 = %v, want ErrUnsupportedKey naming the firmware", err)
+	}
+	if old.Signatures() != 0 {
+		t.Fatal("the token was used")
+	}
+	card := s.cards[1]
+	e := s.enrol(t, card.Serial(), EnrolOptions{Algorithm: AlgorithmEd25519})
+	sg := newSim(t, Options{Serial: card.Serial(), Expected: e.Public, PIN: pinFunc("123456", nil)})
+	msg := bytes.Repeat([]byte(`{"keytype":"ed25519","scheme":"ed25519"},`), 200) // 8 KB
+	sig, err := sg.Sign(context.Background(), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ed25519.Verify(e.Public.(ed25519.PublicKey), msg, sig) {
+		t.Fatal("signature of a long message does not verify")
 	}
 }
