@@ -64,8 +64,9 @@
 // by [Env.Stop] in the order Debian 12's vpcd needs (pcscd first). Start
 // needs root, the Debian packages pcscd and vsmartcard-vpcd, and no other
 // pcscd running. [Server.Insert] swaps or unplugs a card; an unplugged
-// slot holds a card without a PIV application, because Debian 12's vpcd
-// aborts pcscd when a card connection closes.
+// slot holds a card that is not a YubiKey (it answers no YubiKey
+// instruction), because Debian 12's vpcd aborts pcscd when a card
+// connection closes, so a reader cannot be shown empty.
 //
 // The command internal/pivsim/cmd/pivsim runs the stack as a program: for
 // piv-go's own test suite (scripts/pivgo-suite.sh) and for ceremony

@@ -42,8 +42,8 @@ type Server struct {
 
 // Listen starts serving card on addr, which must be a loopback address
 // (e.g. "127.0.0.1:35963"). A nil card is an empty slot: as vpcd cannot
-// show an empty slot (see [Server.Insert]), it holds a card without a PIV
-// application.
+// show an empty slot (see [Server.Insert]), it holds a card that is not a
+// YubiKey.
 func Listen(addr string, card *Card) (*Server, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -80,9 +80,9 @@ func (s *Server) Card() *Card {
 // the card open. The new card starts powered off.
 //
 // The reader stays listed after nil: Debian 12's vpcd aborts pcscd when
-// a card connection closes, so an unplugged slot holds a card with no
-// application at all (SELECT answers 6A82), like a YubiKey with its PIV
-// application disabled.
+// a card connection closes, so an unplugged slot holds a card that is not
+// a YubiKey (it knows no instruction: GET VERSION answers 6D00), which
+// piv-go and ykman refuse to open.
 func (s *Server) Insert(c *Card) {
 	if c != nil {
 		c.Reset()
@@ -137,17 +137,13 @@ func (s *Server) serve(conn net.Conn) {
 		case card == nil && n == 1:
 			// An empty slot. Debian 12's vpcd aborts pcscd when it loses
 			// a connection in client mode, so an empty slot cannot look
-			// empty: it holds a card without any application, which
-			// answers the ATR request and refuses every command.
+			// empty: it holds a card that is not a YubiKey.
 			if msg[0] != ctrlGetATR {
 				continue
 			}
 			reply = ATR()
 		case card == nil:
-			reply = []byte{0x6a, 0x82} // file (application) not found
-			if msg[1] != 0xa4 {
-				reply = []byte{0x6d, 0x00}
-			}
+			reply = notAYubiKey(msg)
 		case n == 1:
 			switch msg[0] {
 			case ctrlPowerOff, ctrlPowerOn, ctrlReset:
@@ -166,6 +162,18 @@ func (s *Server) serve(conn net.Conn) {
 			return
 		}
 	}
+}
+
+// notAYubiKey answers a command APDU as the card in an empty slot: it
+// selects any application and knows no instruction (6D00), so piv-go
+// fails at GET VERSION and closes the card. (A card refusing SELECT would
+// do too, but piv-go v2.6.0's Open then leaves its exclusive connection
+// open, and the process cannot open that reader again.)
+func notAYubiKey(apdu []byte) []byte {
+	if len(apdu) >= 2 && apdu[1] == 0xa4 {
+		return []byte{0x90, 0x00}
+	}
+	return []byte{0x6d, 0x00}
 }
 
 // Close stops the server and drops vpcd's connection. Stop pcscd first:

@@ -33,7 +33,7 @@
 // "ok" or "error: ..."):
 //
 //	status                 one line per key: serial, reader, plugged, PIN tries, signatures, touches
-//	unplug SERIAL          take the key out (its reader then holds a card without PIV)
+//	unplug SERIAL          take the key out (its reader then holds a card that is not a YubiKey)
 //	plug SERIAL            put it back
 //	touch                  touch the key that waits for a touch (-touch manual)
 //	pin-tries SERIAL N     set the PIN tries left (0 blocks the PIN)
