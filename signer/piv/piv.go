@@ -49,6 +49,9 @@ var (
 	ErrAttestation = errors.New("signer/piv: attestation check failed")
 	// ErrNoPIN means a PIN is needed but Options.PIN is nil.
 	ErrNoPIN = errors.New("signer/piv: PIN required but no PIN callback given")
+	// ErrNotTouched means a key with a touch policy refused to sign
+	// because nobody touched the YubiKey in time (it waits 15 seconds).
+	ErrNotTouched = errors.New("signer/piv: the YubiKey was not touched in time (it waits 15 seconds)")
 )
 
 // Slot is a PIV key slot, identified by its key reference.

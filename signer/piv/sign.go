@@ -207,6 +207,12 @@ func (st *state) sign(ctx context.Context, message []byte) ([]byte, error) {
 	}
 	sig, err := cs.Sign(rand.Reader, digest, st.hash)
 	if err != nil {
+		// A key that wants a touch answers 6982 (security status not
+		// satisfied) when the touch times out; the PIN, if any, was
+		// verified just before.
+		if st.info.touch != pivgo.TouchPolicyNever && containsAny(err.Error(), "smart card error 6982") {
+			return nil, &TokenError{Op: "sign", Serial: st.serial, Err: fmt.Errorf("%w: %w", ErrNotTouched, err)}
+		}
 		return nil, tokenErr("sign", st.serial, err)
 	}
 	var valid bool

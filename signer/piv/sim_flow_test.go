@@ -19,6 +19,7 @@ import (
 	pivgo "github.com/go-piv/piv-go/v2/piv"
 
 	"github.com/trustroot/trustroot/internal/pivattest"
+	"github.com/trustroot/trustroot/internal/pivsim"
 	"github.com/trustroot/trustroot/signer"
 )
 
@@ -375,5 +376,46 @@ func TestSimEd25519NeedsFirmware57(t *testing.T) {
 	}
 	if !ed25519.Verify(e.Public.(ed25519.PublicKey), msg, sig) {
 		t.Fatal("signature of a long message does not verify")
+	}
+}
+
+// TestSimTouchTimeout: a key with touch policy always that nobody touches
+// fails after the YubiKey's 15-second wait with ErrNotTouched, and no
+// signature is made. The card's clock is a FakeClock, so nobody waits.
+func TestSimTouchTimeout(t *testing.T) {
+	s := needSim(t)
+	clock := pivsim.NewFakeClock(time.Unix(1e9, 0))
+	dev, err := s.ca.NewDevice(10000001, [3]byte{5, 7, 1}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, err := pivsim.NewCard(pivsim.Config{Serial: 10000001, Attestation: dev, Touch: pivsim.NoTouch{}, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.env.Slots[0].Insert(card)
+	e := s.enrol(t, card.Serial(), EnrolOptions{TouchPolicy: TouchPolicyAlways})
+	var touchCalls int
+	sg := newSim(t, Options{Serial: card.Serial(), Expected: e.Public, PIN: pinFunc("123456", nil), Touch: func() { touchCalls++ }})
+	done := make(chan error, 1)
+	go func() {
+		_, err := sg.Sign(context.Background(), []byte("root"))
+		done <- err
+	}()
+	for clock.Pending() == 0 { // the card waits for the touch
+		select {
+		case err := <-done:
+			t.Fatalf("Sign returned before the card waited for a touch: %v", err)
+		default:
+			time.Sleep(time.Millisecond)
+		}
+	}
+	clock.Advance(pivsim.TouchTimeout)
+	err = <-done
+	if !errors.Is(err, ErrNotTouched) {
+		t.Fatalf("Sign without a touch = %v, want ErrNotTouched", err)
+	}
+	if touchCalls != 1 || card.Signatures() != 0 {
+		t.Errorf("touch callbacks %d, signatures %d; want 1, 0", touchCalls, card.Signatures())
 	}
 }
