@@ -84,5 +84,6 @@ if [ -f interop/go.mod ]; then
   step "interop module (go-tuf client, sigstore-go, tuf-js; Ed25519 root keys from the rehearsal)"
   (cd interop && go vet ./... && INTEROP_ED25519_REPO="$rehearsal_repo" go test -count=1 ./...)
 fi
+rm -rf "$(dirname "$rehearsal_repo")"
 
 step "all checks passed"
