@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command pivsim plugs simulated YubiKeys into this machine: it serves
 // internal/pivsim cards behind a private pcscd and vsmartcard's vpcd, so
 // every PC/SC program (piv-go, ykman, yubico-piv-tool, the ceremony tool
@@ -9,9 +11,10 @@
 //	pivsim [flags]                   serve until stdin closes or Ctrl-C, with a console
 //	pivsim [flags] -- COMMAND [ARG]  serve while COMMAND runs; exit with its status
 //
-// It needs root (pcscd creates /run/pcscd), the Debian packages pcscd and
-// vsmartcard-vpcd, and no other pcscd running (systemctl stop pcscd.socket
-// pcscd). Only one simulator can run on a machine at a time.
+// It runs on Linux only and needs root (pcscd creates /run/pcscd), the
+// Debian packages pcscd and vsmartcard-vpcd, and no other pcscd running
+// (systemctl stop pcscd.socket pcscd). Only one simulator can run on a
+// machine at a time.
 //
 // Flags:
 //
