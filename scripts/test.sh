@@ -3,8 +3,9 @@
 # (scripts/install-deps.sh), then: formatting, vet, the import rules
 # (scripts/check-deps.sh), staticcheck, builds with
 # and without cgo, the race-enabled unit tests, the YubiKey simulator tier
-# (pcscd + vpcd, PIV_SIM=1), the examples (the ceremony diagrams rendered
-# by mermaid-cli with chromium), the fuzzers for a fixed number of
+# (pcscd + vpcd, PIV_SIM=1), piv-go's own test suite against the simulator,
+# the examples (the ceremony diagrams rendered by mermaid-cli with chromium),
+# the fuzzers for a fixed number of
 # executions, and the interop module (go-tuf client, sigstore-go, tuf-js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,9 +77,15 @@ grep -q -- '--- SKIP' /tmp/trustroot-pivsim.log && { echo "simulator tier: tests
 grep -qE '^(FAIL|--- FAIL|panic)' /tmp/trustroot-pivsim.log && { echo "simulator tier failed; log in /tmp/trustroot-pivsim.log"; exit 1; }
 grep -qE '^ok ' /tmp/trustroot-pivsim.log || { echo "simulator tier did not report ok"; exit 1; }
 
-step "ceremony tool with simulated YubiKeys (-token piv through pcscd + vpcd)"
-CEREMONY_PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -count=1 -v -run '^TestPIVSimulator$' ./examples/ceremony 2>&1 | tee /tmp/trustroot-ceremony-piv.log | grep -E '^(=== RUN|--- |ok|FAIL|panic)' || true
-grep -q -- '--- PASS: TestPIVSimulator' /tmp/trustroot-ceremony-piv.log || { echo "ceremony PIV simulator test did not pass; log in /tmp/trustroot-ceremony-piv.log"; tail -20 /tmp/trustroot-ceremony-piv.log; exit 1; }
+step "ceremony rehearsal on simulated YubiKeys (pivsim, -token piv through pcscd + vpcd)"
+# The rehearsal's repository (root keys on simulated YubiKeys, Ed25519
+# ones among them) goes to the interop clients below.
+rehearsal_repo="$(mktemp -d)/repository"
+CEREMONY_PIV_SIM=1 CEREMONY_REHEARSAL_OUT="$rehearsal_repo" CGO_ENABLED=1 go test -tags pivkey -count=1 -v -run '^TestPIVRehearsal$' ./examples/ceremony 2>&1 | tee /tmp/trustroot-ceremony-piv.log | grep -E '^(=== RUN|--- |ok|FAIL|panic)' || true
+grep -q -- '--- PASS: TestPIVRehearsal' /tmp/trustroot-ceremony-piv.log || { echo "ceremony PIV rehearsal test did not pass; log in /tmp/trustroot-ceremony-piv.log"; tail -20 /tmp/trustroot-ceremony-piv.log; exit 1; }
+
+step "piv-go's own test suite against one simulated YubiKey (scripts/pivgo-suite.sh)"
+bash scripts/pivgo-suite.sh
 
 step "examples: the ceremony demo from scratch"
 demo=$(mktemp -d)
@@ -100,8 +107,9 @@ for f in $(git ls-files '*_test.go'); do
 done
 
 if [ -f interop/go.mod ]; then
-  step "interop module (go-tuf client, sigstore-go, tuf-js)"
-  (cd interop && go vet ./... && go test -count=1 ./...)
+  step "interop module (go-tuf client, sigstore-go, tuf-js; Ed25519 root keys from the rehearsal)"
+  (cd interop && go vet ./... && INTEROP_ED25519_REPO="$rehearsal_repo" go test -count=1 ./...)
 fi
+rm -rf "$(dirname "$rehearsal_repo")"
 
 step "all checks passed"

@@ -10,7 +10,7 @@ import (
 )
 
 func cmdInit(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "init", "[-C DIR] [-name NAME] [-threshold N] [-online-signers ROLE=SIGNER,...]")
+	f := newFlags(e, "init", "[-C DIR] [-name NAME] [-threshold N] [-online-signers ROLE=SIGNER,...] [-attestation-roots yubico|fake|rehearsal:FILE|FILE]")
 	dir := repoFlag(f)
 	name := f.String("name", "ceremony", "a name for this root of trust")
 	thr := f.Int("threshold", 3, "root threshold")
@@ -19,7 +19,7 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 	snapDays := f.Int("snapshot-expires-days", 14, "snapshot expiry period in days")
 	tsDays := f.Int("timestamp-expires-days", 7, "timestamp expiry period in days")
 	online := f.String("online-signers", "", "online signers, `ROLE=SIGNER[,ROLE=SIGNER...]` with SIGNER a KMS URI or fake:NAME (default fake:<name>-<role> for each role)")
-	att := f.String("attestation-roots", "yubico", "attestation roots for enrolment: yubico, fake (the fake tokens' test CA) or a PEM `file`")
+	att := f.String("attestation-roots", "yubico", "attestation roots for enrolment: yubico, fake (the fake tokens' test CA), rehearsal:FILE (the YubiKey simulator's rehearsal CA, for a rehearsal) or a PEM `file`")
 	force := f.Bool("force", false, "overwrite an existing ceremony.json")
 	if _, err := parseFlags(f, args); err != nil {
 		return err
@@ -68,6 +68,9 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 		if _, _, err := attestationPools(*att, ""); err != nil {
 			return err
 		}
+	}
+	if isRehearsal(*att) {
+		e.printf("REHEARSAL: enrolments will be attested by the YubiKey simulator's rehearsal CA (%s), whose key is public; this ceremony cannot make a real root.\n", *att)
 	}
 	r := openRepo(e, *dir)
 	if _, err := os.Stat(r.path(policyFile)); err == nil && !*force {

@@ -259,6 +259,9 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 	if err != nil {
 		return err
 	}
+	if isRehearsal(p.AttestationRoots) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("REHEARSAL: attestations are checked against the YubiKey simulator's rehearsal CA (%s), whose key is public; this repository is not a real root of trust", p.AttestationRoots))
+	}
 	enrolled := map[string][]*KeyFile{}
 	rep.enrolled = map[string]string{}
 	for _, k := range keys {

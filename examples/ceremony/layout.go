@@ -59,7 +59,8 @@ type Policy struct {
 	// Online configures targets, snapshot and timestamp.
 	Online map[string]OnlineRole `json:"online"`
 	// AttestationRoots is "yubico" (the default), "fake" (the fake
-	// tokens' test CA) or the path of a PEM bundle.
+	// tokens' test CA), "rehearsal:FILE" (the YubiKey simulator's
+	// rehearsal CA, for rehearsals only) or the path of a PEM bundle.
 	AttestationRoots string `json:"attestation_roots"`
 }
 
