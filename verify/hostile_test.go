@@ -91,9 +91,9 @@ func hostileCases(t testing.TB) []hostileCase {
 		return r
 	}
 	roles := []struct {
-		typ    string
-		size   int
-		signer *gen.Key
+		typ     string
+		size    int
+		signer  *gen.Key
 		prepare func() func([]byte) error
 	}{
 		{"root", root.MaxRootSize, nil, func() func([]byte) error {
