@@ -129,8 +129,11 @@ func (t Target) VerifyReader(r io.Reader) error {
 // hash in hashes (algorithm to hex digest) that this package knows. With
 // hashes listed, at least one must be known. Failures wrap
 // [ErrLengthMismatch] or [ErrHashMismatch]; what names the content in
-// messages.
+// messages, and may be "" when the caller names it.
 func CheckContent(what string, r io.Reader, length int64, hashes map[string]string) error {
+	if what != "" {
+		what += ": "
+	}
 	hs := map[string]hash.Hash{}
 	for alg := range hashes {
 		switch alg {
@@ -146,7 +149,7 @@ func CheckContent(what string, r io.Reader, length int64, hashes map[string]stri
 			algs = append(algs, alg)
 		}
 		slices.Sort(algs)
-		return errf(ErrHashMismatch, "%s: no supported hash algorithm among %v", what, algs)
+		return errf(ErrHashMismatch, "%sno supported hash algorithm among %v", what, algs)
 	}
 	ws := make([]io.Writer, 0, len(hs))
 	for _, h := range hs {
@@ -160,18 +163,18 @@ func CheckContent(what string, r io.Reader, length int64, hashes map[string]stri
 		n, err = io.Copy(io.MultiWriter(ws...), r)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: reading: %w", what, err)
+		return fmt.Errorf("%sreading: %w", what, err)
 	}
 	if length >= 0 && n != length {
 		if n > length {
-			return errf(ErrLengthMismatch, "%s: length mismatch: more than the listed %d bytes", what, length)
+			return errf(ErrLengthMismatch, "%slength mismatch: more than the listed %d bytes", what, length)
 		}
-		return errf(ErrLengthMismatch, "%s: length mismatch: %d bytes, listed length %d", what, n, length)
+		return errf(ErrLengthMismatch, "%slength mismatch: %d bytes, listed length %d", what, n, length)
 	}
 	for alg, h := range hs {
 		want, err := hex.DecodeString(hashes[alg])
 		if err != nil || !bytes.Equal(h.Sum(nil), want) {
-			return errf(ErrHashMismatch, "%s: hash mismatch: %s differs from the listed %s", what, alg, hashes[alg])
+			return errf(ErrHashMismatch, "%shash mismatch: %s differs from the listed %s", what, alg, hashes[alg])
 		}
 	}
 	return nil

@@ -45,7 +45,7 @@ func FSLoader(fsys fs.FS) Loader {
 func readMeta(fsys fs.FS, file string, meta repository.MetaFile, max int64) ([]byte, error) {
 	data, err := readBounded(fsys, file, max)
 	if errors.Is(err, ErrTooLarge) && meta.Length > 0 && max == meta.Length {
-		return nil, errf(repository.ErrLengthMismatch, "verify: %s: more than the %d bytes listed", file, meta.Length)
+		return nil, errf(repository.ErrLengthMismatch, "verify: length mismatch: more than the %d bytes listed", meta.Length)
 	}
 	return data, err
 }
@@ -483,10 +483,10 @@ func (r *Repo) updateTargets(parent string, role root.Role, data []byte) (*repos
 // most max bytes, and its length and hashes when listed.
 func checkMeta(file string, data []byte, meta repository.MetaFile, max int) error {
 	if len(data) > max {
-		return errf(ErrTooLarge, "verify: %s is %d bytes, more than %d", file, len(data), max)
+		return errf(ErrTooLarge, "verify: %d bytes, more than %d", len(data), max)
 	}
 	if meta.Length > 0 || len(meta.Hashes) > 0 {
-		return repository.CheckContent(file, bytes.NewReader(data), metaLength(meta), meta.Hashes)
+		return repository.CheckContent("", bytes.NewReader(data), metaLength(meta), meta.Hashes)
 	}
 	return nil
 }
@@ -660,7 +660,7 @@ func (r *Repo) delegated(parent string, role root.Role, load Loader) (*repositor
 	max := r.MaxSize(file, meta)
 	data, err := load(file, max)
 	if errors.Is(err, ErrTooLarge) && meta.Length > 0 && max == meta.Length {
-		err = errf(repository.ErrLengthMismatch, "verify: %s: more than the %d bytes listed", file, meta.Length)
+		err = errf(repository.ErrLengthMismatch, "verify: length mismatch: more than the %d bytes listed", meta.Length)
 	}
 	if err != nil {
 		return nil, located(role, meta.Version, file, err)
@@ -812,17 +812,17 @@ func readBounded(fsys fs.FS, name string, max int64) ([]byte, error) {
 	f, err := fsys.Open(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, errf(ErrMissing, "verify: %s is missing", name)
+			return nil, errf(ErrMissing, "verify: missing")
 		}
-		return nil, fmt.Errorf("verify: reading %s: %w", name, err)
+		return nil, fmt.Errorf("verify: reading: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("verify: reading %s: %w", name, err)
+		return nil, fmt.Errorf("verify: reading: %w", err)
 	}
 	if int64(len(data)) > max {
-		return nil, errf(ErrTooLarge, "verify: %s is larger than %d bytes", name, max)
+		return nil, errf(ErrTooLarge, "verify: larger than %d bytes", max)
 	}
 	return data, nil
 }
