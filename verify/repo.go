@@ -70,10 +70,11 @@ type Repo struct {
 	rootDone bool
 	chain    *ChainResult
 
-	prev      *State // the previous state, until the root walk ends
-	floorTS   *repository.Timestamp
-	floorSnap *repository.Snapshot
-	floorData []byte // floorSnap's file
+	prev        *State // the previous state, until the root walk ends
+	floorTS     *repository.Timestamp
+	floorTSData []byte // floorTS's file
+	floorSnap   *repository.Snapshot
+	floorData   []byte // floorSnap's file
 
 	timestamp   *repository.Timestamp
 	tsData      []byte
@@ -163,7 +164,7 @@ func (r *Repo) endRoots() error {
 		if len(p.Timestamp) > 0 {
 			if env, err := r.trustedEnvelope(rt, root.RoleTimestamp, tufmeta.TypeTimestamp, p.Timestamp, r.opts.Limits.timestamp()); err == nil {
 				if x, err := link.Timestamp(env); err == nil {
-					r.floorTS = x.(*repository.Timestamp)
+					r.floorTS, r.floorTSData = x.(*repository.Timestamp), p.Timestamp
 				}
 			}
 		}
@@ -230,7 +231,7 @@ func (r *Repo) UpdateTimestamp(data []byte) error {
 			if !r.now.Before(floor.Expires()) {
 				return &ExpiredError{Role: root.RoleTimestamp, Version: floor.Version(), Expires: floor.Expires(), Now: r.now}
 			}
-			r.timestamp, r.tsData, r.tsUnchanged = floor, r.prevTimestampData(), true
+			r.timestamp, r.tsData, r.tsUnchanged = floor, r.floorTSData, true
 			return nil
 		case ts.Snapshot().Version < floor.Snapshot().Version:
 			return located(root.RoleTimestamp, ts.Version(), file, &VersionError{Role: root.RoleSnapshot, Got: ts.Snapshot().Version, Want: floor.Snapshot().Version, Rollback: true,
@@ -242,12 +243,6 @@ func (r *Repo) UpdateTimestamp(data []byte) error {
 	}
 	r.timestamp, r.tsData, r.tsUnchanged = ts, bytes.Clone(data), false
 	return nil
-}
-
-// prevTimestampData returns the trusted timestamp file kept as a floor.
-func (r *Repo) prevTimestampData() []byte {
-	data, _ := r.floorTS.MarshalFile()
-	return data
 }
 
 // SnapshotFile names the snapshot file the trusted timestamp points to
