@@ -23,7 +23,8 @@ func TestTrustrootAgreesWithGoTUF(t *testing.T) {
 	if err != nil {
 		t.Fatalf("root.Parse(1.root.json): %v", err)
 	}
-	ours, err := verify.Repository(trusted, os.DirFS(repo), verify.RepositoryOptions{})
+	fsys := os.DirFS(repo)
+	ours, err := verify.Repository(trusted, fsys, nil, verify.Options{})
 	if err != nil {
 		t.Fatalf("verify.Repository: %v", err)
 	}
@@ -35,13 +36,12 @@ func TestTrustrootAgreesWithGoTUF(t *testing.T) {
 	if got, want := ours.Root().Version(), theirs.Root.Signed.Version; got != want {
 		t.Errorf("trustroot trusts root v%d, go-tuf v%d", got, want)
 	}
-	st := ours.State()
-	if st.Timestamp != theirs.Timestamp.Signed.Version || st.Snapshot != theirs.Snapshot.Signed.Version {
+	if ts, sn := ours.Timestamp().Version(), ours.Snapshot().Version(); ts != theirs.Timestamp.Signed.Version || sn != theirs.Snapshot.Signed.Version {
 		t.Errorf("trustroot: timestamp v%d, snapshot v%d; go-tuf: v%d, v%d",
-			st.Timestamp, st.Snapshot, theirs.Timestamp.Signed.Version, theirs.Snapshot.Signed.Version)
+			ts, sn, theirs.Timestamp.Signed.Version, theirs.Snapshot.Signed.Version)
 	}
 	for p := range list(t, repo).Targets {
-		mine, err := ours.Target(p)
+		mine, err := ours.Target(p, verify.FSLoader(fsys))
 		if err != nil {
 			t.Errorf("trustroot: target %s: %v", p, err)
 			continue
