@@ -96,10 +96,25 @@ type Client struct {
 // view is a trusted view of the repository: one verify.Repo whose
 // top-level metadata verified.
 type view struct {
-	repo      *verify.Repo
-	verified  time.Time
-	fromCache bool
-	roles     map[string]roleMeta // targets metadata file name -> role
+	repo   *verify.Repo
+	status Status
+	roles  map[string]roleMeta // targets metadata file name -> role
+}
+
+// newView makes the view of a Repo whose top-level metadata verified.
+// Its status is computed once: a lookup holds the Repo while it fetches
+// delegated metadata, and Status must not wait for that.
+func newView(repo *verify.Repo, verified time.Time, fromCache bool) *view {
+	r, ts, sn := repo.Root(), repo.Timestamp(), repo.Snapshot()
+	tg, _ := repo.Metadata(root.RoleTargets)
+	s := Status{Root: r.Version(), Timestamp: ts.Version(), Snapshot: sn.Version(), Targets: tg.Version(), Verified: verified, FromCache: fromCache}
+	s.Expires = r.Expires()
+	for _, e := range []time.Time{ts.Expires(), sn.Expires(), tg.Expires()} {
+		if e.Before(s.Expires) {
+			s.Expires = e
+		}
+	}
+	return &view{repo: repo, status: s, roles: rolesOf(repo)}
 }
 
 type roleMeta struct {
@@ -292,8 +307,7 @@ func (c *Client) Refresh(ctx context.Context) error {
 			return err
 		}
 	}
-	v := &view{repo: repo, verified: now}
-	v.roles = rolesOf(repo)
+	v := newView(repo, now, false)
 	c.mu.Lock()
 	c.view = v
 	c.mu.Unlock()
@@ -389,7 +403,7 @@ func (c *Client) cachedView() *view {
 	if data == nil || repo.UpdateTargets(data) != nil {
 		return nil
 	}
-	return &view{repo: repo, verified: now, fromCache: true, roles: rolesOf(repo)}
+	return newView(repo, now, true)
 }
 
 // errNoView is returned by lookups before any trusted view exists.
@@ -426,14 +440,5 @@ func (c *Client) Status() (Status, bool) {
 	if err != nil {
 		return Status{}, false
 	}
-	r, ts, sn := v.repo.Root(), v.repo.Timestamp(), v.repo.Snapshot()
-	tg, _ := v.repo.Metadata(root.RoleTargets)
-	s := Status{Root: r.Version(), Timestamp: ts.Version(), Snapshot: sn.Version(), Targets: tg.Version(), Verified: v.verified, FromCache: v.fromCache}
-	s.Expires = r.Expires()
-	for _, e := range []time.Time{ts.Expires(), sn.Expires(), tg.Expires()} {
-		if e.Before(s.Expires) {
-			s.Expires = e
-		}
-	}
-	return s, true
+	return v.status, true
 }

@@ -249,3 +249,49 @@ func TestNewOptions(t *testing.T) {
 		t.Errorf("a root without signatures: %v", err)
 	}
 }
+
+// TestConcurrentUse: lookups, downloads and status while refreshes move
+// the client from release to release (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	r := fixture(t)
+	srv := serve(t, r.Dir)
+	c := newClient(t, r, srv, t.TempDir())
+	ctx := t.Context()
+	must(t, c.Refresh(ctx))
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				if _, err := c.Download(ctx, "acme/tool.pub"); err != nil {
+					errs <- err
+					return
+				}
+				if _, ok := c.Status(); !ok {
+					errs <- errors.New("no status")
+					return
+				}
+			}
+		}()
+	}
+	for i := range 5 {
+		must(t, r.AddTarget("rekor.pub", []byte{byte(i)}, activeRekor))
+		must(t, r.Publish())
+		must(t, c.Refresh(ctx))
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if st, _ := c.Status(); st.Timestamp != 6 {
+		t.Errorf("timestamp v%d after five releases", st.Timestamp)
+	}
+}
