@@ -261,6 +261,9 @@ func (c *Client) Refresh(ctx context.Context) error {
 		}
 		st.Root = data
 	}
+	if err := repo.EndRootWalk(); err != nil {
+		return err // the newest root has expired (5.3.10)
+	}
 	data, err := c.fetchMeta(ctx, repo, "timestamp.json", repository.MetaFile{})
 	if err != nil {
 		return err

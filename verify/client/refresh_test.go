@@ -295,3 +295,21 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("timestamp v%d after five releases", st.Timestamp)
 	}
 }
+
+// TestExpiredRoot: a newest root that has expired ends the refresh before
+// the timestamp is fetched, with verify.ErrExpired naming the root.
+func TestExpiredRoot(t *testing.T) {
+	r := fixture(t)
+	must(t, r.RotateRootKey())
+	must(t, r.Publish())
+	srv := serve(t, r.Dir)
+	c := newClient(t, r, srv, "", func(o *client.Options) { o.Verify.Now = r.Expires.AddDate(0, 0, 1) })
+	err := c.Refresh(t.Context())
+	var exp *verify.ExpiredError
+	if !errors.As(err, &exp) || exp.Role != root.RoleRoot || exp.Version != 2 {
+		t.Fatalf("an expired root v2: %v", err)
+	}
+	if n := srv.count("/timestamp.json"); n != 0 {
+		t.Errorf("timestamp.json fetched %d times after the root expired", n)
+	}
+}
