@@ -2,6 +2,8 @@ package client
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +27,9 @@ import (
 //	targets.json            the trusted top-level targets
 //	delegated/ROLE.json     delegated targets metadata (ROLE path-escaped)
 //	targets/NAME            target files (NAME path-escaped)
+//
+// A name whose escaped form is longer than 200 bytes is stored as
+// sha256-HEX instead.
 //
 // Every file is written atomically; nothing read from it is trusted before
 // package verify has checked it again, except that root.json is where a
@@ -76,11 +81,22 @@ func roleFile(role root.Role) string {
 	if role == root.RoleTargets {
 		return "targets.json"
 	}
-	return "delegated/" + url.PathEscape(string(role)) + ".json"
+	return "delegated/" + cacheName(string(role)) + ".json"
 }
 
 // targetFile names a target file in the cache.
-func targetFile(name string) string { return "targets/" + url.PathEscape(name) }
+func targetFile(name string) string { return "targets/" + cacheName(name) }
+
+// cacheName turns a role or target name into one file name: path-escaped
+// (so "a/b" is "a%2Fb"), or, when that would be too long for a file
+// system, "sha256-" and the hex SHA-256 of the name.
+func cacheName(name string) string {
+	if esc := url.PathEscape(name); len(esc) <= 200 {
+		return esc
+	}
+	sum := sha256.Sum256([]byte(name))
+	return "sha256-" + hex.EncodeToString(sum[:])
+}
 
 // loadState reads the trusted state the cache holds, each file at most
 // max(file) bytes. The cached root is used only if it is the trusted root

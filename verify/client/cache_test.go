@@ -2,6 +2,8 @@ package client_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -216,4 +218,37 @@ func TestStaleCachedMetadata(t *testing.T) {
 	if srv.count("/2.acme.json") != 1 {
 		t.Errorf("2.acme.json fetched %d times", srv.count("/2.acme.json"))
 	}
+}
+
+// TestLongTargetName: a target whose name is too long for a file name is
+// cached under its SHA-256.
+func TestLongTargetName(t *testing.T) {
+	r := fixture(t)
+	long := strings.Repeat("directory/", 20) + "key.pub" // short on the server, long escaped
+	must(t, r.AddTarget(long, []byte("a key with a long name"), ""))
+	must(t, r.Publish())
+	srv := serve(t, r.Dir)
+	dir := t.TempDir()
+	c := newClient(t, r, srv, dir)
+	must(t, c.Refresh(t.Context()))
+	for range 2 {
+		got, err := c.Download(t.Context(), long)
+		if err != nil || string(got) != "a key with a long name" {
+			t.Fatalf("%q, %v", got, err)
+		}
+	}
+	sum := sha256.Sum256([]byte(long))
+	if !cacheFiles(t, dir)["targets/sha256-"+hex.EncodeToString(sum[:])] {
+		t.Errorf("not cached under its SHA-256: %v", cacheFiles(t, dir))
+	}
+	if n := srv.count("/targets/" + strings.Repeat("directory/", 20) + mustHash(t, c, long) + ".key.pub"); n != 1 {
+		t.Errorf("fetched %d times", n)
+	}
+}
+
+func mustHash(t *testing.T, c *client.Client, name string) string {
+	t.Helper()
+	tg, err := c.Target(t.Context(), name)
+	must(t, err)
+	return tg.Hashes["sha256"]
 }
