@@ -317,11 +317,15 @@ func (c *Client) Refresh(ctx context.Context) error {
 	return nil
 }
 
-// fetchMeta fetches a metadata file within repo's bound for it. A file
-// longer than the length meta lists is a length mismatch; longer than the
-// role's limit, too large; a missing one matches verify.ErrMissing.
+// fetchMeta fetches a metadata file within repo's bound for it.
 func (c *Client) fetchMeta(ctx context.Context, repo *verify.Repo, file string, meta repository.MetaFile) ([]byte, error) {
-	max := repo.MaxSize(file, meta)
+	return c.fetchBounded(ctx, file, meta, repo.MaxSize(file, meta))
+}
+
+// fetchBounded fetches a metadata file of at most max bytes. A file
+// longer than the length meta lists is a length mismatch; longer than
+// max otherwise, too large; a missing one matches verify.ErrMissing.
+func (c *Client) fetchBounded(ctx context.Context, file string, meta repository.MetaFile, max int64) ([]byte, error) {
 	data, err := c.src.meta(ctx, file, max)
 	var long *tooLongError
 	switch {

@@ -248,3 +248,22 @@ func TestSlowServer(t *testing.T) {
 		t.Fatalf("a stalled target: %v", err)
 	}
 }
+
+// TestMissingDelegatedMetadata: delegated metadata the server does not
+// have fails the lookup with verify.ErrMissing, not "not found": the
+// target may exist.
+func TestMissingDelegatedMetadata(t *testing.T) {
+	r := fixture(t)
+	srv := serve(t, r.Dir)
+	c := newClient(t, r, srv, "")
+	must(t, c.Refresh(t.Context()))
+	srv.on("/1.acme.json", notFound)
+	_, err := c.Target(t.Context(), "acme/tool.pub")
+	if !errors.Is(err, verify.ErrMissing) || errors.Is(err, verify.ErrTargetNotFound) || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("a missing acme.json: %v", err)
+	}
+	srv.on("/1.acme.json", nil)
+	if _, err := c.Target(t.Context(), "acme/tool.pub"); err != nil {
+		t.Fatalf("once it is back: %v", err)
+	}
+}

@@ -35,14 +35,8 @@ func (c *Client) loader(ctx context.Context, v *view, useCache bool, got *loaded
 				return data, nil
 			}
 		}
-		data, err := c.src.meta(ctx, file, max)
-		var long *tooLongError
-		switch {
-		case errors.As(err, &long) && rm.meta.Length > 0 && max == rm.meta.Length:
-			return nil, fmt.Errorf("%w: %w: %s is listed with %d bytes", err, repository.ErrLengthMismatch, file, rm.meta.Length)
-		case errors.As(err, &long):
-			return nil, fmt.Errorf("%w: %w", err, verify.ErrTooLarge)
-		case err != nil:
+		data, err := c.fetchBounded(ctx, file, rm.meta, max)
+		if err != nil {
 			return nil, err
 		}
 		if known {
