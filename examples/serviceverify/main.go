@@ -102,23 +102,19 @@ func (s *Service) Run(ctx context.Context, every time.Duration, log io.Writer) e
 		fmt.Fprintf(log, "refresh failed, starting from the cache: %v\n", err)
 	}
 	s.report(log)
-	if every <= 0 {
-		return nil
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
+	for every > 0 {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
+		case <-time.After(every):
 		}
 		if err := s.Refresh(ctx); err != nil {
 			fmt.Fprintf(log, "refresh failed, keeping %d %s targets: %s: %v\n", len(s.Active()), s.Usage, explain(err), err)
-			continue
+		} else {
+			s.report(log)
 		}
-		s.report(log)
 	}
+	return nil
 }
 
 // Refresh updates the client from the repository and loads the material
