@@ -267,3 +267,30 @@ func TestMissingDelegatedMetadata(t *testing.T) {
 		t.Fatalf("once it is back: %v", err)
 	}
 }
+
+// TestTargetsURLAndUserAgent: target files come from Options.TargetsURL
+// when it is set, and every request carries Options.UserAgent.
+func TestTargetsURLAndUserAgent(t *testing.T) {
+	r := fixture(t)
+	meta := serve(t, r.Dir)
+	files := serve(t, filepath.Join(r.Dir, "targets"))
+	c := newClient(t, r, meta, "", func(o *client.Options) {
+		o.TargetsURL = files.URL + "/"
+		o.UserAgent = "fulcio/1.0"
+	})
+	must(t, c.Refresh(t.Context()))
+	got, err := c.Download(t.Context(), "acme/tool.pub")
+	if err != nil || !bytes.Equal(got, acmeTool) {
+		t.Fatalf("%q, %v", got, err)
+	}
+	if hasPrefix(meta.requests(), "/targets/") || !hasPrefix(files.requests(), "/acme/") {
+		t.Errorf("metadata server: %v; targets server: %v", meta.requests(), files.requests())
+	}
+	for _, s := range []*server{meta, files} {
+		s.mu.Lock()
+		if len(s.agents) != 1 || !s.agents["fulcio/1.0"] {
+			t.Errorf("User-Agent headers %v", s.agents)
+		}
+		s.mu.Unlock()
+	}
+}

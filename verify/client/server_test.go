@@ -19,18 +19,20 @@ import (
 // for each path and lets a test replace the answer for a path.
 type server struct {
 	*httptest.Server
-	mu    sync.Mutex
-	hits  map[string]int
-	hooks map[string]http.HandlerFunc
+	mu     sync.Mutex
+	hits   map[string]int
+	hooks  map[string]http.HandlerFunc
+	agents map[string]bool // User-Agent headers seen
 }
 
 func serve(t *testing.T, dir string) *server {
 	t.Helper()
-	s := &server{hits: map[string]int{}, hooks: map[string]http.HandlerFunc{}}
+	s := &server{hits: map[string]int{}, hooks: map[string]http.HandlerFunc{}, agents: map[string]bool{}}
 	files := http.FileServer(http.Dir(dir))
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.hits[r.URL.Path]++
+		s.agents[r.UserAgent()] = true
 		h := s.hooks[r.URL.Path]
 		s.mu.Unlock()
 		if h != nil {
