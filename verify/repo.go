@@ -755,7 +755,7 @@ func Repository(trusted *root.Root, fsys fs.FS, prev *State, opts Options) (*Rep
 	}
 	data, err := readBounded(fsys, "timestamp.json", int64(opts.Limits.timestamp()))
 	if err != nil {
-		if err := r.endRootsLocked(); err != nil {
+		if err := r.EndRootWalk(); err != nil {
 			return nil, err
 		}
 		return nil, located(root.RoleTimestamp, 0, "timestamp.json", err)
@@ -790,9 +790,15 @@ func Repository(trusted *root.Root, fsys fs.FS, prev *State, opts Options) (*Rep
 	return r, nil
 }
 
-// endRootsLocked ends the root walk, so an expired root is reported as
-// such even when the repository lacks later files.
-func (r *Repo) endRootsLocked() error {
+// EndRootWalk ends the root walk as the specification does before the
+// timestamp is fetched (sections 5.3.10 and 5.3.11): the newest root must
+// not have expired, and the previous state's timestamp and snapshot stay
+// rollback floors only if they verify under its keys. UpdateTimestamp ends
+// the walk itself; a client calls EndRootWalk first to learn that the root
+// has expired without fetching the timestamp, and so reports that rather
+// than a failed fetch. After it succeeds UpdateRoot fails; calling it
+// again does nothing.
+func (r *Repo) EndRootWalk() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.endRoots()
