@@ -120,6 +120,9 @@ func fuzzRepo(muts []byte, hashes bool) fstest.MapFS {
 	fsys := fstest.MapFS{"1.root.json": {Data: defaultRepo().rootV1()}}
 	meta := map[string]any{}
 	for i, s := range signed {
+		// A copy: the generator shares the test keys' objects between
+		// trees, and mutations must not reach them.
+		s = fuzzCopy(s).(map[string]any)
 		mutate(i, s)
 		data := gen.Sign(s, signers[i]...)
 		fsys[names[i]] = &fstest.MapFile{Data: data}

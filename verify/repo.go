@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,7 +96,7 @@ func NewRepo(trusted *root.Root, prev *State, opts Options) (*Repo, error) {
 	}
 	start := trusted
 	if prev != nil && len(prev.Root) > 0 {
-		saved, err := root.Parse(prev.Root)
+		saved, err := parseRoot(prev.Root, opts.Limits.root())
 		if err != nil {
 			return nil, &MetadataError{Role: root.RoleRoot, File: "the saved state's root", Err: err}
 		}
@@ -117,6 +117,19 @@ func NewRepo(trusted *root.Root, prev *State, opts Options) (*Repo, error) {
 		return nil, err
 	}
 	return &Repo{opts: opts, now: w.now, walk: w, rootData: data, prev: prev, targets: map[string]*repository.Targets{}}, nil
+}
+
+// parseRoot reads a root file bounded by max, as root.Parse does.
+func parseRoot(data []byte, max int) (*root.Root, error) {
+	env, err := tufmeta.ParseEnvelope(data, tufmeta.TypeRoot, max)
+	if err != nil {
+		return nil, err
+	}
+	r, err := link.Root(env)
+	if err != nil {
+		return nil, err
+	}
+	return r.(*root.Root), nil
 }
 
 // NextRootFile names the root file the update needs next: N+1.root.json.
@@ -214,6 +227,9 @@ func (r *Repo) UpdateTimestamp(data []byte) error {
 	if err := r.endRoots(); err != nil {
 		return err
 	}
+	if r.snapshot != nil {
+		return errors.New("verify: UpdateTimestamp after the snapshot was trusted: start a new update")
+	}
 	env, err := r.trustedEnvelope(r.chain.Root, root.RoleTimestamp, tufmeta.TypeTimestamp, data, r.opts.Limits.timestamp())
 	if err != nil {
 		return located(root.RoleTimestamp, 0, file, err)
@@ -223,7 +239,13 @@ func (r *Repo) UpdateTimestamp(data []byte) error {
 		return located(root.RoleTimestamp, env.Version, file, err)
 	}
 	ts := x.(*repository.Timestamp)
-	if floor := r.floorTS; floor != nil {
+	floor, floorData := r.floorTS, r.floorTSData
+	if r.timestamp != nil {
+		// A second timestamp in one update is checked against the
+		// first.
+		floor, floorData = r.timestamp, r.tsData
+	}
+	if floor != nil {
 		switch {
 		case ts.Version() < floor.Version():
 			return located(root.RoleTimestamp, ts.Version(), file, &VersionError{Role: root.RoleTimestamp, Got: ts.Version(), Want: floor.Version(), Rollback: true, Detail: "older than the trusted timestamp"})
@@ -231,7 +253,7 @@ func (r *Repo) UpdateTimestamp(data []byte) error {
 			if !r.now.Before(floor.Expires()) {
 				return &ExpiredError{Role: root.RoleTimestamp, Version: floor.Version(), Expires: floor.Expires(), Now: r.now}
 			}
-			r.timestamp, r.tsData, r.tsUnchanged = floor, r.floorTSData, true
+			r.timestamp, r.tsData, r.tsUnchanged = floor, floorData, true
 			return nil
 		case ts.Snapshot().Version < floor.Snapshot().Version:
 			return located(root.RoleTimestamp, ts.Version(), file, &VersionError{Role: root.RoleSnapshot, Got: ts.Snapshot().Version, Want: floor.Snapshot().Version, Rollback: true,
@@ -284,7 +306,7 @@ func (r *Repo) metaFileName(role root.Role, version int64) string {
 	if r.chain.Root.ConsistentSnapshot() {
 		return repository.MetadataFileName(role, version)
 	}
-	return url.PathEscape(string(role)) + ".json"
+	return repository.EscapeRoleName(role) + ".json"
 }
 
 // UpdateSnapshot verifies data as the snapshot the trusted timestamp
@@ -297,6 +319,9 @@ func (r *Repo) UpdateSnapshot(data []byte) error {
 	defer r.mu.Unlock()
 	if r.timestamp == nil {
 		return errors.New("verify: UpdateSnapshot before UpdateTimestamp")
+	}
+	if len(r.targets) > 0 {
+		return errors.New("verify: UpdateSnapshot after targets were trusted: start a new update")
 	}
 	meta := r.timestamp.Snapshot()
 	file := r.metaFileName(root.RoleSnapshot, meta.Version)
@@ -315,7 +340,12 @@ func (r *Repo) UpdateSnapshot(data []byte) error {
 	if sn.Version() != meta.Version {
 		return located(root.RoleSnapshot, sn.Version(), file, &VersionError{Role: root.RoleSnapshot, Got: sn.Version(), Want: meta.Version, Rollback: sn.Version() < meta.Version, Detail: "the timestamp names another version"})
 	}
-	if floor := r.floorSnap; floor != nil {
+	floor := r.floorSnap
+	if r.snapshot != nil {
+		// A second snapshot in one update is checked against the first.
+		floor = r.snapshot
+	}
+	if floor != nil {
 		for _, name := range floor.Files() {
 			old, _ := floor.Meta(name)
 			m, ok := sn.Meta(name)
@@ -409,7 +439,8 @@ func targetsKey(parent string, role root.Role) string {
 	if parent == "" {
 		return string(role)
 	}
-	return parent + "\x00" + string(role)
+	// Quoted, so no role name can stand for a path of two.
+	return parent + "/" + strconv.Quote(string(role))
 }
 
 // keyOf returns the key of a trusted role's metadata: the top-level
@@ -438,6 +469,9 @@ func (r *Repo) keyOf(role root.Role) string {
 // updateTargets verifies role's metadata: the top-level targets when
 // parent is "", else a role the metadata under parent delegates to.
 func (r *Repo) updateTargets(parent string, role root.Role, data []byte) (*repository.Targets, error) {
+	if _, done := r.targets[targetsKey(parent, role)]; done {
+		return nil, fmt.Errorf("verify: %s is already trusted in this update: start a new update", role)
+	}
 	file, meta, err := r.targetsFile(role)
 	if err != nil {
 		return nil, err
@@ -496,9 +530,9 @@ func (r *Repo) MaxSize(file string, meta repository.MetaFile) int64 {
 	switch {
 	case file == "timestamp.json":
 		max = l.timestamp()
-	case hasSuffix(file, ".root.json") || file == "root.json":
+	case file == "root.json" || versioned(file, "root"):
 		max = l.root()
-	case hasSuffix(file, "snapshot.json"):
+	case file == "snapshot.json" || versioned(file, "snapshot"):
 		max = l.snapshot()
 	default:
 		max = l.targets()
@@ -509,8 +543,19 @@ func (r *Repo) MaxSize(file string, meta repository.MetaFile) int64 {
 	return int64(max)
 }
 
-func hasSuffix(s, suffix string) bool {
-	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+// versioned reports whether file is VERSION.ROLE.json for the top-level
+// role.
+func versioned(file, role string) bool {
+	v, ok := strings.CutSuffix(file, "."+role+".json")
+	if !ok || v == "" {
+		return false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Root returns the newest trusted root; nil before the root walk ended.
@@ -562,12 +607,27 @@ func (r *Repo) Metadata(role root.Role) (*repository.Targets, bool) {
 	return t, ok
 }
 
-// State returns what to keep for the next update: the newest root and,
-// once trusted, the timestamp and snapshot files.
+// State returns what to keep for the next update: the newest trusted root
+// and the trusted timestamp and snapshot files. After a failed step it
+// still holds the previous state's timestamp and snapshot that the newest
+// root keeps trusting, so saving it after a failure (to keep a new root,
+// as the specification asks) loses no rollback protection.
 func (r *Repo) State() State {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return State{Root: bytes.Clone(r.rootData), Timestamp: bytes.Clone(r.tsData), Snapshot: bytes.Clone(r.snapData)}
+	st := State{Root: bytes.Clone(r.rootData)}
+	switch {
+	case r.prev != nil:
+		// The root walk has not ended: the previous state's files stand.
+		st.Timestamp, st.Snapshot = bytes.Clone(r.prev.Timestamp), bytes.Clone(r.prev.Snapshot)
+	default:
+		// What this update trusts, else what the previous state held and
+		// still verifies under the newest root: a failed update must not
+		// lose a rollback floor.
+		st.Timestamp = bytes.Clone(cmpOr(r.tsData, r.floorTSData))
+		st.Snapshot = bytes.Clone(cmpOr(r.snapData, r.floorData))
+	}
+	return st
 }
 
 // Target finds a target by searching the top-level targets metadata and
@@ -826,4 +886,12 @@ func readBounded(fsys fs.FS, name string, max int64) ([]byte, error) {
 		return nil, errf(ErrTooLarge, "verify: larger than %d bytes", max)
 	}
 	return data, nil
+}
+
+// cmpOr returns a if it is not nil, else b.
+func cmpOr(a, b []byte) []byte {
+	if a != nil {
+		return a
+	}
+	return b
 }
