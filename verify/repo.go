@@ -81,8 +81,20 @@ type Repo struct {
 	tsUnchanged bool
 	snapshot    *repository.Snapshot
 	snapData    []byte
-	targets     map[string]*repository.Targets // by delegator + "\x00" + role; top-level under "targets"
+	targets     map[string]*repository.Targets     // by delegation path (targetsKey); top-level under "targets"
+	delegs      map[string][]repository.Delegation // the delegations of targets[key], resolved once
 }
+
+// Bounds on the work of target searches: how many delegation patterns one
+// search, and one listing, may match a name against, and how many names a
+// listing resolves. A role's owner may list many delegations and many
+// names; these keep a search to a fraction of a second and a listing to a
+// few seconds whatever they list.
+const (
+	maxSearchMatches = 1 << 21
+	maxListMatches   = 1 << 23
+	maxListNames     = 1 << 17
+)
 
 // NewRepo starts an update from trusted, the root the caller ships, and
 // prev, the state a previous update ended with (nil for none). It starts
@@ -116,7 +128,7 @@ func NewRepo(trusted *root.Root, prev *State, opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Repo{opts: opts, now: w.now, walk: w, rootData: data, prev: prev, targets: map[string]*repository.Targets{}}, nil
+	return &Repo{opts: opts, now: w.now, walk: w, rootData: data, prev: prev, targets: map[string]*repository.Targets{}, delegs: map[string][]repository.Delegation{}}, nil
 }
 
 // parseRoot reads a root file bounded by max, as root.Parse does.
@@ -642,10 +654,22 @@ func (r *Repo) State() State {
 func (r *Repo) Target(name string, load Loader) (repository.Target, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.search(name, load)
+	budget := maxSearchMatches
+	return r.search(name, load, &budget)
 }
 
-func (r *Repo) search(name string, load Loader) (repository.Target, error) {
+// delegationsOf returns the delegations of the trusted metadata under key.
+func (r *Repo) delegationsOf(key string, tm *repository.Targets) []repository.Delegation {
+	d, ok := r.delegs[key]
+	if !ok {
+		d = tm.Delegations()
+		r.delegs[key] = d
+	}
+	return d
+}
+
+// search looks name up; budget bounds the delegation patterns it matches.
+func (r *Repo) search(name string, load Loader, budget *int) (repository.Target, error) {
 	top, ok := r.targets[string(root.RoleTargets)]
 	if !ok {
 		return repository.Target{}, errors.New("verify: no trusted targets yet (UpdateTargets)")
@@ -682,7 +706,10 @@ func (r *Repo) search(name string, load Loader) (repository.Target, error) {
 			return repository.Target{}, located(tm.Role(), tm.Version(), "", fmt.Errorf("%w: succinct (hash-bin) delegations are not supported", root.ErrMalformed))
 		}
 		var children []item
-		for _, d := range tm.Delegations() {
+		for _, d := range r.delegationsOf(key, tm) {
+			if *budget--; *budget < 0 {
+				return repository.Target{}, errf(ErrTooLarge, "verify: target %q: its search matched more delegation patterns than the bound", name)
+			}
 			if !d.Matches(name) {
 				continue
 			}
@@ -727,6 +754,9 @@ func (r *Repo) delegated(parent string, role root.Role, load Loader) (*repositor
 // included, sorted by name: each name any reachable role lists (at most
 // Options.MaxDelegations roles are read), resolved by [Repo.Target]'s
 // search so a name is attributed to the role a client would trust for it.
+// A listing of more than 131072 names, or whose searches would match
+// names against more than 2^23 delegation patterns, fails with
+// ErrTooLarge.
 func (r *Repo) ListTargets(load Loader) ([]repository.Target, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -747,7 +777,10 @@ func (r *Repo) ListTargets(load Loader) ([]repository.Target, error) {
 		for _, tg := range it.t.Targets() {
 			names[tg.Name] = true
 		}
-		for _, d := range it.t.Delegations() {
+		if len(names) > maxListNames {
+			return nil, errf(ErrTooLarge, "verify: more than %d targets to list", maxListNames)
+		}
+		for _, d := range r.delegationsOf(it.key, it.t) {
 			if seen[d.Name] {
 				continue
 			}
@@ -763,6 +796,7 @@ func (r *Repo) ListTargets(load Loader) ([]repository.Target, error) {
 		}
 	}
 	out := make([]repository.Target, 0, len(names))
+	budget := maxListMatches
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
 		for n := range names {
 			if !yield(n) {
@@ -770,7 +804,7 @@ func (r *Repo) ListTargets(load Loader) ([]repository.Target, error) {
 			}
 		}
 	}) {
-		t, err := r.search(name, load)
+		t, err := r.search(name, load, &budget)
 		if errors.Is(err, ErrTargetNotFound) {
 			continue // listed by a role not trusted for it
 		}

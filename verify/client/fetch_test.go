@@ -212,7 +212,9 @@ func TestSlowServer(t *testing.T) {
 	srv := serve(t, r.Dir)
 	hang := func(w http.ResponseWriter, req *http.Request) { <-req.Context().Done() }
 	ctx := t.Context()
-	c := newClient(t, r, srv, "", func(o *client.Options) { o.Timeout = 20 * time.Millisecond })
+	// Long enough for the first refresh on a loaded machine; the hanging
+	// requests below wait it out.
+	c := newClient(t, r, srv, "", func(o *client.Options) { o.Timeout = time.Second })
 	must(t, c.Refresh(ctx))
 
 	srv.on("/timestamp.json", hang)
