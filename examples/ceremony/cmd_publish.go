@@ -46,7 +46,7 @@ func cmdPublish(ctx context.Context, e *env, args []string) error {
 		res, err = verify.Rotation(s.prev, s.st, opts)
 	}
 	if err != nil {
-		st := verify.Status(s.st, s.prev)
+		st := s.st.SigningStatus(s.prev)
 		var need []string
 		for _, q := range st.Requirements {
 			if q.Needed > 0 {

@@ -99,9 +99,9 @@ func keyIDsFor(st, prev *root.Root, fp string) []root.KeyID {
 			continue
 		}
 		rk, _ := rt.Role(root.RoleRoot)
-		for _, id := range rk.KeyIDs {
-			k, ok := rt.Key(id)
-			if ok && k.Fingerprint() == fp && !seen[id] {
+		for _, k := range rk.Keys {
+			id := k.ID()
+			if k.Fingerprint() == fp && !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
 			}

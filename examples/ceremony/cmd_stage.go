@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 )
 
@@ -97,7 +96,7 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 	for _, w := range ws {
 		e.printf("Lint warning [%s]: %s\n", w.Code, w.Message)
 	}
-	req := root.Requirements(next, prev)
+	req := next.Requirements(prev)
 	e.printf("Needs:")
 	for i, q := range req {
 		if i > 0 {
@@ -214,9 +213,9 @@ func stageNext(r *repo, prev *root.Root, add, remove, replace []string, thr int,
 	var ch root.RoleChange
 	rk, _ := prev.Role(root.RoleRoot)
 	current := map[string]root.KeyID{} // holder -> key ID in prev's root role
-	for _, id := range rk.KeyIDs {
-		if k, ok := prev.Key(id); ok && k.Holder() != "" {
-			current[k.Holder()] = id
+	for _, k := range rk.Keys {
+		if k.Holder() != "" {
+			current[k.Holder()] = k.ID()
 		}
 	}
 	removeHolder := func(h string) error {
@@ -298,7 +297,8 @@ func printRootDiff(w io.Writer, prev, next *root.Root, r *repo) {
 	if prev == nil {
 		fmt.Fprintf(w, "New root v%d, expires %s, consistent snapshots %v:\n", next.Version(), formatTime(next.Expires()), next.ConsistentSnapshot())
 		for _, role := range root.TopLevelRoles() {
-			keys, thr := repository.RoleKeys(next, role)
+			rk, _ := next.Role(role)
+			keys, thr := rk.Keys, rk.Threshold
 			fmt.Fprintf(w, "  %-9s %d of %d\n", role, thr, len(keys))
 			for _, k := range keys {
 				fmt.Fprintf(w, "    + %s\n", describeKey(k))
@@ -312,8 +312,9 @@ func printRootDiff(w io.Writer, prev, next *root.Root, r *repo) {
 		fmt.Fprintf(w, "  expires   %s -> %s\n", formatTime(prev.Expires()), formatTime(next.Expires()))
 	}
 	for _, role := range root.TopLevelRoles() {
-		pk, pt := repository.RoleKeys(prev, role)
-		nk, nt := repository.RoleKeys(next, role)
+		prk, _ := prev.Role(role)
+		nrk, _ := next.Role(role)
+		pk, pt, nk, nt := prk.Keys, prk.Threshold, nrk.Keys, nrk.Threshold
 		pm := map[string]root.Key{}
 		for _, k := range pk {
 			pm[k.Fingerprint()] = k

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/trustroot/trustroot/root"
-	"github.com/trustroot/trustroot/verify"
 )
 
 // stagedState is the staged root with every usable signature file merged
@@ -93,11 +92,11 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	status := verify.Status(s.st, s.prev)
+	status := s.st.SigningStatus(s.prev)
 	switch *format {
 	case "json":
 		out := struct {
-			*verify.SigningStatus
+			*root.SigningStatus
 			StaleFiles   []string `json:"stale_files,omitempty"`
 			InvalidFiles []string `json:"invalid_files,omitempty"`
 		}{status, s.stale, s.bad}
@@ -116,17 +115,17 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 
 // holderOf names a key by its keyholder, or else by the TUF key ID that
 // root.json lists it under (as the diagram and verify do).
-func holderOf(k verify.KeyStatus) string {
+func holderOf(k root.KeyStatus) string {
 	if k.Holder != "" {
 		return k.Holder
 	}
 	if len(k.KeyIDs) > 0 {
-		return "key ID " + prefix(k.KeyIDs[0], shortIDLen)
+		return "key ID " + prefix(string(k.KeyIDs[0]), shortIDLen)
 	}
 	return fingerprintLabel(k.Fingerprint)
 }
 
-func holders(ks []verify.KeyStatus) string {
+func holders(ks []root.KeyStatus) string {
 	if len(ks) == 0 {
 		return "nobody"
 	}
@@ -137,7 +136,7 @@ func holders(ks []verify.KeyStatus) string {
 	return strings.Join(names, ", ")
 }
 
-func writeStatusText(w io.Writer, s *stagedState, st *verify.SigningStatus) {
+func writeStatusText(w io.Writer, s *stagedState, st *root.SigningStatus) {
 	fmt.Fprintf(w, "Staged root v%d, expires %s.\n", s.st.Version(), formatTime(s.st.Expires()))
 	for _, q := range st.Requirements {
 		state := "met"
@@ -167,7 +166,7 @@ func writeStatusText(w io.Writer, s *stagedState, st *verify.SigningStatus) {
 	}
 }
 
-func writeStatusMarkdown(w io.Writer, s *stagedState, st *verify.SigningStatus) {
+func writeStatusMarkdown(w io.Writer, s *stagedState, st *root.SigningStatus) {
 	mark := "⏳"
 	if st.Complete && len(s.bad) == 0 {
 		mark = "✅"

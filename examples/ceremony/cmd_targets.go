@@ -8,9 +8,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"sort"
 
-	"github.com/theupdateframework/go-tuf/v2/metadata"
+	"github.com/trustroot/trustroot/repository"
 )
 
 func cmdTargets(ctx context.Context, e *env, args []string) error {
@@ -81,11 +80,11 @@ func targetsAdd(ctx context.Context, e *env, args []string) error {
 	}
 	replaced := false
 	if cur != nil {
-		if len(cur.targets.Signed.Targets) >= maxTargets {
-			return fmt.Errorf("ceremony: targets already lists %d files", len(cur.targets.Signed.Targets))
+		var old repository.Target
+		old, replaced = cur.targets.Target(name)
+		if !replaced && len(cur.targets.Targets()) >= maxTargets {
+			return fmt.Errorf("ceremony: targets already lists %d files", len(cur.targets.Targets()))
 		}
-		var old *metadata.TargetFiles
-		old, replaced = cur.targets.Signed.Targets[name]
 		// A new file under the same name keeps its custom metadata
 		// unless -custom says otherwise: dropping {"sigstore":{"usage":
 		// "Fulcio","status":"Active"}} would make every service stop
@@ -95,11 +94,9 @@ func targetsAdd(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 		}
-		if d := cur.targets.Signed.Delegations; d != nil {
-			for _, d := range d.Roles {
-				if ok, _ := d.IsDelegatedPath(name); ok {
-					e.printf("Note: %s also matches delegated role %s's paths; clients find the top-level target first.\n", name, d.Name)
-				}
+		for _, d := range cur.targets.Delegations() {
+			if d.Matches(name) {
+				e.printf("Note: %s also matches delegated role %s's paths; clients find the top-level target first.\n", name, d.Name)
 			}
 		}
 	}
@@ -141,47 +138,12 @@ func targetsList(ctx context.Context, e *env, args []string) error {
 		e.printf("Nothing is published yet.\n")
 		return nil
 	}
-	print := func(role string, m map[string]json.RawMessage, lens map[string]int64) {
-		names := make([]string, 0, len(m))
-		for n := range m {
-			names = append(names, n)
+	for _, t := range cur.allTargets() {
+		var c bytes.Buffer
+		if len(t.Custom) > 0 {
+			_ = json.Compact(&c, t.Custom)
 		}
-		sort.Strings(names)
-		for _, n := range names {
-			var c bytes.Buffer
-			if len(m[n]) > 0 {
-				_ = json.Compact(&c, m[n])
-			}
-			e.printf("%-10s %-40s %8d  %s\n", role, n, lens[n], c.String())
-		}
-	}
-	collect := func(role string, ts map[string]json.RawMessage, lens map[string]int64) { print(role, ts, lens) }
-	m, l := map[string]json.RawMessage{}, map[string]int64{}
-	for n, tf := range cur.targets.Signed.Targets {
-		if tf.Custom != nil {
-			m[n] = *tf.Custom
-		} else {
-			m[n] = nil
-		}
-		l[n] = tf.Length
-	}
-	collect("targets", m, l)
-	roles := make([]string, 0, len(cur.delegated))
-	for n := range cur.delegated {
-		roles = append(roles, n)
-	}
-	sort.Strings(roles)
-	for _, role := range roles {
-		m, l := map[string]json.RawMessage{}, map[string]int64{}
-		for n, tf := range cur.delegated[role].Signed.Targets {
-			if tf.Custom != nil {
-				m[n] = *tf.Custom
-			} else {
-				m[n] = nil
-			}
-			l[n] = tf.Length
-		}
-		collect(role, m, l)
+		e.printf("%-10s %-40s %8d  %s\n", t.Role, t.Name, t.Length, c.String())
 	}
 	return nil
 }
@@ -211,12 +173,12 @@ func readTargetArgs(pos []string, custom, usage string) (name string, data, c []
 // replacing a file never drops {"sigstore":{"usage":"Fulcio","status":
 // "Active"}} and makes every service stop loading it. Without old custom
 // metadata it returns c unchanged.
-func keepCustom(e *env, name string, old *metadata.TargetFiles, c []byte) ([]byte, error) {
-	if old == nil || old.Custom == nil || len(*old.Custom) == 0 {
+func keepCustom(e *env, name string, old repository.Target, c []byte) ([]byte, error) {
+	if len(old.Custom) == 0 {
 		return c, nil
 	}
 	var buf bytes.Buffer
-	if err := json.Compact(&buf, *old.Custom); err != nil {
+	if err := json.Compact(&buf, old.Custom); err != nil {
 		return nil, fmt.Errorf("ceremony: custom metadata of target %s: %w", name, err)
 	}
 	e.printf("Keeping %s's custom metadata %s (pass -custom to change it).\n", name, buf.Bytes())

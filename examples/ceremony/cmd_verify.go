@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
 )
@@ -142,8 +141,8 @@ func readChain(dir, trustedFile string) (*root.Root, [][]byte, error) {
 	if len(vs) == 0 {
 		return nil, nil, fmt.Errorf("ceremony: no N.root.json files in %s", dir)
 	}
-	if len(vs) > verify.DefaultMaxSteps {
-		return nil, nil, fmt.Errorf("ceremony: %s holds %d root versions, more than %d", dir, len(vs), verify.DefaultMaxSteps)
+	if len(vs) > verify.DefaultMaxRootSteps {
+		return nil, nil, fmt.Errorf("ceremony: %s holds %d root versions, more than %d", dir, len(vs), verify.DefaultMaxRootSteps)
 	}
 	var trusted *root.Root
 	if trustedFile != "" {
@@ -308,8 +307,8 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 				return err
 			}
 		}
-		keys, _ := repository.RoleKeys(rt, root.RoleRoot)
-		for _, k := range keys {
+		rk, _ := rt.Role(root.RoleRoot)
+		for _, k := range rk.Keys {
 			kfs, ok := enrolled[k.Fingerprint()]
 			if !ok {
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: root key %s (%s) has no enrolment in keys/", rt.Version(), fingerprintLabel(k.Fingerprint()), k.Holder()))
@@ -352,59 +351,28 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 	if err != nil {
 		return err
 	}
-	nt := len(o.targets.Signed.Targets)
-	for _, d := range o.delegated {
-		nt += len(d.Signed.Targets)
-	}
+	all := o.allTargets()
 	// The same repository through this project's own offline client
 	// workflow, from the first root, looking up every target.
-	vr, err := verify.Repository(trusted, os.DirFS(r.path(repoDir)), verify.RepositoryOptions{Now: opts.Now, Strict: opts.Strict})
+	fsys := os.DirFS(r.path(repoDir))
+	vr, err := verify.Repository(trusted, fsys, nil, opts)
 	if err != nil {
 		return fmt.Errorf("ceremony: repository: %w", err)
 	}
 	if vr.Root().Version() != res.Root.Version() {
 		return fmt.Errorf("ceremony: repository: the client workflow trusts root v%d, the chain v%d", vr.Root().Version(), res.Root.Version())
 	}
-	checkTarget := func(name string) error {
-		t, err := vr.Target(name)
+	for _, tf := range all {
+		t, err := vr.Target(tf.Name, verify.FSLoader(fsys))
 		if err != nil {
-			return fmt.Errorf("ceremony: target %s: %w", name, err)
+			return fmt.Errorf("ceremony: target %s: %w", tf.Name, err)
 		}
-		var tf = o.targets.Signed.Targets[name]
-		if tf == nil {
-			for _, d := range o.delegated {
-				if x, ok := d.Signed.Targets[name]; ok {
-					tf = x
-				}
-			}
-		}
-		p, err := targetPath(name, tf)
-		if err != nil {
+		if err := r.checkTargetFile(t); err != nil {
 			return err
-		}
-		data, err := r.read(r.path(repoDir, p), maxTargetFile)
-		if err != nil {
-			return fmt.Errorf("ceremony: target %s: %w", name, err)
-		}
-		if err := t.Verify(data); err != nil {
-			return fmt.Errorf("ceremony: target %s (repository/%s): %w", name, p, err)
-		}
-		return nil
-	}
-	for name := range o.targets.Signed.Targets {
-		if err := checkTarget(name); err != nil {
-			return err
-		}
-	}
-	for _, d := range o.delegated {
-		for name := range d.Signed.Targets {
-			if err := checkTarget(name); err != nil {
-				return err
-			}
 		}
 	}
 	rep.Checks = append(rep.Checks, fmt.Sprintf("timestamp v%d, snapshot v%d, targets v%d and %d delegated role(s) verify as a TUF client sees them (go-tuf and trustroot's verifier); %d target file(s) match their hashes",
-		o.timestamp.Signed.Version, o.snapshot.Signed.Version, o.targets.Signed.Version, len(o.delegated), nt))
+		o.timestamp.Version(), o.snapshot.Version(), o.targets.Version(), len(o.delegated), len(all)))
 	return r.verifyStaged(rep)
 }
 
@@ -429,7 +397,7 @@ func (r *repo) verifyStaged(rep *verifyReport) error {
 	if len(s.bad) > 0 {
 		return fmt.Errorf("ceremony: invalid signature files:\n  %s", strings.Join(s.bad, "\n  "))
 	}
-	status := verify.Status(s.st, s.prev)
+	status := s.st.SigningStatus(s.prev)
 	need := 0
 	for _, q := range status.Requirements {
 		need += q.Needed

@@ -104,3 +104,7 @@ func (e *env) currentTime() time.Time {
 	}
 	return e.now()
 }
+
+// isTempName reports whether a file name is a temporary file left by an
+// interrupted atomic write; loaders skip them.
+func isTempName(name string) bool { return atomicfile.IsTemp(name) }

@@ -40,9 +40,9 @@ func loadState(t *testing.T, dir string) repoState {
 		t.Fatal(err)
 	}
 	if o != nil && st.root > 0 {
-		st.timestamp = o.timestamp.Signed.Version
-		for n := range o.targets.Signed.Targets {
-			st.targets = append(st.targets, n)
+		st.timestamp = o.timestamp.Version()
+		for _, tg := range o.targets.Targets() {
+			st.targets = append(st.targets, tg.Name)
 		}
 	}
 	return st

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustroot/trustroot/internal/atomicfile"
 	"github.com/trustroot/trustroot/root"
 )
 
@@ -269,7 +268,7 @@ func (r *repo) loadKeys() ([]*KeyFile, error) {
 	var out []*KeyFile
 	for _, e := range ents {
 		name := e.Name()
-		if atomicfile.IsTemp(name) || !strings.HasSuffix(name, ".json") {
+		if isTempName(name) || !strings.HasSuffix(name, ".json") {
 			continue
 		}
 		if len(out) >= maxHolders {
@@ -405,7 +404,7 @@ func (r *repo) loadSignatures() ([]sigEntry, error) {
 	var out []sigEntry
 	for _, e := range ents {
 		name := e.Name()
-		if atomicfile.IsTemp(name) || !strings.HasSuffix(name, ".json") {
+		if isTempName(name) || !strings.HasSuffix(name, ".json") {
 			continue
 		}
 		if len(out) >= maxSignatures {

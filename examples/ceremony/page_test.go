@@ -175,7 +175,7 @@ func timeAfterDays(t *testing.T, tl *tool, days int) string {
 		t.Fatalf("online metadata: %v", err)
 	}
 	// The timestamp expires 7 days after it was signed.
-	signed := o.timestamp.Signed.Expires.AddDate(0, 0, -7)
+	signed := o.timestamp.Expires().AddDate(0, 0, -7)
 	return formatTime(signed.AddDate(0, 0, days))
 }
 
