@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/trustroot/trustroot/internal/sharedtestdata"
 )
 
 type chainJSON struct {
@@ -36,7 +34,7 @@ func runChain(t *testing.T, now time.Time, args ...string) (result, chainJSON) {
 var today = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 func TestVerifyChainSigstoreProd(t *testing.T) {
-	prod := sharedtestdata.Path(t, "prod")
+	prod := sigstorePath(t, "prod")
 	r, out := runChain(t, today, "-chain", prod, "-at", "2026-11-01T00:00:00Z", "-json")
 	if r.code != 0 || !out.Verified || out.FinalVersion != 15 || out.Error != "" {
 		t.Fatalf("prod chain at 2026-11-01: %v", r)
@@ -71,7 +69,7 @@ func TestVerifyChainSigstoreProd(t *testing.T) {
 		t.Fatalf("prod chain from v5: %v", r)
 	}
 	// A trusted root from another chain does not verify prod v2.
-	staging := sharedtestdata.Path(t, "staging", "1.root.json")
+	staging := sigstorePath(t, "staging", "1.root.json")
 	r, out = runChain(t, today, "-chain", prod, "-trusted", staging, "-at", "2026-11-01T00:00:00Z", "-json")
 	if r.code == 0 || out.Verified {
 		t.Fatalf("prod chain from staging's v1 verified: %v", r)
@@ -79,7 +77,7 @@ func TestVerifyChainSigstoreProd(t *testing.T) {
 }
 
 func TestVerifyChainStagingTufOnCI(t *testing.T) {
-	dir := sharedtestdata.Path(t, "staging-tuf-on-ci")
+	dir := sigstorePath(t, "staging-tuf-on-ci")
 	r, out := runChain(t, today, "-chain", dir, "-at", "2026-10-01T00:00:00Z", "-json")
 	if r.code != 0 || out.FinalVersion != 14 {
 		t.Fatalf("staging-tuf-on-ci at 2026-10-01: %v", r)

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-
-	"github.com/trustroot/trustroot/internal/atomicfile"
 )
 
 // repoState is what a loader sees in a ceremony repository.
@@ -58,10 +56,10 @@ func faultLoop(t *testing.T, template string, crash bool, op []string, oldState,
 	for k := 1; ; k++ {
 		dir := cloneDir(t, template)
 		tl := &tool{t: t, dir: dir, tokens: newFakeTokens(), pin: "123456"}
-		ffs := &atomicfile.FaultFS{Base: testFS(), FailAt: k, Crash: crash}
+		ffs := &faultFS{base: testFS(), failAt: k, crash: crash}
 		if !crash {
 			// A failure the process survives: every write and rename.
-			ffs.Ops = []atomicfile.Op{atomicfile.OpWrite, atomicfile.OpRename}
+			ffs.ops = []fsOp{opWrite, opRename}
 		}
 		tl.fs = ffs
 		r := tl.in(op...)
@@ -400,7 +398,7 @@ func TestFullDisk(t *testing.T) {
 	tl := newTool(t)
 	tl.setupV1Staged()
 	before := treeContents(t, tl.dir)
-	tl.fs = &atomicfile.FaultFS{Base: testFS(), FailAt: 1, Ops: []atomicfile.Op{atomicfile.OpWrite}, Err: syscall.ENOSPC}
+	tl.fs = &faultFS{base: testFS(), failAt: 1, ops: []fsOp{opWrite}, err: syscall.ENOSPC}
 	r := tl.in("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
 	tl.fs = nil
 	if r.code != 1 || !strings.Contains(r.stderr, "no space left on device") || !strings.Contains(r.stderr, "staged/signatures/alice-") {
@@ -412,7 +410,7 @@ func TestFullDisk(t *testing.T) {
 	for _, h := range []string{"alice", "bob", "carol"} {
 		tl.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
 	}
-	tl.fs = &atomicfile.FaultFS{Base: testFS(), FailAt: 3, Ops: []atomicfile.Op{atomicfile.OpWrite}, Err: syscall.ENOSPC}
+	tl.fs = &faultFS{base: testFS(), failAt: 3, ops: []fsOp{opWrite}, err: syscall.ENOSPC}
 	r = tl.in("publish")
 	tl.fs = nil
 	if r.code != 1 || !strings.Contains(r.stderr, "no space left on device") {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/trustroot/trustroot/signer"
+	"github.com/trustroot/trustroot/signer/fake"
 	"io"
 	"io/fs"
 	"os"
@@ -13,10 +15,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/trustroot/trustroot/internal/atomicfile"
-	"github.com/trustroot/trustroot/signer"
-	"github.com/trustroot/trustroot/signer/fake"
 )
 
 // tool runs the ceremony tool in-process, as a person at a terminal
@@ -26,7 +24,7 @@ type tool struct {
 	dir    string
 	tokens *fakeTokens
 	// fs, when set, replaces the file system for the next runs.
-	fs atomicfile.FS
+	fs fileSystem
 	// now, when set, fixes the clock.
 	now time.Time
 	// pinReads counts how often a PIN was read.
@@ -181,7 +179,7 @@ func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	for rel := range treeContents(t, dir) {
-		if atomicfile.IsTemp(rel) {
+		if isTempName(rel) {
 			out = append(out, rel)
 		}
 	}
@@ -206,14 +204,14 @@ func mustSelfSignedPEM(t *testing.T) string {
 // fastFS is the operating system's file system without fsync: tests model
 // crashes by fault injection, not by pulling the plug, and fsync on a
 // test machine's disk only makes them slow.
-type fastFS struct{ atomicfile.FS }
+type fastFS struct{ fileSystem }
 
-type noSyncFile struct{ atomicfile.File }
+type noSyncFile struct{ tmpFile }
 
 func (noSyncFile) Sync() error { return nil }
 
-func (f fastFS) CreateTemp(dir, pattern string) (atomicfile.File, error) {
-	file, err := f.FS.CreateTemp(dir, pattern)
+func (f fastFS) CreateTemp(dir, pattern string) (tmpFile, error) {
+	file, err := f.fileSystem.CreateTemp(dir, pattern)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +220,7 @@ func (f fastFS) CreateTemp(dir, pattern string) (atomicfile.File, error) {
 
 func (fastFS) SyncDir(string) error { return nil }
 
-func testFS() atomicfile.FS { return fastFS{atomicfile.OS()} }
+func testFS() fileSystem { return fastFS{osFS{}} }
 
 // fastTempDir is a temporary directory on a memory file system when the
 // machine has one (/dev/shm), else t.TempDir(): the fault-injection loops

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustroot/trustroot/internal/sharedtestdata"
 	"github.com/trustroot/trustroot/root"
 )
 
@@ -32,7 +31,7 @@ var bareHex = regexp.MustCompile(`\b[0-9a-f]{16,}\b`)
 // signer named as the chain names it (v1-v9 by the names v10 gives their
 // keys), and no fingerprint stands unmarked in the text.
 func TestVerifyReportExpiredChain(t *testing.T) {
-	prod := sharedtestdata.Path(t, "prod")
+	prod := sigstorePath(t, "prod")
 	r, rep := verifyJSON(t, today, "-chain", prod)
 	if r.code == 0 || rep.Verified || !strings.Contains(rep.Error, "version 15 expired") {
 		t.Fatalf("prod today: %v", r)
@@ -90,7 +89,7 @@ func TestVerifyReportExpiredChain(t *testing.T) {
 // are not content hashes in v5-v8 (18 findings); each key ID is reported
 // once with the versions it concerns.
 func TestVerifyReportMergesWarnings(t *testing.T) {
-	dir := sharedtestdata.Path(t, "staging-tuf-on-ci")
+	dir := sigstorePath(t, "staging-tuf-on-ci")
 	_, rep := verifyJSON(t, today, "-chain", dir, "-at", "2026-10-01T00:00:00Z")
 	if !rep.Verified {
 		t.Fatalf("staging-tuf-on-ci at 2026-10-01: %+v", rep)
@@ -137,7 +136,7 @@ func TestVerifyReportMergesWarnings(t *testing.T) {
 // roots, and roots that expire years after they were signed; Sigstore's
 // production chain and the demo have none.
 func TestVerifyReportPolicy(t *testing.T) {
-	_, rep := verifyJSON(t, today, "-chain", sharedtestdata.Path(t, "staging-tuf-on-ci"), "-at", "2026-10-01T00:00:00Z")
+	_, rep := verifyJSON(t, today, "-chain", sigstorePath(t, "staging-tuf-on-ci"), "-at", "2026-10-01T00:00:00Z")
 	got := map[string][]int64{}
 	for _, f := range rep.Policy {
 		got[f.Code] = append(got[f.Code], f.Versions...)
@@ -159,7 +158,7 @@ func TestVerifyReportPolicy(t *testing.T) {
 		t.Errorf("no warning for the 1-of-1 roots: %v", rep.Warnings)
 	}
 
-	_, rep = verifyJSON(t, today, "-chain", sharedtestdata.Path(t, "prod"), "-at", "2026-11-01T00:00:00Z")
+	_, rep = verifyJSON(t, today, "-chain", sigstorePath(t, "prod"), "-at", "2026-11-01T00:00:00Z")
 	if len(rep.Policy) != 0 {
 		t.Errorf("prod: %+v", rep.Policy)
 	}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
 )
@@ -159,11 +160,11 @@ type Service struct {
 // Refresh updates from one copy of the repository. On any error the
 // service keeps what it trusted before.
 func (s *Service) Refresh(fsys fs.FS, now time.Time) error {
-	repo, err := verify.Repository(s.Trusted, fsys, verify.RepositoryOptions{Now: now, Previous: s.State})
+	repo, err := verify.Repository(s.Trusted, fsys, s.State, verify.Options{Now: now})
 	if err != nil {
 		return fmt.Errorf("serviceverify: update from root v%d: %s: %w", s.Trusted.Version(), explain(err), err)
 	}
-	tm := repo.Targets()
+	tm, _ := repo.Metadata(root.RoleTargets)
 	var active []Material
 	for _, t := range tm.Targets() {
 		var c struct {
@@ -184,7 +185,7 @@ func (s *Service) Refresh(fsys fs.FS, now time.Time) error {
 	st := repo.State()
 	s.Trusted, s.State, s.Active = repo.Root(), &st, active
 	s.versions = fmt.Sprintf("root v%d (expires %s), timestamp v%d, snapshot v%d, targets v%d",
-		st.Root, repo.Root().Expires().UTC().Format(time.RFC3339), st.Timestamp, st.Snapshot, tm.Version())
+		repo.Root().Version(), repo.Root().Expires().UTC().Format(time.RFC3339), repo.Timestamp().Version(), repo.Snapshot().Version(), tm.Version())
 	return nil
 }
 
@@ -209,7 +210,7 @@ func explain(err error) string {
 
 // loadTarget reads a target file, checks it against its trusted length and
 // hashes, and decodes the PEM certificate or public key in it.
-func loadTarget(fsys fs.FS, consistent bool, t verify.Target) (Material, error) {
+func loadTarget(fsys fs.FS, consistent bool, t repository.Target) (Material, error) {
 	if t.Length > maxTargetSize {
 		return Material{}, fmt.Errorf("target %s: %d bytes, more than %d", t.Name, t.Length, maxTargetSize)
 	}

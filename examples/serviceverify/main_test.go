@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/verify"
 )
 
@@ -372,8 +373,8 @@ func TestMissingTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = runArgs("-root", filepath.Join(dir, "1.root.json"), "-repo", dir, "-usage", "Fulcio")
-		if !errors.Is(err, verify.ErrHashMismatch) {
-			t.Fatalf("err = %v; want verify.ErrHashMismatch", err)
+		if !errors.Is(err, repository.ErrHashMismatch) {
+			t.Fatalf("err = %v; want repository.ErrHashMismatch", err)
 		}
 	})
 
