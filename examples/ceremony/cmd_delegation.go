@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/trustroot/trustroot/repository"
@@ -21,15 +22,16 @@ const maxDelegations = 64
 
 func cmdDelegation(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageErr("delegation needs a subcommand: add, target, sign, publish or list")
+		return usageErr("delegation needs a subcommand: add, target, sign, publish, remove or list")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(e.stderr, "Usage: ceremony delegation add|target|sign|publish|list [flags]\n"+
+		fmt.Fprint(e.stderr, "Usage: ceremony delegation add|target|sign|publish|remove|list [flags]\n"+
 			"  add      delegate paths to another project's keys\n"+
 			"  target   stage a target file in the delegated role\n"+
 			"  sign     sign the role's staged metadata with one of its keys\n"+
 			"  publish  publish the role once a threshold has signed\n"+
+			"  remove   take the delegation out of the targets metadata\n"+
 			"  list     show the delegated roles\n"+
 			"Run \"ceremony delegation SUBCOMMAND -h\" for its flags.\n")
 		return flag.ErrHelp
@@ -41,20 +43,23 @@ func cmdDelegation(ctx context.Context, e *env, args []string) error {
 		return delegationSign(ctx, e, args[1:])
 	case "publish":
 		return delegationPublish(ctx, e, args[1:])
+	case "remove":
+		return delegationRemove(ctx, e, args[1:])
 	case "list":
 		return delegationList(ctx, e, args[1:])
 	}
-	return usageErr("unknown delegation subcommand %q: want add, target, sign, publish or list", args[0])
+	return usageErr("unknown delegation subcommand %q: want add, target, sign, publish, remove or list", args[0])
 }
 
 func delegDir(role string) string { return delegStaged + "/" + role }
 
-// delegationKey reads a delegated role's public key: fake:NAME or a PEM
-// public key (or certificate) file.
+// delegationKey reads a delegated role's public key: from a signer spec
+// (a KMS URI, pem:FILE, piv[:SERIAL] or fake:NAME) or from a PEM public key
+// (or certificate) file.
 func delegationKey(ctx context.Context, e *env, spec string) (root.Key, error) {
 	var pub any
-	if strings.HasPrefix(spec, "fake:") || strings.Contains(spec, "://") {
-		s, err := e.onlineSigner(ctx, spec)
+	if specKind(spec) != "" {
+		s, err := e.openSigner(ctx, spec)
 		if err != nil {
 			return root.Key{}, err
 		}
@@ -78,10 +83,11 @@ func delegationAdd(ctx context.Context, e *env, args []string) error {
 	dir := repoFlag(f)
 	role := f.String("role", "", "the delegated role's name (required)")
 	var keys, paths listFlag
-	f.Var(&keys, "key", "a key of the role: a PEM public key `file`, fake:NAME or a KMS URI (repeatable)")
+	f.Var(&keys, "key", "a key of the role (repeatable): a PEM public key `file`, a KMS URI, pem:FILE (a private key file), piv[:SERIAL] (a YubiKey's slot 9c) or fake:NAME")
 	f.Var(&paths, "paths", "target path `patterns` the role may sign, e.g. acme/*")
 	thr := f.Int("threshold", 1, "how many of the role's keys must sign")
 	term := f.Bool("terminating", false, "stop the search at this role for matching paths")
+	addSignerFlags(f, e, true)
 	if _, err := parseFlags(f, args); err != nil {
 		return err
 	}
@@ -155,8 +161,14 @@ func delegationAdd(ctx context.Context, e *env, args []string) error {
 	if err := signOnline(ctx, e, t, signers); err != nil {
 		return err
 	}
-	// Stage the role's first metadata for its keyholders to sign.
-	dm, err := repository.NewTargets(root.Role(*role), 1, expiry(now, p.Online["targets"].ExpiresDays))
+	// Stage the role's first metadata for its keyholders to sign. A role
+	// delegated before (and removed) keeps counting from its last
+	// published version: a published file is never rewritten.
+	first, err := r.nextRoleVersion(*role)
+	if err != nil {
+		return err
+	}
+	dm, err := repository.NewTargets(root.Role(*role), first, expiry(now, p.Online["targets"].ExpiresDays))
 	if err != nil {
 		return fmt.Errorf("ceremony: %w", err)
 	}
@@ -300,10 +312,11 @@ type delegSigFile struct {
 }
 
 func delegationSign(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "delegation sign", "-role NAME -key fake:NAME|KMS-URI [-C DIR]")
+	f := newFlags(e, "delegation sign", "-role NAME -key KMS-URI|pem:FILE|piv[:SERIAL]|fake:NAME [-C DIR] [-passphrase-fd N] [-pin-fd N]")
 	dir := repoFlag(f)
 	role := f.String("role", "", "the delegated role (required)")
-	keySpec := f.String("key", "", "the signing key: fake:NAME or a KMS URI (required)")
+	keySpec := f.String("key", "", "the signing key (required): a KMS URI, pem:FILE (a private key file), piv[:SERIAL] (a YubiKey's slot 9c) or fake:NAME")
+	addSignerFlags(f, e, true)
 	if _, err := parseFlags(f, args); err != nil {
 		return err
 	}
@@ -318,7 +331,10 @@ func delegationSign(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := e.onlineSigner(ctx, *keySpec)
+	if specKind(*keySpec) == "" {
+		return usageErr("-key %q is not a signer: a KMS URI, pem:FILE, piv[:SERIAL] or fake:NAME", *keySpec)
+	}
+	s, err := e.openSigner(ctx, *keySpec)
 	if err != nil {
 		return err
 	}
@@ -350,9 +366,10 @@ func delegationSign(ctx context.Context, e *env, args []string) error {
 }
 
 func delegationPublish(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "delegation publish", "-role NAME [-C DIR]")
+	f := newFlags(e, "delegation publish", "-role NAME [-C DIR] [-passphrase-fd N]")
 	dir := repoFlag(f)
 	role := f.String("role", "", "the delegated role (required)")
+	addSignerFlags(f, e, false)
 	if _, err := parseFlags(f, args); err != nil {
 		return err
 	}
@@ -473,6 +490,106 @@ func delegationList(ctx context.Context, e *env, args []string) error {
 		}
 		sort.Strings(ids)
 		e.printf("%s: paths %s, %d of %d keys (%s), terminating %v; %s\n", d.Name, strings.Join(d.Paths, ","), d.Threshold, len(d.Keys), strings.Join(ids, " "), d.Terminating, ver)
+	}
+	return nil
+}
+
+func delegationRemove(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "delegation remove", "-role NAME [-C DIR] [-passphrase-fd N]")
+	dir := repoFlag(f)
+	role := f.String("role", "", "the delegated role to remove (required)")
+	addSignerFlags(f, e, false)
+	if _, err := parseFlags(f, args); err != nil {
+		return err
+	}
+	if err := checkName("role", *role); err != nil {
+		return usageErr("%v", err)
+	}
+	r := openRepo(e, *dir)
+	p, err := r.loadPolicy()
+	if err != nil {
+		return err
+	}
+	rt, _, err := r.latestRootData()
+	if err != nil {
+		return err
+	}
+	cur, err := r.loadOnline()
+	if err != nil {
+		return err
+	}
+	if _, ok := cur.delegation(*role); !ok {
+		return fmt.Errorf("ceremony: no delegated role %s to remove (delegation list shows them)", *role)
+	}
+	now := e.currentTime()
+	t, err := newTargetsVersion(p, cur, now)
+	if err != nil {
+		return err
+	}
+	t.RemoveDelegation(root.Role(*role))
+	signers, err := onlineSigners(ctx, e, p, rt, "targets")
+	if err != nil {
+		return err
+	}
+	if err := signOnline(ctx, e, t, signers); err != nil {
+		return err
+	}
+	// The new snapshot no longer lists the role's metadata; its old files
+	// stay, as every superseded version does, for clients that still read
+	// an older snapshot.
+	if err := r.commitOnline(ctx, p, rt, cur, onlineUpdate{targets: t, removed: []string{*role}}, now); err != nil {
+		return err
+	}
+	if err := r.removeTree(delegDir(*role)); err != nil {
+		return err
+	}
+	e.printf("Removed delegated role %s: targets v%d no longer delegates to it, and clients stop trusting its targets.\n", *role, t.Version())
+	return nil
+}
+
+// nextRoleVersion returns one more than the highest version of role's
+// metadata in repository/ (V.ROLE.json), or 1.
+func (r *repo) nextRoleVersion(role string) (int64, error) {
+	ents, err := r.readDir(r.path(repoDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("ceremony: reading %s: %w", repoDir, err)
+	}
+	next := int64(1)
+	for _, ent := range ents {
+		v, ok := strings.CutSuffix(ent.Name(), "."+role+".json")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= next && n < maxRootVersion*1000 {
+			next = n + 1
+		}
+	}
+	return next, nil
+}
+
+// removeTree removes a directory of the repository and everything in it.
+func (r *repo) removeTree(rel string) error {
+	ents, err := r.readDir(r.path(rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("ceremony: reading %s: %w", rel, err)
+	}
+	for _, ent := range ents {
+		sub := rel + "/" + ent.Name()
+		if ent.IsDir() {
+			if err := r.removeTree(sub); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := r.e.removeFile(r.path(sub)); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(r.path(rel)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("ceremony: removing %s: %w", rel, err)
 	}
 	return nil
 }

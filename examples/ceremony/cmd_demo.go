@@ -132,7 +132,7 @@ func (d *demo) run(ctx context.Context) error {
 	d.e.printf("Every keyholder's contribution is its own file, so each can be its own pull request.\n")
 
 	d.section("the host writes the policy: a 3-of-5 root, online keys for targets, snapshot and timestamp")
-	if err := d.cmd(ctx, "init", "-name", "demo", "-threshold", "3", "-attestation-roots", "fake"); err != nil {
+	if err := d.cmd(ctx, "init", "-name", "demo", "-threshold", "3", "-attestation-roots", "fake", "-online-signers", "fake"); err != nil {
 		return err
 	}
 

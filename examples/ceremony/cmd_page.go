@@ -781,7 +781,7 @@ func stagedStatus(s *stagedState, names *keyNames) *stagedView {
 	var todo []string
 	for _, q := range st.Requirements {
 		r := stagedReq{Name: q.Name, Threshold: q.Threshold, Needed: q.Needed,
-			Count: fmt.Sprintf("%d of %d signed, %d needed", len(q.Signed), len(q.Signed)+len(q.Missing)+len(q.Invalid), q.Threshold)}
+			Count: fmt.Sprintf("%d of %d signed, threshold %d", len(q.Signed), len(q.Signed)+len(q.Missing)+len(q.Invalid), q.Threshold)}
 		for _, k := range q.Signed {
 			r.Signed = append(r.Signed, label(k))
 		}

@@ -14,8 +14,10 @@ import (
 )
 
 func cmdPublish(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "publish", "[-C DIR]")
+	f := newFlags(e, "publish", "[-C DIR] [-passphrase-fd N] [-allow-policy-departure]")
 	dir := repoFlag(f)
+	addSignerFlags(f, e, false)
+	allow := departureFlag(f)
 	if _, err := parseFlags(f, args); err != nil {
 		return err
 	}
@@ -60,6 +62,19 @@ func cmdPublish(ctx context.Context, e *env, args []string) error {
 	}
 	for _, w := range res.Warnings {
 		e.printf("Warning: %s\n", w.Message)
+	}
+	// The staged root is what ceremony.json says, with the online keys
+	// the configured signers hold.
+	departures, err := r.policyDepartures(p, s.st, s.prev, now)
+	if err != nil {
+		return err
+	}
+	online, err := r.onlineKeyDepartures(ctx, p, s.st)
+	if err != nil {
+		return err
+	}
+	if err := checkDepartures(e.stdout, "publish", append(departures, online...), *allow, root.Lint(s.st, root.LintOptions{Now: now})); err != nil {
+		return err
 	}
 	data, err := s.st.MarshalFile()
 	if err != nil {

@@ -33,7 +33,8 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 	f.Var(&remove, "remove", "for a rotation: remove keyholder `NAME`")
 	f.Var(&replace, "replace", "for a rotation: replace keyholder OLD by NEW (`OLD=NEW`)")
 	thr := f.Int("threshold", 0, "root threshold (default: ceremony.json's, or unchanged in a rotation)")
-	days := f.Int("expires-days", 0, "expiry from now in days (default: ceremony.json's)")
+	days := f.Int("expires-days", 0, "expiry from now in days, at most ceremony.json's (default: ceremony.json's)")
+	addSignerFlags(f, e, false)
 	if _, err := parseFlags(f, args); err != nil {
 		return err
 	}
@@ -50,8 +51,8 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 	if *days == 0 {
 		*days = p.Root.ExpiresDays
 	}
-	if *days < 1 || *days > 3660 {
-		return usageErr("-expires-days %d out of range 1..3660", *days)
+	if *days < 1 || *days > p.Root.ExpiresDays {
+		return usageErr("-expires-days %d out of range 1..%d (%s's root expires_days)", *days, p.Root.ExpiresDays, policyFile)
 	}
 	expires := now.Add(time.Duration(*days) * 24 * time.Hour).UTC().Truncate(time.Second)
 
@@ -73,6 +74,18 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 	data, err := next.MarshalFile()
 	if err != nil {
 		return fmt.Errorf("ceremony: encoding the staged root: %w", err)
+	}
+	// ceremony.json says what the root should be; sign and publish compare
+	// the staged root with it. A new threshold is a change of policy, made
+	// here, visibly, in the same change as the staged root.
+	rk, _ := next.Role(root.RoleRoot)
+	if rk.Threshold != p.Root.Threshold {
+		old := p.Root.Threshold
+		p.Root.Threshold = rk.Threshold
+		if err := r.writeJSON(policyFile, p); err != nil {
+			return err
+		}
+		e.printf("Updated %s: root threshold %d -> %d.\n", policyFile, old, rk.Threshold)
 	}
 	// Signatures over an earlier staging are now stale: remove them
 	// first, so that a crash cannot leave old signatures beside the new
@@ -105,6 +118,7 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 		e.printf(" %d of %d keys of %s", q.Threshold, len(q.Keys), q.Name)
 	}
 	e.printf(".\n")
+	e.printf("Signing payload SHA-256: %s\n", payloadDigest(next))
 	return nil
 }
 
@@ -134,10 +148,9 @@ func (r *repo) signatureHolders() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, ent := range ents {
-		name, ok := strings.CutSuffix(ent.Name(), ".json")
-		if i := strings.LastIndex(name, "-"); ok && i > 0 && !seen[name[:i]] {
-			seen[name[:i]] = true
-			out = append(out, name[:i])
+		if h := sigFileHolder(ent.Name()); h != "" && !seen[h] {
+			seen[h] = true
+			out = append(out, h)
 		}
 	}
 	sort.Strings(out)
@@ -194,7 +207,7 @@ func stageFirst(ctx context.Context, r *repo, p *Policy, holders []string, thr i
 			if err != nil {
 				return nil, err
 			}
-			key, err := root.NewKey(s.Public(), root.KeyOptions{Holder: "online " + role + " (" + redactURI(spec) + ")"})
+			key, err := root.NewKey(s.Public(), root.KeyOptions{Holder: onlineHolder(p, spec)})
 			if err != nil {
 				return nil, fmt.Errorf("ceremony: online %s key: %w", role, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/trustroot/trustroot/root"
 )
@@ -97,9 +98,13 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	case "json":
 		out := struct {
 			*root.SigningStatus
-			StaleFiles   []string `json:"stale_files,omitempty"`
-			InvalidFiles []string `json:"invalid_files,omitempty"`
-		}{status, s.stale, s.bad}
+			// PayloadSHA256 is the SHA-256 of what every keyholder
+			// signs, for attendees to compare.
+			PayloadSHA256 string    `json:"payload_sha256"`
+			Expires       time.Time `json:"expires"`
+			StaleFiles    []string  `json:"stale_files,omitempty"`
+			InvalidFiles  []string  `json:"invalid_files,omitempty"`
+		}{status, payloadDigest(s.st), s.st.Expires().UTC(), s.stale, s.bad}
 		data, err := json.MarshalIndent(out, "", "  ")
 		if err != nil {
 			return err
@@ -138,6 +143,7 @@ func holders(ks []root.KeyStatus) string {
 
 func writeStatusText(w io.Writer, s *stagedState, st *root.SigningStatus) {
 	fmt.Fprintf(w, "Staged root v%d, expires %s.\n", s.st.Version(), formatTime(s.st.Expires()))
+	fmt.Fprintf(w, "Signing payload SHA-256: %s\n", payloadDigest(s.st))
 	for _, q := range st.Requirements {
 		state := "met"
 		if q.Needed > 0 {
@@ -172,12 +178,16 @@ func writeStatusMarkdown(w io.Writer, s *stagedState, st *root.SigningStatus) {
 		mark = "✅"
 	}
 	fmt.Fprintf(w, "### %s Root v%d signing status\n\n", mark, s.st.Version())
-	fmt.Fprintf(w, "Expires %s.\n\n", formatTime(s.st.Expires()))
+	fmt.Fprintf(w, "Expires %s. Signing payload SHA-256: `%s`\n\n", formatTime(s.st.Expires()), payloadDigest(s.st))
 	fmt.Fprintf(w, "| threshold | keyholder | status |\n|---|---|---|\n")
 	for _, q := range st.Requirements {
-		name := fmt.Sprintf("%s (%d needed", q.Name, q.Threshold)
+		// "needed" means, as in the JSON form, how many more signatures
+		// the threshold needs.
+		name := fmt.Sprintf("%s (%d of %d", q.Name, q.Threshold, len(q.Signed)+len(q.Invalid)+len(q.Missing))
 		if q.Needed > 0 {
-			name += fmt.Sprintf(", %d more", q.Needed)
+			name += fmt.Sprintf(", %d more needed", q.Needed)
+		} else {
+			name += ", met"
 		}
 		name += ")"
 		for _, k := range q.Signed {

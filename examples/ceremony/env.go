@@ -36,8 +36,14 @@ type env struct {
 	// wrapSigner, when set, wraps every online or delegated signer the
 	// tool opens (a test seam for misbehaving backends).
 	wrapSigner func(spec string, s signer.Signer) signer.Signer
-	// signTimeout bounds one online signature; zero means 2 minutes.
+	// signTimeout bounds opening a KMS key and one online signature;
+	// zero means 2 minutes.
 	signTimeout time.Duration
+	// sflags are the signer flags of the running command, nil when it
+	// has none.
+	sflags *signerFlags
+	// opened holds the signers the running command opened, by spec.
+	opened map[string]signer.Signer
 }
 
 func osEnv() *env {

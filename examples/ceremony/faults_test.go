@@ -290,7 +290,7 @@ func TestTamperedSignatureFile(t *testing.T) {
 // key, or does not chain to the trusted roots, is refused.
 func TestAttestationMismatch(t *testing.T) {
 	tl := newTool(t)
-	tl.must("init", "-name", "t", "-threshold", "1", "-attestation-roots", "fake")
+	tl.must("init", "-name", "t", "-threshold", "1", "-attestation-roots", "fake", "-online-signers", "fake")
 	tl.must("enroll", "-holder", "alice", "-token", "fake")
 	tl.must("enroll", "-holder", "bob", "-token", "fake")
 	tl.must("verify")
@@ -318,7 +318,7 @@ func TestAttestationMismatch(t *testing.T) {
 
 	// Enrolment against roots that do not issue the token's attestation.
 	other := newTool(t)
-	other.must("init", "-name", "o", "-threshold", "1", "-attestation-roots", "fake")
+	other.must("init", "-name", "o", "-threshold", "1", "-attestation-roots", "fake", "-online-signers", "fake")
 	rootsFile := filepath.Join(t.TempDir(), "roots.pem")
 	if err := os.WriteFile(rootsFile, []byte(mustSelfSignedPEM(t)), 0o644); err != nil {
 		t.Fatal(err)
@@ -332,7 +332,7 @@ func TestAttestationMismatch(t *testing.T) {
 	}
 	// A fake token is never accepted under Yubico's roots.
 	y := newTool(t)
-	y.must("init", "-name", "y", "-threshold", "1")
+	y.must("init", "-name", "y", "-threshold", "1", "-online-signers", testKMSSigners("y"))
 	if r := y.in("enroll", "-holder", "dan", "-token", "fake"); r.code != 1 || !strings.Contains(r.stderr, "not to Yubico's roots") {
 		t.Fatalf("fake token under yubico roots: %v", r)
 	}
@@ -429,7 +429,7 @@ func TestFullDisk(t *testing.T) {
 // so clearly.
 func TestPIVWithoutSupport(t *testing.T) {
 	tl := newTool(t)
-	tl.must("init", "-name", "t", "-threshold", "1")
+	tl.must("init", "-name", "t", "-threshold", "1", "-online-signers", testKMSSigners("t"))
 	r := tl.in("enroll", "-holder", "alice", "-token", "piv", "-default-management-key")
 	if r.code != 1 {
 		t.Fatalf("enroll -token piv: %v", r)

@@ -113,7 +113,7 @@ func (tl *tool) must(args ...string) result {
 // setupV1Staged makes a ceremony with five enrolled holders and staged v1.
 func (tl *tool) setupV1Staged() {
 	tl.t.Helper()
-	tl.must("init", "-name", "test", "-threshold", "3", "-attestation-roots", "fake")
+	tl.must("init", "-name", "test", "-threshold", "3", "-attestation-roots", "fake", "-online-signers", "fake")
 	for _, h := range []string{"alice", "bob", "carol", "dave", "erin"} {
 		tl.must("enroll", "-holder", h, "-token", "fake")
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 )
 
@@ -78,6 +79,28 @@ const exitInterrupted = 130
 // run executes one command line and returns the exit status: 0 success,
 // 1 failure, 2 bad usage, 130 interrupted.
 func run(ctx context.Context, e *env, args []string) int {
+	// -C DIR before the command, as with git and make.
+	var dirArgs []string
+	for len(args) > 0 && (args[0] == "-C" || args[0] == "--C" || strings.HasPrefix(args[0], "-C=") || strings.HasPrefix(args[0], "--C=")) {
+		if _, d, ok := strings.Cut(args[0], "="); ok {
+			dirArgs, args = []string{"-C", d}, args[1:]
+			continue
+		}
+		if len(args) < 2 {
+			fmt.Fprintf(e.stderr, "ceremony: -C needs a directory\n\n%s", usage)
+			return 2
+		}
+		dirArgs, args = []string{"-C", args[1]}, args[2:]
+	}
+	if dirArgs != nil && len(args) > 0 {
+		// The command's own -C, given after the command name (and after a
+		// subcommand's name), so its flag set reports a misuse.
+		at := 1
+		if (args[0] == "targets" || args[0] == "delegation") && len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+			at = 2
+		}
+		args = append(append(append([]string(nil), args[:at]...), dirArgs...), args[at:]...)
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(e.stdout, usage)
 		if len(args) == 0 {
@@ -132,14 +155,67 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // repoFlag adds -C to fs.
 func repoFlag(fs *flag.FlagSet) *string {
-	return fs.String("C", ".", "the ceremony repository `directory`")
+	return fs.String("C", "", "the ceremony repository `directory` (default: the current directory or the nearest parent holding ceremony.json)")
 }
 
-func openRepo(e *env, dir string) *repo { return &repo{dir: dir, e: e} }
+// openRepo opens the ceremony repository dir; with no dir, the current
+// directory or, as git finds its repository, the nearest parent directory
+// that holds ceremony.json.
+func openRepo(e *env, dir string) *repo {
+	if dir == "" {
+		dir = "."
+		if found, ok := findRepo("."); ok {
+			dir = found
+		}
+	}
+	return &repo{dir: dir, e: e}
+}
+
+// findRepo returns the nearest directory from start upwards that holds
+// ceremony.json, as a path relative to start when it is a parent.
+func findRepo(start string) (string, bool) {
+	abs, err := filepath.Abs(start)
+	if err != nil {
+		return "", false
+	}
+	rel := start
+	for d := abs; ; {
+		if fi, err := os.Stat(filepath.Join(d, policyFile)); err == nil && fi.Mode().IsRegular() {
+			return filepath.Clean(rel), true
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", false
+		}
+		d, rel = parent, filepath.Join(rel, "..")
+	}
+}
+
+// openRepoForInit opens the directory init writes ceremony.json to, and
+// refuses one inside another ceremony repository (init run by mistake in
+// keys/ would start a second ceremony there).
+func openRepoForInit(e *env, dir string) (*repo, error) {
+	if dir == "" {
+		dir = "."
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: %w", err)
+	}
+	if parent := filepath.Dir(abs); parent != abs {
+		if found, ok := findRepo(parent); ok {
+			outer, _ := filepath.Abs(found)
+			return nil, fmt.Errorf("ceremony: %s is inside the ceremony repository %s (it holds %s); run init in a directory of its own, or run the command you meant in %s", filepath.ToSlash(dir), filepath.ToSlash(outer), policyFile, filepath.ToSlash(outer))
+		}
+	}
+	return &repo{dir: dir, e: e}, nil
+}
 
 // runCommand runs one command and maps its error to an exit status.
 func runCommand(ctx context.Context, e *env, name string, fn func(context.Context, *env, []string) error, args []string) int {
 	err := fn(ctx, e, args)
+	e.closeSigners()
+	e.sflags = nil
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

@@ -58,7 +58,7 @@ func TestPageDemo(t *testing.T) {
 		// The staged root's status.
 		"Root v4 is being signed", "not ready to publish",
 		"root v3 (previous) needs 3 more signatures; root v4 (own) needs 2 more signatures.",
-		"root v4 (own) 1 of 5 signed, 3 needed needs 2 more bob alice, carol, erin, frank",
+		"root v4 (own) 1 of 5 signed, threshold 3 2 more needed bob alice, carol, erin, frank",
 		// Expiry of every role.
 		"root v3 3", "targets 8", "snapshot 9", "timestamp 9", "acme (delegated) 1",
 		// Targets with their custom metadata, and the delegation.
@@ -281,7 +281,7 @@ func TestPageRemovedKeyholderSigns(t *testing.T) {
 	if !strings.Contains(html, "<title>alice signed root v4 as a key of root v3</title>") {
 		t.Error("alice's signature for the previous root is not drawn as such")
 	}
-	if !strings.Contains(pageText(html), "root v3 (previous) 1 of 5 signed, 4 needed needs 3 more alice") {
+	if !strings.Contains(pageText(html), "root v3 (previous) 1 of 5 signed, threshold 4 3 more needed alice") {
 		t.Errorf("the staged status does not count alice for v3:\n%s", pageText(html))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -307,6 +308,7 @@ func (e *env) timeout() time.Duration {
 type onlineUpdate struct {
 	targets   *repository.Targets            // new top-level targets, or nil
 	delegated map[string]*repository.Targets // new delegated roles
+	removed   []string                       // delegated roles no longer listed
 	files     map[string][]byte              // target files by repository path
 }
 
@@ -337,7 +339,7 @@ func (r *repo) prepareOnline(ctx context.Context, p *Policy, rt *root.Root, cur 
 	roles := map[string]*repository.Targets{}
 	if cur != nil {
 		for role := range cur.raw {
-			if role == "targets" && u.targets != nil || u.delegated[role] != nil {
+			if role == "targets" && u.targets != nil || u.delegated[role] != nil || slices.Contains(u.removed, role) {
 				continue
 			}
 			t, err := cur.editable(role)

@@ -438,7 +438,7 @@ func TestWorkflowStatusComment(t *testing.T) {
 	}
 	first := cs[2]
 	body, _ := first["body"].(string)
-	for _, want := range []string{marker, "### ⏳ Root v4 signing status", "| root v4 (own) (3 needed, 2 more) | bob | ✅ signed |", "Not ready to publish", "abc123"} {
+	for _, want := range []string{marker, "### ⏳ Root v4 signing status", "| root v4 (own) (3 of 5, 2 more needed) | bob | ✅ signed |", "Not ready to publish", "abc123"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the comment lacks %q:\n%s", want, body)
 		}
