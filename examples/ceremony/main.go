@@ -35,6 +35,10 @@ the current directory or the one given with -C DIR.
   status      who signed, who is missing, per threshold (-format text|markdown|json)
   publish     merge signatures, verify thresholds and chain, write
               repository/N.root.json and refresh targets, snapshot, timestamp
+  refresh     the scheduled job: re-sign timestamp, snapshot and targets with
+              the online keys when they expire within a window (-window 2d)
+  expiry      the root expiry reminder: exits non-zero when the root expires
+              within its signing period (-signing-period 30d)
   targets     targets add NAME FILE [-custom JSON] | targets list
   delegation  delegation add|target|sign|publish|list: a delegated targets role
               for another project, with its own keys, threshold and paths
@@ -64,6 +68,8 @@ func commands() []command {
 		{"sign", cmdSign},
 		{"status", cmdStatus},
 		{"publish", cmdPublish},
+		{"refresh", cmdRefresh},
+		{"expiry", cmdExpiry},
 		{"targets", cmdTargets},
 		{"delegation", cmdDelegation},
 		{"verify", cmdVerify},
