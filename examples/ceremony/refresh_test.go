@@ -209,7 +209,7 @@ func TestRefreshDoesOnlyWhatIsDue(t *testing.T) {
 		out  string
 	}{
 		{1, "targets v1, snapshot v1, timestamp v1", "Nothing to re-sign"},
-		{5, "targets v1, snapshot v1, timestamp v2", "Re-signed timestamp v2"},          // 7-day timestamp within 2 days
+		{5, "targets v1, snapshot v1, timestamp v2", "Re-signed timestamp v2"},   // 7-day timestamp within 2 days
 		{12, "targets v1, snapshot v2, timestamp v3", "Re-signed snapshot v2 ("}, // 14-day snapshot
 		{13, "targets v1, snapshot v2, timestamp v3", "Nothing to re-sign"},
 		{88, "targets v2, snapshot v3, timestamp v4", "Re-signed targets v2"}, // 90-day targets, everything else expired
