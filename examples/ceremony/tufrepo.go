@@ -69,7 +69,8 @@ func (o *online) allTargets() []repository.Target {
 
 // loadOnline reads the online metadata the published timestamp points to.
 // It returns (nil, nil) when no timestamp is published. It checks
-// structure and the version references, not signatures (see verifyOnline).
+// structure and the version references, not signatures (package verify
+// does, see verifyCeremony).
 func (r *repo) loadOnline() (*online, error) {
 	tsData, err := r.read(r.path(repoDir, "timestamp.json"), maxMetaFile)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -129,51 +130,46 @@ func (r *repo) loadOnline() (*online, error) {
 	return o, nil
 }
 
-// verifyOnline checks the published metadata with rootData as the trusted
-// root, at now, as a TUF client would: with go-tuf's trusted metadata set,
-// a second implementation that cross-checks this project's verifier (see
-// verifyCeremony). Every target file listed must be present with its
-// hashes.
-func (r *repo) verifyOnline(rootData []byte, now time.Time) (*online, error) {
-	o, err := r.loadOnline()
-	if err != nil {
-		return nil, err
-	}
-	if o == nil {
-		return nil, fmt.Errorf("ceremony: repository/timestamp.json is missing")
+// crossCheckGoTUF runs go-tuf's client workflow (its trusted metadata
+// set) over the published metadata with rootData as the trusted root, at
+// now: a second implementation that must accept what this project's
+// verifier accepted. Its errors are go-tuf's, so they are marked as such.
+func (r *repo) crossCheckGoTUF(rootData []byte, now time.Time, o *online) error {
+	disagree := func(file string, err error) error {
+		return fmt.Errorf("ceremony: the cross-check with go-tuf's client refuses %s/%s, which this project's verifier accepted: %v", repoDir, file, err)
 	}
 	tm, err := trustedmetadata.New(rootData)
 	if err != nil {
-		return nil, fmt.Errorf("ceremony: loading the latest root as a TUF client: %w", err)
+		return disagree("root.json", err)
 	}
 	tm.RefTime = now.UTC()
 	read := func(name string) ([]byte, error) {
 		data, err := r.read(r.path(repoDir, name), maxMetaFile)
 		if err != nil {
-			return nil, fmt.Errorf("ceremony: reading repository/%s: %w", name, err)
+			return nil, fmt.Errorf("ceremony: reading %s/%s: %w", repoDir, name, err)
 		}
 		return data, nil
 	}
 	data, err := read("timestamp.json")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := tm.UpdateTimestamp(data); err != nil {
-		return nil, fmt.Errorf("ceremony: repository/timestamp.json: %w", err)
+		return disagree("timestamp.json", err)
 	}
-	snapName := fmt.Sprintf("%d.snapshot.json", o.snapshot.Version())
+	snapName := o.snapshot.FileName()
 	if data, err = read(snapName); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := tm.UpdateSnapshot(data, false); err != nil {
-		return nil, fmt.Errorf("ceremony: repository/%s: %w", snapName, err)
+		return disagree(snapName, err)
 	}
 	tName := o.targets.FileName()
 	if data, err = read(tName); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := tm.UpdateTargets(data); err != nil {
-		return nil, fmt.Errorf("ceremony: repository/%s: %w", tName, err)
+		return disagree(tName, err)
 	}
 	for _, d := range o.targets.Delegations() {
 		md, ok := o.delegated[string(d.Name)]
@@ -182,18 +178,13 @@ func (r *repo) verifyOnline(rootData []byte, now time.Time) (*online, error) {
 		}
 		name := md.FileName()
 		if data, err = read(name); err != nil {
-			return nil, err
+			return err
 		}
 		if _, err := tm.UpdateDelegatedTargets(data, string(d.Name), "targets"); err != nil {
-			return nil, fmt.Errorf("ceremony: repository/%s: %w", name, err)
+			return disagree(name, err)
 		}
 	}
-	for _, t := range o.allTargets() {
-		if err := r.checkTargetFile(t); err != nil {
-			return nil, err
-		}
-	}
-	return o, nil
+	return nil
 }
 
 // checkTargetFile checks that a listed target's file is published, with

@@ -209,24 +209,20 @@ func TestMergeWarnings(t *testing.T) {
 	}
 }
 
-// TestVerifyReportMergesEnrolmentWarnings: a root key without an
-// enrolment is reported once for all the versions that list it, by
-// holder and marked fingerprint.
-func TestVerifyReportMergesEnrolmentWarnings(t *testing.T) {
+// TestVerifyRefusesUnenrolledRootKey: a root key without an enrolment in
+// keys/ fails verify, named once for all the versions that list it, by
+// holder and marked fingerprint, and no "ok" line claims the keys are
+// enrolled. It used to be a warning under "ok every root key is an
+// enrolled key", with exit status 0.
+func TestVerifyRefusesUnenrolledRootKey(t *testing.T) {
 	dir, _ := demoRun(t)
 	tl := &tool{t: t, dir: cloneDir(t, dir), tokens: newFakeTokens()}
 	removeFile(t, tl.path("keys/erin.json"))
 	r := tl.in("verify")
-	if r.code != 0 {
-		t.Fatalf("verify: %v", r)
+	if r.code != 1 || !regexp.MustCompile(`(?m)^  root v1-v3: root key fingerprint [0-9a-f]{16} \(erin\) is not enrolled in keys/$`).MatchString(r.stderr) {
+		t.Fatalf("verify with erin's key file removed: %v", r)
 	}
-	var lines []string
-	for _, l := range strings.Split(r.stdout, "\n") {
-		if strings.Contains(l, "has no enrolment") {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) != 1 || !regexp.MustCompile(`^warn root v1-v3: root key fingerprint [0-9a-f]{16} \(erin\) has no enrolment in keys/$`).MatchString(lines[0]) {
-		t.Errorf("enrolment warnings: %q", lines)
+	if strings.Contains(r.stdout, "enrolled key") {
+		t.Errorf("verify claims the root keys are enrolled: %v", r)
 	}
 }
