@@ -45,7 +45,7 @@ func TestVerifyChainSigstoreProd(t *testing.T) {
 	if !strings.Contains(strings.Join(out.Warnings, "\n"), "root v11") {
 		t.Errorf("the key ID mismatch of prod v11 is not reported: %v", out.Warnings)
 	}
-	if !strings.Contains(strings.Join(out.Warnings, "\n"), "root v15 expires in 19 day(s)") {
+	if !strings.Contains(strings.Join(out.Warnings, "\n"), "root v15 expires in 19 days") {
 		t.Errorf("no warning that v15 expires soon: %v", out.Warnings)
 	}
 

@@ -510,14 +510,7 @@ type roleExpiry struct {
 }
 
 func humanDuration(d time.Duration) string {
-	switch days := int(d.Hours() / 24); {
-	case d < time.Hour:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	default:
-		return fmt.Sprintf("%d days", days)
-	}
+	return days(d)
 }
 
 func newRoleExpiry(label string, version int64, expires time.Time, period, window time.Duration, now time.Time, action string) roleExpiry {

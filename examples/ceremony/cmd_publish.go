@@ -40,6 +40,19 @@ func cmdPublish(ctx context.Context, e *env, args []string) error {
 	if len(s.bad) > 0 {
 		return fmt.Errorf("ceremony: refusing to publish: %d invalid signature file(s); remove them and sign again:\n  %s", len(s.bad), strings.Join(s.bad, "\n  "))
 	}
+	// The staged root is what ceremony.json says, with the online keys
+	// the configured signers hold.
+	departures, err := r.policyDepartures(p, s.st, s.prev, now)
+	if err != nil {
+		return err
+	}
+	online, err := r.onlineKeyDepartures(ctx, p, s.st)
+	if err != nil {
+		return err
+	}
+	if err := checkDepartures(e.stdout, "publish", append(departures, online...), *allow, root.Lint(s.st, root.LintOptions{Now: now})); err != nil {
+		return err
+	}
 	opts := verify.Options{Now: now}
 	var res *verify.ChainResult
 	if s.prev == nil {
@@ -62,19 +75,6 @@ func cmdPublish(ctx context.Context, e *env, args []string) error {
 	}
 	for _, w := range res.Warnings {
 		e.printf("Warning: %s\n", w.Message)
-	}
-	// The staged root is what ceremony.json says, with the online keys
-	// the configured signers hold.
-	departures, err := r.policyDepartures(p, s.st, s.prev, now)
-	if err != nil {
-		return err
-	}
-	online, err := r.onlineKeyDepartures(ctx, p, s.st)
-	if err != nil {
-		return err
-	}
-	if err := checkDepartures(e.stdout, "publish", append(departures, online...), *allow, root.Lint(s.st, root.LintOptions{Now: now})); err != nil {
-		return err
 	}
 	data, err := s.st.MarshalFile()
 	if err != nil {

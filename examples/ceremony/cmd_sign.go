@@ -69,7 +69,11 @@ func cmdSign(ctx context.Context, e *env, args []string) error {
 	describeStaged(e.stdout, r, p, st, prev, now)
 	// Open the token and check that it holds the enrolled key before any
 	// PIN is asked for.
-	s, closeTok, err := tok.open(ctx, e, kf, pinSource(e, *pinFD, "PIN of "+kf.Holder+"'s token"))
+	what := "PIN of " + kf.Holder + "'s token"
+	if tok.kind == "fake" {
+		what = "PIN of " + kf.Holder + "'s token (the " + fakePINNote + ")"
+	}
+	s, closeTok, err := tok.open(ctx, e, kf, pinSource(e, *pinFD, what))
 	if err != nil {
 		return err
 	}

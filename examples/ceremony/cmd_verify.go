@@ -292,7 +292,7 @@ func fillChainResult(rep *verifyReport, trusted *root.Root, next [][]byte, res *
 	exp := res.Root.Expires().UTC()
 	rep.Expires = &exp
 	if left := exp.Sub(rep.ReferenceTime); left < expiryWarnDays*24*time.Hour {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d expires in %d day(s), on %s: stage and sign a new version soon", rep.FinalVersion, int(left.Hours()/24), formatTime(exp)))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d expires in %s, on %s: stage and sign a new version soon", rep.FinalVersion, days(left), formatTime(exp)))
 	}
 	for _, w := range res.Warnings {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: %s", w.Version, w.Message))

@@ -34,6 +34,11 @@ type tool struct {
 	// wrap and timeout set env.wrapSigner and env.signTimeout.
 	wrap    func(spec string, s signer.Signer) signer.Signer
 	timeout time.Duration
+	// onPIN, when set, is called with what the command has printed so
+	// far each time it reads file descriptor 3.
+	onPIN func(stdout string)
+	// out is the running command's standard output.
+	out *bytes.Buffer
 }
 
 func newTool(t *testing.T) *tool {
@@ -66,6 +71,9 @@ func (tl *tool) env(stdout, stderr io.Writer) *env {
 				return nil, fmt.Errorf("file descriptor %d is not open", fd)
 			}
 			tl.pinReads.Add(1)
+			if tl.onPIN != nil && tl.out != nil {
+				tl.onPIN(tl.out.String())
+			}
 			return io.NopCloser(strings.NewReader(tl.pin + "\n")), nil
 		},
 		tokens:      tl.tokens,
@@ -82,7 +90,9 @@ func (tl *tool) env(stdout, stderr io.Writer) *env {
 // run runs one command line; "-C DIR" is not added automatically.
 func (tl *tool) run(args ...string) result {
 	var out, errb bytes.Buffer
+	tl.out = &out
 	code := run(context.Background(), tl.env(&out, &errb), args)
+	tl.out = nil
 	return result{code, out.String(), errb.String()}
 }
 
@@ -257,4 +267,11 @@ func removeFile(t *testing.T, p string) {
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// withoutPINNote removes the tool's note naming the fake tokens' PIN, which
+// is public (fake.DefaultPIN), from out: what remains must not hold the
+// PIN a keyholder typed.
+func withoutPINNote(out string) string {
+	return strings.ReplaceAll(out, fakePINNote, "")
 }

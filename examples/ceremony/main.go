@@ -50,7 +50,12 @@ the current directory or the one given with -C DIR.
   demo        the whole story with fake tokens: demo -out DIR
 
 PINs are never taken from flags or the environment: sign and enroll prompt
-for them, or read them from an inherited file descriptor (-pin-fd 3).
+for them, or read them from an inherited file descriptor (-pin-fd 3). The
+fake tokens of -token fake are INSECURE, for demos and tests; the ` + fakePINNote + `.
+
+Every command but demo finds the ceremony repository as git finds its
+repository (the current directory or the nearest parent holding
+ceremony.json), or takes it from -C DIR, before or after the command.
 
 Run "ceremony <command> -h" for a command's flags.
 `

@@ -27,7 +27,7 @@ type tokenOpts struct {
 
 func tokenFlags(f *flag.FlagSet) *tokenOpts {
 	t := &tokenOpts{}
-	f.StringVar(&t.kind, "token", "", "the token kind: piv (a YubiKey) or fake (a deterministic, INSECURE test token)")
+	f.StringVar(&t.kind, "token", "", "the token kind: piv (a YubiKey) or fake (a deterministic, INSECURE test token; the "+fakePINNote+")")
 	f.StringVar(&t.serial, "serial", "", "piv: the YubiKey `serial` to use when several are plugged in")
 	f.StringVar(&t.fakeName, "fake-token", "", "fake: the `name` of the fake token plugged in (default: the holder's name)")
 	f.BoolVar(&t.forceLast, "force-last-pin-try", false, "allow a PIN attempt when only one try is left (a wrong PIN then blocks the token)")
@@ -61,6 +61,10 @@ func (t *tokenOpts) pivSerial() (uint32, error) {
 	}
 	return uint32(n), nil
 }
+
+// fakePINNote names the fake tokens' PIN, which is no secret: every
+// message about fake tokens says it in these words.
+const fakePINNote = "fake tokens' PIN is " + fake.DefaultPIN
 
 // fakeTokens are the fake tokens "plugged in" to this process. A fake
 // token's keys derive from its name, so a fresh token with the same name
