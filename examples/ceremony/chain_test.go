@@ -110,3 +110,25 @@ func TestVerifyChainTampered(t *testing.T) {
 		t.Fatalf("chain with a gap: %v", r)
 	}
 }
+
+// TestVerifyChainMissingDirectory: a mistyped -chain directory is named
+// as missing, not as a directory without root files.
+func TestVerifyChainMissingDirectory(t *testing.T) {
+	tl := newTool(t)
+	missing := filepath.Join(t.TempDir(), "nope")
+	r := tl.run("verify", "-chain", missing)
+	if r.code != 1 || !strings.Contains(r.stderr, filepath.ToSlash(missing)+" does not exist") || strings.Contains(r.stderr, "no N.root.json") {
+		t.Fatalf("verify -chain of a missing directory: %v", r)
+	}
+	file := filepath.Join(t.TempDir(), "f")
+	writeFile(t, file, []byte("x"))
+	r = tl.run("verify", "-chain", file)
+	if r.code != 1 || !strings.Contains(r.stderr, "is not a directory") {
+		t.Fatalf("verify -chain of a file: %v", r)
+	}
+	empty := t.TempDir()
+	r = tl.run("verify", "-chain", empty)
+	if r.code != 1 || !strings.Contains(r.stderr, "no N.root.json files") {
+		t.Fatalf("verify -chain of an empty directory: %v", r)
+	}
+}

@@ -47,7 +47,7 @@ func globFiles(t *testing.T, pattern string) []string {
 // and make, also for commands with subcommands. It used to be an unknown
 // command "-C".
 func TestDirBeforeCommand(t *testing.T) {
-	tl := publishV1(t)
+	tl := publishedV1(t)
 	for _, args := range [][]string{
 		{"-C", tl.dir, "diagram"},
 		{"-C=" + tl.dir, "verify"},

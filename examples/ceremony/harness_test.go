@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/trustroot/trustroot/signer"
-	"github.com/trustroot/trustroot/signer/fake"
 	"io"
 	"io/fs"
 	"os"
@@ -15,6 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trustroot/trustroot/signer"
+	"github.com/trustroot/trustroot/signer/fake"
 )
 
 // tool runs the ceremony tool in-process, as a person at a terminal
@@ -274,4 +275,16 @@ func removeFile(t *testing.T, p string) {
 // PIN a keyholder typed.
 func withoutPINNote(out string) string {
 	return strings.ReplaceAll(out, fakePINNote, "")
+}
+
+// publishedV1 returns a tool whose repository has root v1 published.
+func publishedV1(t *testing.T) *tool {
+	t.Helper()
+	tl := newTool(t)
+	tl.setupV1Staged()
+	for _, h := range []string{"alice", "bob", "carol"} {
+		tl.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
+	}
+	tl.must("publish")
+	return tl
 }

@@ -10,25 +10,13 @@ import (
 	"github.com/trustroot/trustroot/root"
 )
 
-// publishV1 makes a ceremony of five keyholders with root v1 published.
-func publishV1(t *testing.T) *tool {
-	t.Helper()
-	tl := newTool(t)
-	tl.setupV1Staged()
-	for _, h := range []string{"alice", "bob", "carol"} {
-		tl.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
-	}
-	tl.must("publish")
-	return tl
-}
-
 // TestSignShowsWhatIsSigned: before the token asks for a PIN, sign shows
 // the keyholder the version, the payload's SHA-256, the thresholds, the
 // expiry and what changes from the previous root, by keyholder name; status
 // shows the same SHA-256 for attendees to compare aloud. sign used to ask
 // for the PIN having shown nothing.
 func TestSignShowsWhatIsSigned(t *testing.T) {
-	tl := publishV1(t)
+	tl := publishedV1(t)
 	tl.must("enroll", "-holder", "frank", "-token", "fake")
 	tl.must("stage", "-replace", "dave=frank")
 	st, err := root.Parse(tl.read("staged/root.json"))
@@ -151,7 +139,7 @@ func TestStagedRootDepartures(t *testing.T) {
 	}
 	// stage -threshold changes ceremony.json with the staged root, so sign
 	// and publish accept it.
-	tl = publishV1(t)
+	tl = publishedV1(t)
 	r := tl.must("stage", "-threshold", "4")
 	if !strings.Contains(r.stdout, "Updated ceremony.json: root threshold 3 -> 4") {
 		t.Fatalf("stage -threshold 4: %v", r)

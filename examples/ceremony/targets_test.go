@@ -12,7 +12,7 @@ import (
 // the metadata could only change with the file, nothing could be
 // removed, and every add published new versions.
 func TestTargetsEditing(t *testing.T) {
-	tl := publishV1(t)
+	tl := publishedV1(t)
 	src := filepath.Join(t.TempDir(), "fulcio.crt.pem")
 	writeFile(t, src, []byte("a CA certificate"))
 	active := `{"sigstore":{"usage":"Fulcio","status":"Active"}}`
