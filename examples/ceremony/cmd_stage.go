@@ -32,7 +32,7 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 	f.Var(&add, "add", "for a rotation: add keyholder `NAME` (repeatable, or comma-separated)")
 	f.Var(&remove, "remove", "for a rotation: remove keyholder `NAME`")
 	f.Var(&replace, "replace", "for a rotation: replace keyholder OLD by NEW (`OLD=NEW`)")
-	thr := f.Int("threshold", 0, "root threshold (default: ceremony.json's, or unchanged in a rotation)")
+	thr := f.Int("threshold", 0, "root threshold, written to ceremony.json too (default: ceremony.json's)")
 	days := f.Int("expires-days", 0, "expiry from now in days, at most ceremony.json's (default: ceremony.json's)")
 	addSignerFlags(f, e, false)
 	if _, err := parseFlags(f, args); err != nil {
@@ -65,6 +65,11 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 	} else {
 		if len(holders) > 0 {
 			return usageErr("-holders is for version 1; use -add, -remove or -replace for a rotation")
+		}
+		if *thr == 0 {
+			// ceremony.json's threshold, which a reviewed change to it
+			// may have raised or lowered since the last root.
+			*thr = p.Root.Threshold
 		}
 		next, err = stageNext(r, prev, add, remove, replace, *thr, expires)
 	}

@@ -251,3 +251,24 @@ func TestFakeTokenPINNamed(t *testing.T) {
 		t.Errorf("the demo does not name the fake tokens' PIN")
 	}
 }
+
+// TestStageFollowsPolicyThreshold: a rotation staged after ceremony.json's
+// root threshold was changed (in a reviewed pull request) takes the new
+// threshold, so sign does not then refuse it as a departure.
+func TestStageFollowsPolicyThreshold(t *testing.T) {
+	tl := publishedV1(t)
+	var p Policy
+	if err := json.Unmarshal(tl.read("ceremony.json"), &p); err != nil {
+		t.Fatal(err)
+	}
+	p.Root.Threshold = 4
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, tl.path("ceremony.json"), data)
+	if r := tl.must("stage"); !strings.Contains(r.stdout, "threshold 3 of 5 -> 4 of 5") {
+		t.Fatalf("stage after ceremony.json's threshold went to 4: %v", r)
+	}
+	tl.must("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
+}
