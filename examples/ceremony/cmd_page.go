@@ -74,7 +74,7 @@ func cmdPage(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		anchor = &trustAnchor{rt, data}
+		anchor = &trustAnchor{rt, data, *trusted}
 	}
 	data, err := buildPage(r, p, anchor, now.UTC())
 	if err != nil {
@@ -127,6 +127,7 @@ type pageTrust struct {
 type trustAnchor struct {
 	root *root.Root
 	data []byte
+	file string
 }
 
 // buildPage reads the ceremony repository and lays the page out.
@@ -188,7 +189,7 @@ func buildPage(r *repo, p *Policy, anchor *trustAnchor, now time.Time) (*pageDat
 		d.Latest = latest.Version()
 		sum := sha256.Sum256(files[len(files)-1])
 		d.Digest = hex.EncodeToString(sum[:])
-		d.Trust = chainTrust(roots, files, anchor, now)
+		d.Trust = chainTrust(r.path(repoDir), roots, files, anchor, now)
 	} else {
 		d.Trust = pageTrust{Text: "No root is published yet."}
 	}
@@ -237,7 +238,7 @@ func buildPage(r *repo, p *Policy, anchor *trustAnchor, now time.Time) (*pageDat
 
 // chainTrust verifies the published chain with verify.Chain, from the
 // anchor or, without one, from the first published root.
-func chainTrust(roots []*root.Root, files [][]byte, anchor *trustAnchor, now time.Time) pageTrust {
+func chainTrust(dir string, roots []*root.Root, files [][]byte, anchor *trustAnchor, now time.Time) pageTrust {
 	var t pageTrust
 	trusted := roots[0]
 	next := files[1:]
@@ -254,6 +255,16 @@ func chainTrust(roots []*root.Root, files [][]byte, anchor *trustAnchor, now tim
 		}
 		if roots[0].Version() > tr.Version()+1 {
 			t.Text = fmt.Sprintf("Chain not verified: the trusted root is v%d but the repository starts at v%d.", tr.Version(), roots[0].Version())
+			return t
+		}
+		// As verify -trusted: the repository's copy of the trusted
+		// version is that very file, and older versions lead to it.
+		vs := make([]int64, len(roots))
+		for i, rt := range roots {
+			vs[i] = rt.Version()
+		}
+		if err := checkTrustedHistory(dir, vs, tr, anchor.file, anchor.data); err != nil {
+			t.Text = "Chain verification FAILED: " + strings.TrimPrefix(err.Error(), "ceremony: ")
 			return t
 		}
 	} else {

@@ -187,6 +187,14 @@ func TestPageTrustedAndTampered(t *testing.T) {
 	if html == "" || !strings.Contains(pageText(html), "Verified from the root you supplied (v1, SHA-256") {
 		t.Fatalf("page -trusted: %v", r)
 	}
+	// The repository's 1.root.json swapped for another root: with the
+	// announced root supplied, the page says the chain failed.
+	swapped := &tool{t: t, dir: cloneDir(t, tl.dir), tokens: newFakeTokens()}
+	writeFile(t, swapped.path("repository/1.root.json"), attackersV1(t, good, true))
+	html, r = swapped.page("-trusted", good)
+	if text := pageText(html); html == "" || !strings.Contains(text, "Chain verification FAILED") || !strings.Contains(text, "is not the trusted root "+good) {
+		t.Fatalf("page -trusted over a swapped 1.root.json: %v\n%s", r, text)
+	}
 
 	// A forged v2 (every signature changed): the page still renders, and
 	// says the chain failed.
