@@ -12,7 +12,7 @@ import (
 )
 
 func cmdSign(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "sign", "-holder NAME -token piv|fake [-C DIR] [-pin-fd N] [-serial S] [-force-last-pin-try] [-resign]")
+	f := newFlags(e, "sign", "-holder NAME -token piv|fake [-C DIR] [-pin-fd N] [-serial S] [-force-last-pin-try] [-resign] [-allow-policy-departure]")
 	dir := repoFlag(f)
 	holder := f.String("holder", "", "the keyholder signing (required)")
 	tok := tokenFlags(f)

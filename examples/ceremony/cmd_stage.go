@@ -25,7 +25,7 @@ func (l *listFlag) Set(s string) error {
 }
 
 func cmdStage(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "stage", "[-C DIR] [-holders A,B,...] [-add NAME] [-remove NAME] [-replace OLD=NEW] [-threshold N] [-expires-days D]")
+	f := newFlags(e, "stage", "[-C DIR] [-holders A,B,...] [-add NAME] [-remove NAME] [-replace OLD=NEW] [-threshold N] [-expires-days D] [-passphrase-fd N]")
 	dir := repoFlag(f)
 	var holders, add, remove, replace listFlag
 	f.Var(&holders, "holders", "for version 1: the keyholders of the root role (default: everyone enrolled)")

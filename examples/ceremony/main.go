@@ -26,6 +26,7 @@ Every command except demo and verify -chain works on a ceremony repository,
 the current directory or the one given with -C DIR.
 
   init        create ceremony.json: thresholds, expiry periods, online signers
+              (KMS URIs or pem:FILE; -online-signers fake for a demo)
   enroll      generate a keyholder's key on a token, check its attestation,
               write keys/NAME.json            (-holder NAME -token piv|fake)
   stage       build the next root (v1, or N+1 with -add/-remove/-replace/
@@ -39,9 +40,11 @@ the current directory or the one given with -C DIR.
               the online keys when they expire within a window (-window 2d)
   expiry      the root expiry reminder: exits non-zero when the root expires
               within its signing period (-signing-period 30d)
-  targets     targets add NAME FILE [-custom JSON] | targets list
-  delegation  delegation add|target|sign|publish|list: a delegated targets role
-              for another project, with its own keys, threshold and paths
+  targets     targets add NAME FILE [-custom JSON] | add NAME -custom JSON |
+              remove NAME | list
+  delegation  delegation add|target|sign|publish|remove|list: a delegated
+              targets role for another project, with its own keys, threshold
+              and paths
   verify      verify the ceremony repository, or any directory of N.root.json
               files: verify -chain DIR [-trusted FILE] [-at RFC3339] [-json]
   diagram     print the root chain as a Mermaid diagram
