@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it. Installs what it needs first
 # (scripts/install-deps.sh), then: formatting, vet, the import rules
-# (scripts/check-deps.sh), staticcheck, builds with
-# and without cgo, the race-enabled unit tests, the YubiKey simulator tier
-# (pcscd + vpcd, PIV_SIM=1), piv-go's own test suite against the simulator,
-# the examples (the ceremony diagrams rendered by mermaid-cli with chromium),
-# the fuzzers for a fixed number of
-# executions, and the interop module (go-tuf client, sigstore-go, tuf-js).
+# (scripts/check-deps.sh, scripts/check-consumer-graph.sh), staticcheck,
+# builds with and without cgo, the race-enabled unit tests, the YubiKey
+# simulator tier (pcscd + vpcd, PIV_SIM=1), piv-go's own test suite against
+# the simulator, a ceremony rehearsal on simulated YubiKeys, the examples
+# (the ceremony diagrams rendered by mermaid-cli with chromium), the fuzzers
+# for a fixed number of executions, and the interop module (go-tuf client,
+# sigstore-go, tuf-js).
+#
+# The repository is a Go workspace (go.work: the library, examples,
+# interop, tools). "./..." at the root matches the library's packages only;
+# the examples module is named explicitly as ./examples/... .
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -30,27 +35,31 @@ step "gofmt -l"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt: not formatted:"; echo "$unformatted"; exit 1; fi
 
-step "go vet (CGO_ENABLED=0) and go vet -tags pivkey (cgo)"
-CGO_ENABLED=0 go vet ./...
-CGO_ENABLED=1 go vet -tags pivkey ./signer/piv/...
+step "go vet (CGO_ENABLED=0) and go vet -tags pivkey (cgo), library and examples"
+CGO_ENABLED=0 go vet ./... ./examples/...
+CGO_ENABLED=1 go vet -tags pivkey ./signer/piv/... ./examples/...
 
 step "import rules and dependency counts (scripts/check-deps.sh)"
 bash scripts/check-deps.sh
 
+step "a consumer of root and verify gets no KMS SDK in its module graph (scripts/check-consumer-graph.sh)"
+bash scripts/check-consumer-graph.sh
+
 step "staticcheck (pinned in tools/go.mod, outside the library's module graph)"
-CGO_ENABLED=0 go tool -modfile=tools/go.mod staticcheck ./...
-CGO_ENABLED=1 go tool -modfile=tools/go.mod staticcheck -tags pivkey ./signer/piv/...
+CGO_ENABLED=0 go tool staticcheck ./... ./examples/...
+CGO_ENABLED=1 go tool staticcheck -tags pivkey ./signer/piv/... ./examples/...
 if [ -d .github/workflows ]; then
   step "actionlint"
-  go tool -modfile=tools/go.mod actionlint
+  go tool actionlint
 fi
 
 step "GitHub workflows of the ceremony tool (actionlint)"
-go tool -modfile=tools/go.mod actionlint examples/ceremony/workflows/*.yml
+go tool actionlint examples/ceremony/workflows/*.yml
 
-step "go build: everything with CGO_ENABLED=0 (signer/piv builds its no-PIV stub), then signer/piv with cgo"
-CGO_ENABLED=0 go build ./...
-CGO_ENABLED=1 go build -tags pivkey ./...
+step "go build: everything with CGO_ENABLED=0 (signer/piv builds its no-PIV stub), then with cgo and PIV support"
+CGO_ENABLED=0 go build ./... ./examples/...
+CGO_ENABLED=1 go build -tags pivkey ./... ./examples/...
+(cd examples && GOWORK=off CGO_ENABLED=0 go build ./...) # the examples module on its own, as cloned
 
 step "go test -race ./..."
 # The ceremony page's browser test and the diagram rendering test must run
@@ -58,7 +67,7 @@ step "go test -race ./..."
 # fail, never skip, when a part is missing. The page's screenshot goes to
 # out/artifacts.
 export TRUSTROOT_BROWSER=1 CEREMONY_MERMAID=1 TRUSTROOT_ARTIFACTS="$PWD/out/artifacts"
-go test -race -count=1 ./...
+go test -race -count=1 ./... ./examples/...
 echo "screenshot of the ceremony page: out/artifacts/ceremony-page.png"
 
 step "YubiKey simulator tier (PIV_SIM=1, real piv-go through pcscd + vpcd)"

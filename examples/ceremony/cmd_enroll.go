@@ -137,5 +137,8 @@ func cmdEnroll(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	e.printf("Enrolled %s: key %s on token %s, written to %s.\n", *holder, fingerprintLabel(kf.Fingerprint), kf.Serial, rel)
+	if tok.kind == "fake" {
+		e.printf("It is a fake, INSECURE token for demos and tests; the %s.\n", fakePINNote)
+	}
 	return nil
 }

@@ -9,14 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/fake"
 	"github.com/trustroot/trustroot/signer/piv"
-	"github.com/trustroot/trustroot/signer/sigstore"
 )
 
 // tokenOpts are the flags that choose a keyholder's token.
@@ -29,7 +27,7 @@ type tokenOpts struct {
 
 func tokenFlags(f *flag.FlagSet) *tokenOpts {
 	t := &tokenOpts{}
-	f.StringVar(&t.kind, "token", "", "the token kind: piv (a YubiKey) or fake (a deterministic, INSECURE test token)")
+	f.StringVar(&t.kind, "token", "", "the token kind: piv (a YubiKey) or fake (a deterministic, INSECURE test token; the "+fakePINNote+")")
 	f.StringVar(&t.serial, "serial", "", "piv: the YubiKey `serial` to use when several are plugged in")
 	f.StringVar(&t.fakeName, "fake-token", "", "fake: the `name` of the fake token plugged in (default: the holder's name)")
 	f.BoolVar(&t.forceLast, "force-last-pin-try", false, "allow a PIN attempt when only one try is left (a wrong PIN then blocks the token)")
@@ -63,6 +61,10 @@ func (t *tokenOpts) pivSerial() (uint32, error) {
 	}
 	return uint32(n), nil
 }
+
+// fakePINNote names the fake tokens' PIN, which is no secret: every
+// message about fake tokens says it in these words.
+const fakePINNote = "fake tokens' PIN is " + fake.DefaultPIN
 
 // fakeTokens are the fake tokens "plugged in" to this process. A fake
 // token's keys derive from its name, so a fresh token with the same name
@@ -355,40 +357,4 @@ func checkAttestation(kf *KeyFile, roots, inter *x509.CertPool) (*attestation.At
 		return nil, fmt.Errorf("ceremony: attestation of %s's key (keys/%s.json): %w", kf.Holder, kf.Holder, err)
 	}
 	return a, nil
-}
-
-// onlineSigner opens an online role's signer: fake:NAME or a KMS URI.
-func (e *env) onlineSigner(ctx context.Context, spec string) (signer.Signer, error) {
-	var s signer.Signer
-	if name, ok := strings.CutPrefix(spec, "fake:"); ok {
-		if name == "" {
-			return nil, fmt.Errorf("ceremony: online signer %q has no name", spec)
-		}
-		s = fake.New("ceremony-online-" + name)
-	} else {
-		k, err := sigstore.LoadKMS(ctx, spec)
-		if err != nil {
-			return nil, fmt.Errorf("ceremony: online signer %s: %w", redactURI(spec), err)
-		}
-		s = k
-	}
-	if e.wrapSigner != nil {
-		s = e.wrapSigner(spec, s)
-	}
-	return s, nil
-}
-
-// redactURI drops any user information or query from a KMS URI before it
-// is printed (a hashivault:// URI could carry a token).
-func redactURI(spec string) string {
-	if i := strings.IndexAny(spec, "?#"); i >= 0 {
-		spec = spec[:i]
-	}
-	if scheme, rest, ok := strings.Cut(spec, "://"); ok {
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			rest = rest[at+1:]
-		}
-		return scheme + "://" + rest
-	}
-	return spec
 }
