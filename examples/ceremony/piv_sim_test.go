@@ -192,10 +192,10 @@ func TestPIVRehearsal(t *testing.T) {
 	tl.pin = "123456"
 	// The rehearsal CA's key is public: a ceremony that does not say it
 	// is a rehearsal refuses it, at init and at enrolment.
-	if r := tl.in("init", "-name", "rehearsal", "-threshold", "2", "-attestation-roots", sim.roots); r.code == 0 || !strings.Contains(r.stderr, "rehearsal CA") {
+	if r := tl.in("init", "-online-signers", "fake", "-name", "rehearsal", "-threshold", "2", "-attestation-roots", sim.roots); r.code == 0 || !strings.Contains(r.stderr, "rehearsal CA") {
 		t.Fatalf("init with the rehearsal CA as a plain roots file: %v", r)
 	}
-	r := tl.must("init", "-name", "rehearsal", "-threshold", "2", "-attestation-roots", "rehearsal:"+sim.roots)
+	r := tl.must("init", "-online-signers", "fake", "-name", "rehearsal", "-threshold", "2", "-attestation-roots", "rehearsal:"+sim.roots)
 	if !strings.Contains(r.stdout, "REHEARSAL") {
 		t.Fatalf("init does not say it is a rehearsal: %v", r)
 	}

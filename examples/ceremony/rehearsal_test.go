@@ -47,19 +47,19 @@ func TestRehearsalAttestationRoots(t *testing.T) {
 	otherCA := selfSignedCAPEM(t, "Example Corp PIV attestation root")
 
 	tl := newTool(t)
-	if r := tl.in("init", "-attestation-roots", rehearsalCA); r.code != 1 || !strings.Contains(r.stderr, "rehearsal CA") || !strings.Contains(r.stderr, "rehearsal:"+rehearsalCA) {
+	if r := tl.in("init", "-online-signers", "fake", "-attestation-roots", rehearsalCA); r.code != 1 || !strings.Contains(r.stderr, "rehearsal CA") || !strings.Contains(r.stderr, "rehearsal:"+rehearsalCA) {
 		t.Errorf("init with the rehearsal CA as a plain roots file: %v", r)
 	}
-	if r := tl.in("init", "-attestation-roots", "rehearsal:"+otherCA); r.code != 1 || !strings.Contains(r.stderr, "not the YubiKey simulator's rehearsal CA") {
+	if r := tl.in("init", "-online-signers", "fake", "-attestation-roots", "rehearsal:"+otherCA); r.code != 1 || !strings.Contains(r.stderr, "not the YubiKey simulator's rehearsal CA") {
 		t.Errorf("init with another CA as rehearsal roots: %v", r)
 	}
-	if r := tl.in("init", "-attestation-roots", "rehearsal:"); r.code != 2 {
+	if r := tl.in("init", "-online-signers", "fake", "-attestation-roots", "rehearsal:"); r.code != 2 {
 		t.Errorf("init with rehearsal: and no file: %v", r)
 	}
 	if tl.exists(policyFile) {
 		t.Fatal("a refused init wrote ceremony.json")
 	}
-	r := tl.must("init", "-attestation-roots", "rehearsal:"+rehearsalCA)
+	r := tl.must("init", "-online-signers", "fake", "-attestation-roots", "rehearsal:"+rehearsalCA)
 	if !strings.Contains(r.stdout, "REHEARSAL") {
 		t.Errorf("init does not say it is a rehearsal: %v", r)
 	}
@@ -73,7 +73,7 @@ func TestRehearsalAttestationRoots(t *testing.T) {
 	// An ordinary roots file still works, and enroll's override checks
 	// the rehearsal CA the same way.
 	tl2 := newTool(t)
-	tl2.must("init", "-attestation-roots", otherCA)
+	tl2.must("init", "-online-signers", "fake", "-attestation-roots", otherCA)
 	if r := tl2.in("enroll", "-holder", "alice", "-token", "piv", "-attestation-roots", rehearsalCA); r.code != 1 || !strings.Contains(r.stderr, "rehearsal CA") {
 		t.Errorf("enroll overriding with the rehearsal CA as a plain file: %v", r)
 	}
@@ -86,7 +86,7 @@ func TestRehearsalAttestationRoots(t *testing.T) {
 
 func TestEnrollAlgorithmFlag(t *testing.T) {
 	tl := newTool(t)
-	tl.must("init", "-attestation-roots", "fake")
+	tl.must("init", "-online-signers", "fake", "-attestation-roots", "fake")
 	if r := tl.in("enroll", "-holder", "alice", "-token", "piv", "-algorithm", "rsa2048"); r.code != 2 || !strings.Contains(r.stderr, "ed25519") {
 		t.Errorf("enroll -algorithm rsa2048: %v", r)
 	}
