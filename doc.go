@@ -36,8 +36,10 @@
 //     certificate for a Fulcio-like CA, a transparency log's public key, a
 //     timestamp authority's certificate, each with custom metadata marking
 //     its usage and status; delegated roles hand part of the namespace to
-//     other projects. Services verify with verify, starting from an embedded
-//     trusted root.
+//     other projects. Services follow the published repository with
+//     verify/client (over HTTP(S) or an fs.FS, with a cache that keeps
+//     rollback protection across restarts), starting from an embedded
+//     trusted root; verify checks every file it fetches.
 //
 //  6. Rotate. Every few months root.Root.Next produces version N+1:
 //     keyholders join and leave, thresholds change, expiry moves on. N+1 must
@@ -63,6 +65,8 @@
 //   - verify: thresholds, root chains, targets, delegations, offline
 //     repositories and signing status. Pure Go; no I/O beyond what the
 //     caller hands in.
+//   - verify/client: a TUF client for services: refresh, target lookup
+//     through delegations, checked downloads, Sigstore usage and status.
 //   - attestation: YubiKey PIV attestations, verified in pure Go, and the
 //     YubiKey vocabulary (slots, PIN and touch policies, form factors,
 //     firmware) the other packages share.

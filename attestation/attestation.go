@@ -54,15 +54,15 @@ const (
 
 // Sentinel errors. Every error [Verify], [VerifyPEM], [ParseCertificate]
 // and [YubicoPools] return is an [*Error] wrapping exactly one of the
-// first eight; [ErrTooLarge] comes as the Cause of an [ErrMalformed]
+// first eight; [ErrTooLarge] comes as the Cause of an [ErrBadCertificate]
 // error.
 var (
 	// ErrNoRoots means Options.Roots is nil, or a bundle holds no known
 	// Yubico root.
 	ErrNoRoots = errors.New("attestation: no trusted attestation roots")
-	// ErrMalformed means a certificate or a Yubico extension could not be
+	// ErrBadCertificate means a certificate or a Yubico extension could not be
 	// parsed or breaks the attestation format.
-	ErrMalformed = errors.New("attestation: malformed certificate")
+	ErrBadCertificate = errors.New("attestation: malformed certificate")
 	// ErrChain means the slot certificate does not chain through the
 	// device certificate to a trusted root.
 	ErrChain = errors.New("attestation: certificate chain does not verify")
@@ -241,7 +241,7 @@ func verify(slotCert, deviceCert *x509.Certificate, opts Options) (*Attestation,
 		return nil, &Error{Check: "roots", Detail: "Options.Roots is nil", Err: ErrNoRoots}
 	}
 	if slotCert == nil || deviceCert == nil {
-		return nil, attErr(ErrMalformed, "certificate", "missing slot or device certificate")
+		return nil, attErr(ErrBadCertificate, "certificate", "missing slot or device certificate")
 	}
 	a, err := parseYubicoAttestation(slotCert)
 	if err != nil {
@@ -371,43 +371,43 @@ func parseYubicoAttestation(c *x509.Certificate) (*Attestation, error) {
 		switch {
 		case e.Id.Equal(oidYubicoFirmware):
 			if len(e.Value) != 3 {
-				return nil, attErr(ErrMalformed, "extension", "firmware (%s) is %d bytes, want 3", e.Id, len(e.Value))
+				return nil, attErr(ErrBadCertificate, "extension", "firmware (%s) is %d bytes, want 3", e.Id, len(e.Value))
 			}
 			a.Firmware = Firmware{e.Value[0], e.Value[1], e.Value[2]}
 			seenFW = true
 		case e.Id.Equal(oidYubicoSerial):
 			s, err := parseSerial(e.Value)
 			if err != nil {
-				return nil, &Error{Check: "extension", Detail: fmt.Sprintf("serial (%s)", e.Id), Err: ErrMalformed, Cause: err}
+				return nil, &Error{Check: "extension", Detail: fmt.Sprintf("serial (%s)", e.Id), Err: ErrBadCertificate, Cause: err}
 			}
 			a.Serial = s
 			seenSerial = true
 		case e.Id.Equal(oidYubicoPolicy):
 			if len(e.Value) != 2 {
-				return nil, attErr(ErrMalformed, "extension", "policy (%s) is %d bytes, want 2", e.Id, len(e.Value))
+				return nil, attErr(ErrBadCertificate, "extension", "policy (%s) is %d bytes, want 2", e.Id, len(e.Value))
 			}
 			a.PINPolicy, a.TouchPolicy = PINPolicy(e.Value[0]), TouchPolicy(e.Value[1])
 			if a.PINPolicy.strength() == 0 {
-				return nil, attErr(ErrMalformed, "extension", "unknown PIN policy %#02x", e.Value[0])
+				return nil, attErr(ErrBadCertificate, "extension", "unknown PIN policy %#02x", e.Value[0])
 			}
 			if a.TouchPolicy.strength() == 0 {
-				return nil, attErr(ErrMalformed, "extension", "unknown touch policy %#02x", e.Value[1])
+				return nil, attErr(ErrBadCertificate, "extension", "unknown touch policy %#02x", e.Value[1])
 			}
 			seenPolicy = true
 		case e.Id.Equal(oidYubicoFormFactor):
 			if len(e.Value) != 1 {
-				return nil, attErr(ErrMalformed, "extension", "form factor (%s) is %d bytes, want 1", e.Id, len(e.Value))
+				return nil, attErr(ErrBadCertificate, "extension", "form factor (%s) is %d bytes, want 1", e.Id, len(e.Value))
 			}
 			a.FormFactor = FormFactor(e.Value[0])
 		}
 	}
 	switch {
 	case !seenFW:
-		return nil, attErr(ErrMalformed, "extension", "no firmware extension (%s)", oidYubicoFirmware)
+		return nil, attErr(ErrBadCertificate, "extension", "no firmware extension (%s)", oidYubicoFirmware)
 	case !seenSerial:
-		return nil, attErr(ErrMalformed, "extension", "no serial extension (%s)", oidYubicoSerial)
+		return nil, attErr(ErrBadCertificate, "extension", "no serial extension (%s)", oidYubicoSerial)
 	case !seenPolicy:
-		return nil, attErr(ErrMalformed, "extension", "no policy extension (%s)", oidYubicoPolicy)
+		return nil, attErr(ErrBadCertificate, "extension", "no policy extension (%s)", oidYubicoPolicy)
 	}
 	slot, err := parseSlotCN(c.Subject.CommonName)
 	if err != nil {
@@ -417,7 +417,7 @@ func parseYubicoAttestation(c *x509.Certificate) (*Attestation, error) {
 	der, err := x509.MarshalPKIXPublicKey(c.PublicKey)
 	if err != nil {
 		return nil, &Error{Check: "certificate", Detail: fmt.Sprintf("attested key of type %T unsupported", c.PublicKey),
-			Err: ErrMalformed, Cause: err}
+			Err: ErrBadCertificate, Cause: err}
 	}
 	sum := sha256.Sum256(der)
 	a.KeyFingerprint = hex.EncodeToString(sum[:])
@@ -442,15 +442,15 @@ func parseSerial(v []byte) (uint32, error) {
 func parseSlotCN(cn string) (Slot, error) {
 	s, ok := strings.CutPrefix(cn, slotCNPrefix)
 	if !ok || len(s) != 2 {
-		return 0, attErr(ErrMalformed, "certificate", "subject %q is not %q followed by a slot", truncate(cn), slotCNPrefix)
+		return 0, attErr(ErrBadCertificate, "certificate", "subject %q is not %q followed by a slot", truncate(cn), slotCNPrefix)
 	}
 	n, err := strconv.ParseUint(s, 16, 8)
 	if err != nil {
-		return 0, attErr(ErrMalformed, "certificate", "subject %q names no slot", truncate(cn))
+		return 0, attErr(ErrBadCertificate, "certificate", "subject %q names no slot", truncate(cn))
 	}
 	slot := Slot(n)
 	if !slot.Attestable() {
-		return 0, attErr(ErrMalformed, "certificate", "subject %q names slot %s, which holds no attestable key", truncate(cn), slot)
+		return 0, attErr(ErrBadCertificate, "certificate", "subject %q names slot %s, which holds no attestable key", truncate(cn), slot)
 	}
 	return slot, nil
 }
@@ -464,7 +464,7 @@ func truncate(s string) string {
 
 // ParseCertificate parses one certificate given as PEM (a single
 // CERTIFICATE block, surrounding whitespace allowed) or DER, of at most
-// [MaxCertSize] bytes. Errors are [*Error] wrapping [ErrMalformed].
+// [MaxCertSize] bytes. Errors are [*Error] wrapping [ErrBadCertificate].
 func ParseCertificate(data []byte) (*x509.Certificate, error) {
 	return parseCert(data, "certificate")
 }
@@ -472,25 +472,25 @@ func ParseCertificate(data []byte) (*x509.Certificate, error) {
 func parseCert(data []byte, what string) (*x509.Certificate, error) {
 	if len(data) > MaxCertSize {
 		return nil, &Error{Check: "certificate", Detail: fmt.Sprintf("%s of %d bytes exceeds the %d-byte limit", what, len(data), MaxCertSize),
-			Err: ErrMalformed, Cause: ErrTooLarge}
+			Err: ErrBadCertificate, Cause: ErrTooLarge}
 	}
 	der := data
 	if trimmed := bytes.TrimSpace(data); bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
 		blk, rest := pem.Decode(trimmed)
 		if blk == nil {
-			return nil, attErr(ErrMalformed, "certificate", "%s: invalid PEM", what)
+			return nil, attErr(ErrBadCertificate, "certificate", "%s: invalid PEM", what)
 		}
 		if blk.Type != "CERTIFICATE" {
-			return nil, attErr(ErrMalformed, "certificate", "%s: PEM block %q, want CERTIFICATE", what, truncate(blk.Type))
+			return nil, attErr(ErrBadCertificate, "certificate", "%s: PEM block %q, want CERTIFICATE", what, truncate(blk.Type))
 		}
 		if len(bytes.TrimSpace(rest)) != 0 {
-			return nil, attErr(ErrMalformed, "certificate", "%s: data after the PEM block", what)
+			return nil, attErr(ErrBadCertificate, "certificate", "%s: data after the PEM block", what)
 		}
 		der = blk.Bytes
 	}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, &Error{Check: "certificate", Detail: what + ": cannot parse", Err: ErrMalformed, Cause: err}
+		return nil, &Error{Check: "certificate", Detail: what + ": cannot parse", Err: ErrBadCertificate, Cause: err}
 	}
 	return c, nil
 }
@@ -521,7 +521,7 @@ func VerifyPEM(slotCert, deviceCert []byte, opts Options) (*Attestation, error) 
 func YubicoPools(pemBundle []byte) (roots, intermediates *x509.CertPool, err error) {
 	if len(pemBundle) > MaxBundleSize {
 		return nil, nil, &Error{Check: "roots", Detail: fmt.Sprintf("bundle of %d bytes exceeds the %d-byte limit", len(pemBundle), MaxBundleSize),
-			Err: ErrMalformed, Cause: ErrTooLarge}
+			Err: ErrBadCertificate, Cause: ErrTooLarge}
 	}
 	roots, intermediates = x509.NewCertPool(), x509.NewCertPool()
 	known, n := 0, 0
@@ -538,11 +538,11 @@ func YubicoPools(pemBundle []byte) (roots, intermediates *x509.CertPool, err err
 		n++
 		if n > MaxBundleCerts {
 			return nil, nil, &Error{Check: "roots", Detail: fmt.Sprintf("more than %d certificates in bundle", MaxBundleCerts),
-				Err: ErrMalformed, Cause: ErrTooLarge}
+				Err: ErrBadCertificate, Cause: ErrTooLarge}
 		}
 		c, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {
-			return nil, nil, &Error{Check: "roots", Detail: fmt.Sprintf("certificate %d in bundle", n), Err: ErrMalformed, Cause: err}
+			return nil, nil, &Error{Check: "roots", Detail: fmt.Sprintf("certificate %d in bundle", n), Err: ErrBadCertificate, Cause: err}
 		}
 		if !bytes.Equal(c.RawIssuer, c.RawSubject) || c.CheckSignatureFrom(c) != nil {
 			intermediates.AddCert(c)

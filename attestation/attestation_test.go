@@ -252,11 +252,11 @@ func TestRealNegative(t *testing.T) {
 		{"test root", slot13, dev13, attestation.Options{Roots: testCA.Pool(), Now: attTime}, attestation.ErrChain},
 		{"tampered policy", tampered, dev13, attestation.Options{Roots: roots, Now: attTime, MinTouchPolicy: attestation.TouchPolicyNever}, attestation.ErrChain},
 		{"tampered serial", tamperedSerial, dev13, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrChain},
-		{"device as slot", dev13, dev13, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrMalformed},
-		{"empty", nil, dev13, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrMalformed},
-		{"garbage", []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), dev13, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrMalformed},
-		{"truncated", slot13[:len(slot13)/2], dev13, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrMalformed},
-		{"bad device", slot13, []byte{0x30, 0x03, 0x02, 0x01, 0x01}, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrMalformed},
+		{"device as slot", dev13, dev13, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrBadCertificate},
+		{"empty", nil, dev13, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrBadCertificate},
+		{"garbage", []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), dev13, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrBadCertificate},
+		{"truncated", slot13[:len(slot13)/2], dev13, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrBadCertificate},
+		{"bad device", slot13, []byte{0x30, 0x03, 0x02, 0x01, 0x01}, attestation.Options{Roots: roots, Now: attTime}, attestation.ErrBadCertificate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -573,25 +573,25 @@ func TestMalformedExtensions(t *testing.T) {
 	}{
 		{"well-formed", cn, []pkix.Extension{fw, serial, pol, ff}, nil},
 		{"no form factor", cn, []pkix.Extension{fw, serial, pol}, nil},
-		{"firmware short", cn, []pkix.Extension{ext(attestation.OIDYubicoFirmware, 5, 7), serial, pol, ff}, attestation.ErrMalformed},
-		{"firmware long", cn, []pkix.Extension{ext(attestation.OIDYubicoFirmware, 5, 7, 1, 0), serial, pol, ff}, attestation.ErrMalformed},
-		{"no firmware", cn, []pkix.Extension{serial, pol, ff}, attestation.ErrMalformed},
-		{"serial raw", cn, []pkix.Extension{fw, ext(attestation.OIDYubicoSerial, 0, 0, 0, 7), pol, ff}, attestation.ErrMalformed},
-		{"serial negative", cn, []pkix.Extension{fw, ext(attestation.OIDYubicoSerial, 0x02, 0x01, 0xff), pol, ff}, attestation.ErrMalformed},
-		{"serial too big", cn, []pkix.Extension{fw, ext(attestation.OIDYubicoSerial, 0x02, 0x05, 0x01, 0, 0, 0, 0), pol, ff}, attestation.ErrMalformed},
-		{"serial non-minimal", cn, []pkix.Extension{fw, ext(attestation.OIDYubicoSerial, 0x02, 0x02, 0x00, 0x07), pol, ff}, attestation.ErrMalformed},
-		{"serial trailing", cn, []pkix.Extension{fw, ext(attestation.OIDYubicoSerial, 0x02, 0x01, 0x07, 0x00), pol, ff}, attestation.ErrMalformed},
-		{"no serial", cn, []pkix.Extension{fw, pol, ff}, attestation.ErrMalformed},
-		{"policy short", cn, []pkix.Extension{fw, serial, ext(attestation.OIDYubicoPolicy, 3), ff}, attestation.ErrMalformed},
-		{"unknown pin policy", cn, []pkix.Extension{fw, serial, ext(attestation.OIDYubicoPolicy, 0, 2), ff}, attestation.ErrMalformed},
-		{"unknown touch policy", cn, []pkix.Extension{fw, serial, ext(attestation.OIDYubicoPolicy, 3, 4), ff}, attestation.ErrMalformed},
-		{"no policy", cn, []pkix.Extension{fw, serial, ff}, attestation.ErrMalformed},
-		{"form factor long", cn, []pkix.Extension{fw, serial, pol, ext(attestation.OIDYubicoFormFactor, 3, 0)}, attestation.ErrMalformed},
-		{"cn other", "Yubico PIV Attestation", []pkix.Extension{fw, serial, pol, ff}, attestation.ErrMalformed},
-		{"cn no slot", "YubiKey PIV Attestation ", []pkix.Extension{fw, serial, pol, ff}, attestation.ErrMalformed},
-		{"cn bad hex", "YubiKey PIV Attestation zz", []pkix.Extension{fw, serial, pol, ff}, attestation.ErrMalformed},
-		{"cn f9", "YubiKey PIV Attestation f9", []pkix.Extension{fw, serial, pol, ff}, attestation.ErrMalformed},
-		{"cn long", "YubiKey PIV Attestation 09c", []pkix.Extension{fw, serial, pol, ff}, attestation.ErrMalformed},
+		{"firmware short", cn, []pkix.Extension{ext(attestation.OIDYubicoFirmware, 5, 7), serial, pol, ff}, attestation.ErrBadCertificate},
+		{"firmware long", cn, []pkix.Extension{ext(attestation.OIDYubicoFirmware, 5, 7, 1, 0), serial, pol, ff}, attestation.ErrBadCertificate},
+		{"no firmware", cn, []pkix.Extension{serial, pol, ff}, attestation.ErrBadCertificate},
+		{"serial raw", cn, []pkix.Extension{fw, ext(attestation.OIDYubicoSerial, 0, 0, 0, 7), pol, ff}, attestation.ErrBadCertificate},
+		{"serial negative", cn, []pkix.Extension{fw, ext(attestation.OIDYubicoSerial, 0x02, 0x01, 0xff), pol, ff}, attestation.ErrBadCertificate},
+		{"serial too big", cn, []pkix.Extension{fw, ext(attestation.OIDYubicoSerial, 0x02, 0x05, 0x01, 0, 0, 0, 0), pol, ff}, attestation.ErrBadCertificate},
+		{"serial non-minimal", cn, []pkix.Extension{fw, ext(attestation.OIDYubicoSerial, 0x02, 0x02, 0x00, 0x07), pol, ff}, attestation.ErrBadCertificate},
+		{"serial trailing", cn, []pkix.Extension{fw, ext(attestation.OIDYubicoSerial, 0x02, 0x01, 0x07, 0x00), pol, ff}, attestation.ErrBadCertificate},
+		{"no serial", cn, []pkix.Extension{fw, pol, ff}, attestation.ErrBadCertificate},
+		{"policy short", cn, []pkix.Extension{fw, serial, ext(attestation.OIDYubicoPolicy, 3), ff}, attestation.ErrBadCertificate},
+		{"unknown pin policy", cn, []pkix.Extension{fw, serial, ext(attestation.OIDYubicoPolicy, 0, 2), ff}, attestation.ErrBadCertificate},
+		{"unknown touch policy", cn, []pkix.Extension{fw, serial, ext(attestation.OIDYubicoPolicy, 3, 4), ff}, attestation.ErrBadCertificate},
+		{"no policy", cn, []pkix.Extension{fw, serial, ff}, attestation.ErrBadCertificate},
+		{"form factor long", cn, []pkix.Extension{fw, serial, pol, ext(attestation.OIDYubicoFormFactor, 3, 0)}, attestation.ErrBadCertificate},
+		{"cn other", "Yubico PIV Attestation", []pkix.Extension{fw, serial, pol, ff}, attestation.ErrBadCertificate},
+		{"cn no slot", "YubiKey PIV Attestation ", []pkix.Extension{fw, serial, pol, ff}, attestation.ErrBadCertificate},
+		{"cn bad hex", "YubiKey PIV Attestation zz", []pkix.Extension{fw, serial, pol, ff}, attestation.ErrBadCertificate},
+		{"cn f9", "YubiKey PIV Attestation f9", []pkix.Extension{fw, serial, pol, ff}, attestation.ErrBadCertificate},
+		{"cn long", "YubiKey PIV Attestation 09c", []pkix.Extension{fw, serial, pol, ff}, attestation.ErrBadCertificate},
 		{"unknown critical extension", cn, []pkix.Extension{fw, serial, pol, ff, {Id: asn1.ObjectIdentifier{1, 2, 3}, Critical: true, Value: []byte{5, 0}}}, attestation.ErrChain},
 	}
 	for _, tc := range tests {
@@ -610,10 +610,10 @@ func TestMalformedExtensions(t *testing.T) {
 		})
 	}
 	// Nil certificates.
-	if a, err := attestation.Verify(nil, c.dev.Cert, opts); a != nil || !errors.Is(err, attestation.ErrMalformed) {
+	if a, err := attestation.Verify(nil, c.dev.Cert, opts); a != nil || !errors.Is(err, attestation.ErrBadCertificate) {
 		t.Errorf("nil slot cert: %v, %v", a, err)
 	}
-	if a, err := attestation.Verify(c.attest(t, pivattest.Slot{}), nil, opts); a != nil || !errors.Is(err, attestation.ErrMalformed) {
+	if a, err := attestation.Verify(c.attest(t, pivattest.Slot{}), nil, opts); a != nil || !errors.Is(err, attestation.ErrBadCertificate) {
 		t.Errorf("nil device cert: %v, %v", a, err)
 	}
 	// An expected key that cannot be encoded.
@@ -647,7 +647,7 @@ func TestParseCertificate(t *testing.T) {
 	}
 	for name, in := range bad {
 		c, err := attestation.ParseCertificate(in)
-		if c != nil || !errors.Is(err, attestation.ErrMalformed) {
+		if c != nil || !errors.Is(err, attestation.ErrBadCertificate) {
 			t.Errorf("%s: %v, %v", name, c, err)
 		}
 	}
@@ -692,7 +692,7 @@ func TestYubicoPools(t *testing.T) {
 		}
 	}
 	bad := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{0x30, 0}})
-	if _, _, err := attestation.YubicoPools(cat(yub, bad)); !errors.Is(err, attestation.ErrMalformed) {
+	if _, _, err := attestation.YubicoPools(cat(yub, bad)); !errors.Is(err, attestation.ErrBadCertificate) {
 		t.Errorf("bad certificate in bundle: %v", err)
 	}
 	if _, _, err := attestation.YubicoPools(make([]byte, attestation.MaxBundleSize+1)); !errors.Is(err, attestation.ErrTooLarge) {

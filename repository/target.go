@@ -129,8 +129,11 @@ func (t Target) VerifyReader(r io.Reader) error {
 // hash in hashes (algorithm to hex digest) that this package knows. With
 // hashes listed, at least one must be known. Failures wrap
 // [ErrLengthMismatch] or [ErrHashMismatch]; what names the content in
-// messages.
+// messages, and may be "" when the caller names it.
 func CheckContent(what string, r io.Reader, length int64, hashes map[string]string) error {
+	if what != "" {
+		what += ": "
+	}
 	hs := map[string]hash.Hash{}
 	for alg := range hashes {
 		switch alg {
@@ -146,7 +149,7 @@ func CheckContent(what string, r io.Reader, length int64, hashes map[string]stri
 			algs = append(algs, alg)
 		}
 		slices.Sort(algs)
-		return errf(ErrHashMismatch, "%s: no supported hash algorithm among %v", what, algs)
+		return errf(ErrHashMismatch, "%sno supported hash algorithm among %v", what, algs)
 	}
 	ws := make([]io.Writer, 0, len(hs))
 	for _, h := range hs {
@@ -160,18 +163,18 @@ func CheckContent(what string, r io.Reader, length int64, hashes map[string]stri
 		n, err = io.Copy(io.MultiWriter(ws...), r)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: reading: %w", what, err)
+		return fmt.Errorf("%sreading: %w", what, err)
 	}
 	if length >= 0 && n != length {
 		if n > length {
-			return errf(ErrLengthMismatch, "%s: length mismatch: more than the listed %d bytes", what, length)
+			return errf(ErrLengthMismatch, "%slength mismatch: more than the listed %d bytes", what, length)
 		}
-		return errf(ErrLengthMismatch, "%s: length mismatch: %d bytes, listed length %d", what, n, length)
+		return errf(ErrLengthMismatch, "%slength mismatch: %d bytes, listed length %d", what, n, length)
 	}
 	for alg, h := range hs {
 		want, err := hex.DecodeString(hashes[alg])
 		if err != nil || !bytes.Equal(h.Sum(nil), want) {
-			return errf(ErrHashMismatch, "%s: hash mismatch: %s differs from the listed %s", what, alg, hashes[alg])
+			return errf(ErrHashMismatch, "%shash mismatch: %s differs from the listed %s", what, alg, hashes[alg])
 		}
 	}
 	return nil
@@ -217,54 +220,4 @@ func (d Delegation) Matches(target string) bool {
 		}
 	}
 	return false
-}
-
-// matchPath matches a target path against a pattern the way the TUF
-// specification does (Python's fnmatch applied to each "/"-separated
-// part): both must have the same number of parts and each part must match.
-func matchPath(pattern, target string) bool {
-	pp := strings.Split(pattern, "/")
-	tp := strings.Split(target, "/")
-	if len(pp) != len(tp) {
-		return false
-	}
-	for i := range pp {
-		ok, err := path.Match(fnmatchToGo(pp[i]), tp[i])
-		if err != nil || !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// fnmatchToGo translates fnmatch's negated classes "[!...]" to Go's
-// "[^...]", escapes a "^" that opens a class (fnmatch reads "[^a]" as "^"
-// or "a"; Go would negate it and match far more) and escapes backslashes,
-// which fnmatch treats literally.
-func fnmatchToGo(p string) string {
-	var b strings.Builder
-	inClass := false
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c == '\\':
-			b.WriteString(`\\`)
-			continue
-		case c == '[' && !inClass:
-			inClass = true
-			b.WriteByte(c)
-			if i+1 < len(p) && p[i+1] == '!' {
-				b.WriteByte('^')
-				i++
-			} else if i+1 < len(p) && p[i+1] == '^' {
-				b.WriteString(`\^`)
-				i++
-			}
-			continue
-		case c == ']' && inClass:
-			inClass = false
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -30,7 +29,8 @@ const TopLevelTargets = root.RoleTargets
 // signatures, so sign last. A Targets is not safe for concurrent use.
 type Targets struct {
 	signed
-	m *tufmeta.Targets
+	m           *tufmeta.Targets
+	delegations []Delegation // built from m on first use; nil after a change
 }
 
 // validRoleName reports whether s matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$
@@ -68,6 +68,13 @@ func newTargets(role root.Role, m *tufmeta.Targets) *Targets {
 	t := &Targets{m: m}
 	t.signed = signed{role: role, encode: m.Encode}
 	return t
+}
+
+// changed drops the signatures, the payload and the delegations built
+// from the model.
+func (t *Targets) changed() {
+	t.signed.changed()
+	t.delegations = nil
 }
 
 // NewTargets returns empty targets metadata for role ([TopLevelTargets]
@@ -163,14 +170,37 @@ func (t *Targets) SetVersion(version int64, expires time.Time) error {
 }
 
 // FileName returns the consistent-snapshot file name: VERSION.targets.json,
-// or VERSION.NAME.json for a delegated role, the name path-escaped
-// (url.PathEscape, so "team/a" is "team%2Fa").
+// or VERSION.NAME.json for a delegated role, the name escaped (see
+// [MetadataFileName]).
 func (t *Targets) FileName() string { return MetadataFileName(t.role, t.m.Version) }
 
 // MetadataFileName returns the consistent-snapshot file name of version
-// of role's metadata: VERSION.ROLE.json, the role name path-escaped.
+// of role's metadata: VERSION.ROLE.json, the role name escaped as
+// [EscapeRoleName] does.
 func MetadataFileName(role root.Role, version int64) string {
-	return fmt.Sprintf("%d.%s.json", version, url.PathEscape(string(role)))
+	return fmt.Sprintf("%d.%s.json", version, EscapeRoleName(role))
+}
+
+// EscapeRoleName escapes a role name for use in a file name as the TUF
+// reference implementation does (Python's urllib.parse.quote with no safe
+// characters): every byte but ASCII letters, digits, '_', '.', '-' and '~'
+// becomes %XX, so "team/a" is "team%2Fa" and no name can leave the
+// repository's directory.
+func EscapeRoleName(role root.Role) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(role); i++ {
+		c := role[i]
+		switch {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '_', c == '.', c == '-', c == '~':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // File returns FileName and MarshalFile together.
@@ -279,9 +309,25 @@ func (t *Targets) RemoveTarget(name string) bool {
 // Delegations returns the roles this metadata delegates to, in the order
 // a client searches them.
 func (t *Targets) Delegations() []Delegation {
+	if t.delegations == nil {
+		t.delegations = t.buildDelegations()
+	}
+	out := make([]Delegation, len(t.delegations))
+	for i, d := range t.delegations {
+		d.Keys = slices.Clone(d.Keys)
+		d.Paths = slices.Clone(d.Paths)
+		d.PathHashPrefixes = slices.Clone(d.PathHashPrefixes)
+		out[i] = d
+	}
+	return out
+}
+
+// buildDelegations resolves the delegations' keys once: a search visits a
+// role's delegations every time it passes through it.
+func (t *Targets) buildDelegations() []Delegation {
 	d := t.m.Delegations
 	if d == nil {
-		return nil
+		return []Delegation{}
 	}
 	out := make([]Delegation, 0, len(d.Roles))
 	for _, r := range d.Roles {

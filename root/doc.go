@@ -23,11 +23,11 @@
 //	})
 //
 // Keys default to ECDSA P-256 (keytype "ecdsa"), which every TUF client
-// and YubiKey supports; P-384, Ed25519 and RSASSA-PSS keys work too. Run
-// [Lint] before anyone signs: it warns about thresholds that are not a
-// majority, root keys that also sign online roles, odd expiries, one
-// keyholder holding enough keys to meet a threshold, and ECDSA keys whose
-// curve does not match their scheme.
+// and YubiKey supports; P-384, P-521, Ed25519 and RSASSA-PSS keys work
+// too. Run [Lint] before anyone signs: it warns about thresholds that are
+// not a majority, root keys that also sign online roles, odd expiries, one
+// keyholder holding enough keys to meet a threshold, ECDSA keys whose
+// curve does not match their scheme, and keys that can never sign.
 //
 // # Signing
 //
@@ -37,27 +37,36 @@
 // the key is listed at all. Keyholders who sign elsewhere hand back a
 // [Signature]; [Root.AddSignature] verifies it and stores it, replacing an
 // earlier one for the same key, so signatures from several files merge
-// without loss. [Root.MarshalFile] writes the reviewable file form (sorted
-// keys, two-space indent, trailing newline) and [Root.Digest] its SHA-256
-// for announcing the published root.
+// without loss. [Root.SigningStatus] shows, for each threshold, who signed,
+// whose signature is bad and who is still missing. [Root.MarshalFile]
+// writes the reviewable file form (sorted keys, two-space indent, trailing
+// newline) and [Root.Digest] its SHA-256 for announcing the published
+// root.
 //
 // # Rotation
 //
 // [Root.Next] derives version N+1 from N: keys added, removed or replaced
 // per role, thresholds changed, a new expiry, no signatures. N+1 must be
 // signed by a threshold of N's root keys and a threshold of its own
-// ([Requirements]); pass N as prev to Sign and AddSignature so signatures
-// by keys that only N lists are kept.
+// ([Root.Requirements]); pass N as prev to Sign, AddSignature and
+// SigningStatus so signatures by keys that only N lists are kept.
 //
 // # Reading real roots
 //
 // [Parse] is strict (duplicate JSON keys, a wrong _type, a version below
-// 1, oversized files, duplicate signature key IDs, missing roles and
-// undecodable keys are errors) yet reads every root Sigstore has
+// 1, oversized files, duplicate signature key IDs, missing roles, numbers
+// other clients would read differently) yet reads every root Sigstore has
 // published: hex and PEM ECDSA keys, both ECDSA keytype spellings, expiry
 // times with offsets and fractions, custom x-* fields, empty signatures
-// and signatures under key IDs the root no longer lists. A parsed root
-// keeps its signed object exactly, so its payload is what was signed.
+// and signatures under key IDs the root no longer lists. It verifies every
+// scheme securesystemslib defines for RSA, ECDSA and Ed25519 keys, and
+// keeps a key of another type or scheme (tuf-on-ci's sigstore-oidc keys,
+// a future scheme) or with an unusable public value: the file stays valid,
+// the key never counts, and [Key.Unsupported] says why. A parsed root
+// keeps its signed object exactly, so its payload is what was signed and
+// MarshalFile writes it back byte for byte in canonical form. Root files
+// are read by the module's one parser, which every other metadata file
+// goes through too ([MaxRootSize], [MaxSignatures]).
 //
 // Errors wrap the sentinels [ErrMalformed], [ErrInvalidPolicy],
 // [ErrInvalidKey], [ErrBadSignature] and [ErrUnknownKey]; [*PolicyError]

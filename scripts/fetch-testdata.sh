@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fetches the real Sigstore files the tests read (root chains and YubiKey
-# attestation certificates) from their public source, sigstore/root-signing
+# Fetches the real Sigstore files the tests read (root chains, YubiKey
+# attestation certificates, and the production repository as git holds it
+# and as its CDN serves it) from their public source, sigstore/root-signing
 # and sigstore/root-signing-staging on GitHub at pinned commits, checks each
 # against the SHA-256 pinned in scripts/fetch-testdata.list, and installs
 # them in testdata/shared/ (git-ignored), laid out like ../shared/testdata.

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it. Installs what it needs first
 # (scripts/install-deps.sh), then: formatting, vet, the import rules
-# (scripts/check-deps.sh), staticcheck, builds with
-# and without cgo, the race-enabled unit tests, the YubiKey simulator tier
-# (pcscd + vpcd, PIV_SIM=1), the examples (the ceremony diagrams rendered
-# by mermaid-cli with chromium), the fuzzers for a fixed number of
-# executions, and the interop module (go-tuf client, sigstore-go, tuf-js).
+# (scripts/check-deps.sh, scripts/check-consumer-graph.sh), staticcheck,
+# builds with and without cgo, the race-enabled unit tests, the YubiKey
+# simulator tier (pcscd + vpcd, PIV_SIM=1), piv-go's own test suite against
+# the simulator, a ceremony rehearsal on simulated YubiKeys, the examples
+# (the ceremony diagrams rendered by mermaid-cli with chromium), the fuzzers
+# for a fixed number of executions, and the interop module (go-tuf client,
+# sigstore-go, tuf-js).
+#
+# The repository is a Go workspace (go.work: the library, examples,
+# interop, tools). "./..." at the root matches the library's packages only;
+# the examples module is named explicitly as ./examples/... .
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -29,27 +35,31 @@ step "gofmt -l"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt: not formatted:"; echo "$unformatted"; exit 1; fi
 
-step "go vet (CGO_ENABLED=0) and go vet -tags pivkey (cgo)"
-CGO_ENABLED=0 go vet ./...
-CGO_ENABLED=1 go vet -tags pivkey ./signer/piv/...
+step "go vet (CGO_ENABLED=0) and go vet -tags pivkey (cgo), library and examples"
+CGO_ENABLED=0 go vet ./... ./examples/...
+CGO_ENABLED=1 go vet -tags pivkey ./signer/piv/... ./examples/...
 
 step "import rules and dependency counts (scripts/check-deps.sh)"
 bash scripts/check-deps.sh
 
+step "a consumer of root and verify gets no KMS SDK in its module graph (scripts/check-consumer-graph.sh)"
+bash scripts/check-consumer-graph.sh
+
 step "staticcheck (pinned in tools/go.mod, outside the library's module graph)"
-CGO_ENABLED=0 go tool -modfile=tools/go.mod staticcheck ./...
-CGO_ENABLED=1 go tool -modfile=tools/go.mod staticcheck -tags pivkey ./signer/piv/...
+CGO_ENABLED=0 go tool staticcheck ./... ./examples/...
+CGO_ENABLED=1 go tool staticcheck -tags pivkey ./signer/piv/... ./examples/...
 if [ -d .github/workflows ]; then
   step "actionlint"
-  go tool -modfile=tools/go.mod actionlint
+  go tool actionlint
 fi
 
 step "GitHub workflows of the ceremony tool (actionlint)"
-go tool -modfile=tools/go.mod actionlint examples/ceremony/workflows/*.yml
+go tool actionlint examples/ceremony/workflows/*.yml
 
-step "go build: everything with CGO_ENABLED=0 (signer/piv builds its no-PIV stub), then signer/piv with cgo"
-CGO_ENABLED=0 go build ./...
-CGO_ENABLED=1 go build -tags pivkey ./...
+step "go build: everything with CGO_ENABLED=0 (signer/piv builds its no-PIV stub), then with cgo and PIV support"
+CGO_ENABLED=0 go build ./... ./examples/...
+CGO_ENABLED=1 go build -tags pivkey ./... ./examples/...
+(cd examples && GOWORK=off CGO_ENABLED=0 go build ./...) # the examples module on its own, as cloned
 
 step "go test -race ./..."
 # The ceremony page's browser test and the diagram rendering test must run
@@ -57,7 +67,7 @@ step "go test -race ./..."
 # fail, never skip, when a part is missing. The page's screenshot goes to
 # out/artifacts.
 export TRUSTROOT_BROWSER=1 CEREMONY_MERMAID=1 TRUSTROOT_ARTIFACTS="$PWD/out/artifacts"
-go test -race -count=1 ./...
+go test -race -count=1 ./... ./examples/...
 echo "screenshot of the ceremony page: out/artifacts/ceremony-page.png"
 
 step "YubiKey simulator tier (PIV_SIM=1, real piv-go through pcscd + vpcd)"
@@ -76,9 +86,15 @@ grep -q -- '--- SKIP' /tmp/trustroot-pivsim.log && { echo "simulator tier: tests
 grep -qE '^(FAIL|--- FAIL|panic)' /tmp/trustroot-pivsim.log && { echo "simulator tier failed; log in /tmp/trustroot-pivsim.log"; exit 1; }
 grep -qE '^ok ' /tmp/trustroot-pivsim.log || { echo "simulator tier did not report ok"; exit 1; }
 
-step "ceremony tool with simulated YubiKeys (-token piv through pcscd + vpcd)"
-CEREMONY_PIV_SIM=1 CGO_ENABLED=1 go test -tags pivkey -count=1 -v -run '^TestPIVSimulator$' ./examples/ceremony 2>&1 | tee /tmp/trustroot-ceremony-piv.log | grep -E '^(=== RUN|--- |ok|FAIL|panic)' || true
-grep -q -- '--- PASS: TestPIVSimulator' /tmp/trustroot-ceremony-piv.log || { echo "ceremony PIV simulator test did not pass; log in /tmp/trustroot-ceremony-piv.log"; tail -20 /tmp/trustroot-ceremony-piv.log; exit 1; }
+step "ceremony rehearsal on simulated YubiKeys (pivsim, -token piv through pcscd + vpcd)"
+# The rehearsal's repository (root keys on simulated YubiKeys, Ed25519
+# ones among them) goes to the interop clients below.
+rehearsal_repo="$(mktemp -d)/repository"
+CEREMONY_PIV_SIM=1 CEREMONY_REHEARSAL_OUT="$rehearsal_repo" CGO_ENABLED=1 go test -tags pivkey -count=1 -v -run '^TestPIVRehearsal$' ./examples/ceremony 2>&1 | tee /tmp/trustroot-ceremony-piv.log | grep -E '^(=== RUN|--- |ok|FAIL|panic)' || true
+grep -q -- '--- PASS: TestPIVRehearsal' /tmp/trustroot-ceremony-piv.log || { echo "ceremony PIV rehearsal test did not pass; log in /tmp/trustroot-ceremony-piv.log"; tail -20 /tmp/trustroot-ceremony-piv.log; exit 1; }
+
+step "piv-go's own test suite against one simulated YubiKey (scripts/pivgo-suite.sh)"
+bash scripts/pivgo-suite.sh
 
 step "examples: the ceremony demo from scratch"
 demo=$(mktemp -d)
@@ -100,8 +116,9 @@ for f in $(git ls-files '*_test.go'); do
 done
 
 if [ -f interop/go.mod ]; then
-  step "interop module (go-tuf client, sigstore-go, tuf-js)"
-  (cd interop && go vet ./... && go test -count=1 ./...)
+  step "interop module (go-tuf client, sigstore-go, tuf-js; Ed25519 root keys from the rehearsal)"
+  (cd interop && go vet ./... && INTEROP_ED25519_REPO="$rehearsal_repo" go test -count=1 ./...)
 fi
+rm -rf "$(dirname "$rehearsal_repo")"
 
 step "all checks passed"

@@ -1,9 +1,10 @@
 // Developer tools, pinned here and kept out of the library's module graph
-// (consumers of github.com/trustroot/trustroot never download them). Run
-// from the repository root:
+// (consumers of github.com/trustroot/trustroot never download them). The
+// repository's go.work puts this module in the workspace, so from the
+// repository root:
 //
-//	go tool -modfile=tools/go.mod staticcheck ./...
-//	go tool -modfile=tools/go.mod actionlint
+//	go tool staticcheck ./... ./examples/...
+//	go tool actionlint
 module github.com/trustroot/trustroot/tools
 
 go 1.26.0

@@ -1,15 +1,17 @@
 // Package verify decides whether TUF metadata can be trusted: a root on its
 // own, a root rotation, a chain of roots, targets metadata and its
-// delegations, and a whole repository checked offline. It is what services
-// (a CA such as Fulcio, a log such as Rekor) and ceremony attendees import.
-// It reads only what the caller hands it (bytes, parsed roots, an fs.FS),
-// never logs, and needs no cgo.
+// delegations, and a whole repository as a client update sees it. It is
+// what services (a CA such as Fulcio, a log such as Rekor) import. It reads
+// only what the caller hands it (bytes, parsed roots, an fs.FS, a Loader),
+// never logs, needs no cgo and links nothing outside the standard library
+// and this module. Package verify/client fetches a repository over HTTP
+// with it.
 //
 // # Roots and root chains
 //
 // [Root] checks one root against a threshold of its own root keys and its
 // expiry. [Rotation] checks that version N+1 may replace N. [Chain] walks
-// from a trusted root through the files of the following versions, as a TUF
+// from a trusted root through the files of the following versions, as a
 // client updates its root (specification section 5.3):
 //
 //	trusted, err := root.Parse(embeddedRootJSON)
@@ -20,86 +22,93 @@
 //	}
 //	use(res.Root) // version 8, not expired now
 //
-// Every version must be exactly the previous one plus one and be signed by a
-// threshold of the previous root's root keys and a threshold of its own.
-// Thresholds count distinct public keys (SHA-256 of the PKIX DER): a key
-// listed under several key IDs or keytype spellings counts once, a
-// signature entry repeated counts once, empty signatures and signatures
-// under key IDs the root does not list are ignored. Intermediate roots may
-// have expired; the newest must not have expired at Options.Now (zero means
-// the current time). Walks are bounded in steps and file size.
+// Every version must be signed by a threshold of the previous root's root
+// keys, be exactly the previous version plus one, and be signed by a
+// threshold of its own. Thresholds count distinct public keys (SHA-256 of
+// the PKIX DER): a key listed under several key IDs or keytype spellings
+// counts once, a repeated signature entry counts once, empty signatures,
+// signatures under key IDs a role does not list and keys this module
+// cannot use (an unknown type or scheme, an unusable public value) never
+// count. Intermediate roots may have expired; the newest must not have
+// expired at Options.Now (zero means the current time).
 //
 // On failure the result is nil: nothing is trusted, not even the versions
 // that verified before the failure. When every signature verified but the
 // newest root has expired, the error is an [*ExpiredError] that names the
-// last version that verified and its expiry, so "expired" is never confused
-// with "forged" and never taken for "trusted".
-//
-// A walk verifies each (key, signature) pair at most once per step (a key
-// in both the previous and the new root role is checked once and counts for
-// both), stops counting a threshold once it is met, prefers keys that both
-// thresholds need, and reads every root, the trusted one and each new
-// version, with root.Parse, which decodes and canonicalises each file
-// once. BenchmarkRootChain compares it with
-// go-tuf's trustedmetadata walk and with the bare signature checks.
+// last version that verified, so "expired" is never confused with "forged"
+// and never taken for "trusted".
 //
 // Key IDs that are not the SHA-256 of their key object (Sigstore's
-// production root v11, its staging roots v5-v8) are reported as [Warning]s;
-// Options.Strict makes them failures.
+// production root v11, its staging roots v5-v8) and keys that can never
+// count are reported as [Warning]s; Options.Strict makes key ID
+// mismatches failures. The signing status of a root being signed is
+// root.Root.SigningStatus.
 //
-// # Signing status
+// # Untrusted bytes
 //
-// [Status] reports, for a root being signed (and for a rotation, for the
-// previous root's threshold too), which keys signed validly, which signed
-// invalidly and why, which have not signed, and how many more are needed,
-// with keyholder annotations. It marshals to JSON for dashboards and
-// pull-request comments.
+// Every file is read in the same order, by the module's one parser: its
+// size against its role's bound ([Limits]: python-tuf's 512 KiB root, 16
+// KiB timestamp, 2 MiB snapshot, 5 MiB targets, or the length trusted
+// metadata lists), then its canonical bytes and signatures, without a tree
+// of the document; then the signatures against the threshold; and only
+// then a typed model of the file, which keeps fields it does not know as
+// bytes. Reading a file of any shape as large as its bound allocates about
+// 2 to 3.5 times its size, whether it is signed or not. Every count a file
+// states (thresholds, versions, lengths) is checked before it is used and
+// sizes nothing.
 //
-// # Targets, delegations and repositories
+// # A client update
 //
-// [Targets] verifies top-level targets metadata against the root's targets
-// role; [TargetsMetadata.Target] looks a target up, [Target.Verify] and
-// [Target.VerifyReader] check a file's length and hashes, and
-// [Target.DecodeCustom] exposes custom metadata such as Sigstore's
-// {"sigstore": {"usage": "Fulcio", "status": "Active"}}.
-// [TargetsMetadata.Delegated] verifies a delegated role's metadata against
-// its delegator and keeps only the targets the delegation's paths cover.
+// [Repo] is the client workflow of the specification (section 5) as a
+// state machine that the caller feeds with files in its order:
+// [Repo.UpdateRoot] for N+1.root.json, N+2.root.json, ... until the
+// repository has no next version, [Repo.UpdateTimestamp],
+// [Repo.UpdateSnapshot] for the file [Repo.SnapshotFile] names,
+// [Repo.UpdateTargets], and delegated targets as a search needs them.
+// Each step verifies one file against what is already trusted. [Repository]
+// drives a Repo over an fs.FS; package verify/client drives one over
+// HTTP with a cache.
 //
-// [Repository] runs the client workflow offline over an fs.FS holding a
-// repository: root chain from N.root.json files, timestamp, the snapshot it
-// names (version, length, hashes; VERSION.snapshot.json with consistent
-// snapshots), the targets metadata the snapshot names, expiry at the
-// reference time, and rollback against a previous [State]. [Repo.Target]
-// then searches delegations in the specification's pre-order depth-first
-// order, honouring path patterns, path hash prefixes and terminating roles,
-// visiting each role once and at most MaxDelegations roles.
+// [State] is what a client keeps between updates: the trusted root,
+// timestamp and snapshot files. Passed to the next update it protects
+// against rollback (older timestamp, snapshot or targets versions fail
+// with ErrRollback) across restarts: a client that restarts from the root
+// it embeds starts its walk at the saved, newer root. After a root
+// rotation the saved timestamp and snapshot stay rollback floors only if
+// they still verify under the new root's keys (section 5.3.11, as
+// python-tuf and go-tuf do), so replacing a compromised online key
+// recovers from a fast-forward attack. A timestamp of the trusted version
+// is discarded even if its content differs, and the update goes on with
+// the trusted snapshot (5.4.3.1).
+//
+// [Repo.Target] searches the top-level targets and then delegations in
+// the specification's pre-order depth-first order, honouring path
+// patterns, path hash prefixes and terminating roles, visiting each role
+// once and at most Options.MaxDelegations roles; it verifies each
+// delegated role it loads once. A target's content is checked with
+// repository.Target.Verify.
 //
 // # Errors
 //
-// Errors wrap sentinels ([ErrThreshold], [ErrExpired], [ErrVersion],
-// [ErrRollback], [ErrMalformed], [ErrTooLarge], [ErrKeyIDMismatch],
-// [ErrHashMismatch], [ErrLengthMismatch], [ErrTargetNotFound], [ErrMissing])
-// for errors.Is, and typed errors ([*ThresholdError], [*VersionError],
-// [*ExpiredError], [*MetadataError]) for errors.As.
+// Errors wrap sentinels for errors.Is: [ErrThreshold], [ErrExpired],
+// [ErrVersion], [ErrRollback], [ErrTooLarge], [ErrKeyIDMismatch],
+// [ErrTargetNotFound] and [ErrMissing] (both also match fs.ErrNotExist),
+// root.ErrMalformed for a file that cannot be read or breaks a structural
+// rule, and repository.ErrHashMismatch and repository.ErrLengthMismatch
+// for content that does not match what metadata lists. Typed errors carry
+// the details for errors.As: [*ThresholdError], [*VersionError],
+// [*ExpiredError], and [*MetadataError], which names the file once.
 //
 // # What is not verified
 //
-//   - The trusted root itself is taken on trust: it must be signed by a
-//     threshold of its own keys, but where it came from is the caller's
-//     business (ship it out of band).
+//   - The trusted root itself is taken on trust: it must meet its own
+//     threshold, but where it came from is the caller's business (ship it
+//     out of band, compare its SHA-256 with the announced one).
 //   - Freshness beyond expiry: without a network the package cannot know
-//     whether newer metadata exists; it checks only what is handed to it.
-//   - Fast-forward recovery (spec 5.3.11) needs the root the previous
-//     [State] was verified under: [Repository] forgets the previous
-//     timestamp, snapshot and targets versions when a new root drops a
-//     timestamp or snapshot key only if State.Root is the trusted root's
-//     version. A caller that starts from an older root should drop its
-//     previous State after such a rotation.
-//   - Succinct (hash-bin) delegations are refused at lookup, not verified.
-//   - Target files are checked only when the caller passes their content.
-//   - YubiKey attestations are not part of root verification: a root does
-//     not carry them; package attestation checks them for each key enrolled.
-//   - Key IDs are not required to match key content unless Options.Strict.
+//     whether newer metadata exists; it checks what it is handed.
+//   - Succinct (hash-bin) delegations are read but a search refuses them.
+//   - YubiKey attestations are not part of metadata; package attestation
+//     checks them.
 //   - ECDSA signatures must be ASN.1 DER; high-S signatures are accepted,
 //     as every published Sigstore root needs.
 package verify

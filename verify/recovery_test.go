@@ -170,3 +170,48 @@ func TestTimestampSameVersion(t *testing.T) {
 		t.Fatalf("an expired timestamp served again: %v", err)
 	}
 }
+
+// TestEndRootWalk: a client ends the root walk before it fetches the
+// timestamp, and learns there that the newest root has expired.
+func TestEndRootWalk(t *testing.T) {
+	b := defaultRepo()
+	v2 := gen.Sign(gen.Root(2, t0.AddDate(0, 0, 1), false, repoRoles()), repoRootKeys...)
+	r, err := verify.NewRepo(mustParse(t, b.rootV1()), nil, verify.Options{Now: t0.AddDate(0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.UpdateRoot(v2); err != nil {
+		t.Fatal(err)
+	}
+	var exp *verify.ExpiredError
+	if err := r.EndRootWalk(); !errors.As(err, &exp) || exp.Role != root.RoleRoot || exp.Version != 2 {
+		t.Fatalf("an expired root v2: %v", err)
+	}
+	if r.Root() != nil {
+		t.Error("an expired root is trusted")
+	}
+
+	r, err = verify.NewRepo(mustParse(t, b.rootV1()), nil, verify.Options{Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.UpdateRoot(v2); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := r.EndRootWalk(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.Root() == nil || r.Root().Version() != 2 {
+		t.Fatalf("root after the walk: %v", r.Root())
+	}
+	if err := r.UpdateRoot(v2); err == nil {
+		t.Error("UpdateRoot after EndRootWalk succeeded")
+	}
+	// The walk goes on to the timestamp as before.
+	fsys := b.build()
+	if err := r.UpdateTimestamp(fsys["timestamp.json"].Data); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +45,7 @@ func FSLoader(fsys fs.FS) Loader {
 func readMeta(fsys fs.FS, file string, meta repository.MetaFile, max int64) ([]byte, error) {
 	data, err := readBounded(fsys, file, max)
 	if errors.Is(err, ErrTooLarge) && meta.Length > 0 && max == meta.Length {
-		return nil, errf(repository.ErrLengthMismatch, "verify: %s: more than the %d bytes listed", file, meta.Length)
+		return nil, errf(repository.ErrLengthMismatch, "verify: length mismatch: more than the %d bytes listed", meta.Length)
 	}
 	return data, err
 }
@@ -66,22 +66,35 @@ type Repo struct {
 	now  time.Time
 
 	walk     *walk
-	rootData []byte // the newest trusted root's file; nil: the starting root's file form (State writes it)
+	rootData []byte // the newest trusted root's file
 	rootDone bool
 	chain    *ChainResult
 
-	prev      *State // the previous state, until the root walk ends
-	floorTS   *repository.Timestamp
-	floorSnap *repository.Snapshot
-	floorData []byte // floorSnap's file
+	prev        *State // the previous state, until the root walk ends
+	floorTS     *repository.Timestamp
+	floorTSData []byte // floorTS's file
+	floorSnap   *repository.Snapshot
+	floorData   []byte // floorSnap's file
 
 	timestamp   *repository.Timestamp
 	tsData      []byte
 	tsUnchanged bool
 	snapshot    *repository.Snapshot
 	snapData    []byte
-	targets     map[string]*repository.Targets // by delegator + "\x00" + role; top-level under "targets"
+	targets     map[string]*repository.Targets     // by delegation path (targetsKey); top-level under "targets"
+	delegs      map[string][]repository.Delegation // the delegations of targets[key], resolved once
 }
+
+// Bounds on the work of target searches: how many delegation patterns one
+// search, and one listing, may match a name against, and how many names a
+// listing resolves. A role's owner may list many delegations and many
+// names; these keep a search to a fraction of a second and a listing to a
+// few seconds whatever they list.
+const (
+	maxSearchMatches = 1 << 21
+	maxListMatches   = 1 << 23
+	maxListNames     = 1 << 17
+)
 
 // NewRepo starts an update from trusted, the root the caller ships, and
 // prev, the state a previous update ended with (nil for none). It starts
@@ -101,7 +114,7 @@ func newRepo(trusted *root.Root, prev *State, opts Options, p *pool) (*Repo, err
 	}
 	start := trusted
 	if prev != nil && len(prev.Root) > 0 {
-		saved, err := root.Parse(prev.Root)
+		saved, err := parseRoot(prev.Root, opts.Limits.root())
 		if err != nil {
 			return nil, &MetadataError{Role: root.RoleRoot, File: "the saved state's root", Err: err}
 		}
@@ -118,7 +131,24 @@ func newRepo(trusted *root.Root, prev *State, opts Options, p *pool) (*Repo, err
 		return nil, err
 	}
 	w.setPool(nil)
-	return &Repo{opts: opts, now: w.now, walk: w, prev: prev, targets: map[string]*repository.Targets{}}, nil
+	data, err := start.MarshalFile()
+	if err != nil {
+		return nil, err
+	}
+	return &Repo{opts: opts, now: w.now, walk: w, rootData: data, prev: prev, targets: map[string]*repository.Targets{}, delegs: map[string][]repository.Delegation{}}, nil
+}
+
+// parseRoot reads a root file bounded by max, as root.Parse does.
+func parseRoot(data []byte, max int) (*root.Root, error) {
+	env, err := tufmeta.ParseEnvelope(data, tufmeta.TypeRoot, max)
+	if err != nil {
+		return nil, err
+	}
+	r, err := link.Root(env)
+	if err != nil {
+		return nil, err
+	}
+	return r.(*root.Root), nil
 }
 
 // NextRootFile names the root file the update needs next: N+1.root.json.
@@ -166,7 +196,7 @@ func (r *Repo) endRoots() error {
 		if len(p.Timestamp) > 0 {
 			if env, err := r.trustedEnvelope(rt, root.RoleTimestamp, tufmeta.TypeTimestamp, p.Timestamp, r.opts.Limits.timestamp()); err == nil {
 				if x, err := link.Timestamp(env); err == nil {
-					r.floorTS = x.(*repository.Timestamp)
+					r.floorTS, r.floorTSData = x.(*repository.Timestamp), p.Timestamp
 				}
 			}
 		}
@@ -216,6 +246,9 @@ func (r *Repo) UpdateTimestamp(data []byte) error {
 	if err := r.endRoots(); err != nil {
 		return err
 	}
+	if r.snapshot != nil {
+		return errors.New("verify: UpdateTimestamp after the snapshot was trusted: start a new update")
+	}
 	env, err := r.trustedEnvelope(r.chain.Root, root.RoleTimestamp, tufmeta.TypeTimestamp, data, r.opts.Limits.timestamp())
 	if err != nil {
 		return located(root.RoleTimestamp, 0, file, err)
@@ -225,7 +258,13 @@ func (r *Repo) UpdateTimestamp(data []byte) error {
 		return located(root.RoleTimestamp, env.Version, file, err)
 	}
 	ts := x.(*repository.Timestamp)
-	if floor := r.floorTS; floor != nil {
+	floor, floorData := r.floorTS, r.floorTSData
+	if r.timestamp != nil {
+		// A second timestamp in one update is checked against the
+		// first.
+		floor, floorData = r.timestamp, r.tsData
+	}
+	if floor != nil {
 		switch {
 		case ts.Version() < floor.Version():
 			return located(root.RoleTimestamp, ts.Version(), file, &VersionError{Role: root.RoleTimestamp, Got: ts.Version(), Want: floor.Version(), Rollback: true, Detail: "older than the trusted timestamp"})
@@ -233,7 +272,7 @@ func (r *Repo) UpdateTimestamp(data []byte) error {
 			if !r.now.Before(floor.Expires()) {
 				return &ExpiredError{Role: root.RoleTimestamp, Version: floor.Version(), Expires: floor.Expires(), Now: r.now}
 			}
-			r.timestamp, r.tsData, r.tsUnchanged = floor, r.prevTimestampData(), true
+			r.timestamp, r.tsData, r.tsUnchanged = floor, floorData, true
 			return nil
 		case ts.Snapshot().Version < floor.Snapshot().Version:
 			return located(root.RoleTimestamp, ts.Version(), file, &VersionError{Role: root.RoleSnapshot, Got: ts.Snapshot().Version, Want: floor.Snapshot().Version, Rollback: true,
@@ -245,12 +284,6 @@ func (r *Repo) UpdateTimestamp(data []byte) error {
 	}
 	r.timestamp, r.tsData, r.tsUnchanged = ts, bytes.Clone(data), false
 	return nil
-}
-
-// prevTimestampData returns the trusted timestamp file kept as a floor.
-func (r *Repo) prevTimestampData() []byte {
-	data, _ := r.floorTS.MarshalFile()
-	return data
 }
 
 // SnapshotFile names the snapshot file the trusted timestamp points to
@@ -292,7 +325,7 @@ func (r *Repo) metaFileName(role root.Role, version int64) string {
 	if r.chain.Root.ConsistentSnapshot() {
 		return repository.MetadataFileName(role, version)
 	}
-	return url.PathEscape(string(role)) + ".json"
+	return repository.EscapeRoleName(role) + ".json"
 }
 
 // UpdateSnapshot verifies data as the snapshot the trusted timestamp
@@ -305,6 +338,9 @@ func (r *Repo) UpdateSnapshot(data []byte) error {
 	defer r.mu.Unlock()
 	if r.timestamp == nil {
 		return errors.New("verify: UpdateSnapshot before UpdateTimestamp")
+	}
+	if len(r.targets) > 0 {
+		return errors.New("verify: UpdateSnapshot after targets were trusted: start a new update")
 	}
 	meta := r.timestamp.Snapshot()
 	file := r.metaFileName(root.RoleSnapshot, meta.Version)
@@ -323,7 +359,12 @@ func (r *Repo) UpdateSnapshot(data []byte) error {
 	if sn.Version() != meta.Version {
 		return located(root.RoleSnapshot, sn.Version(), file, &VersionError{Role: root.RoleSnapshot, Got: sn.Version(), Want: meta.Version, Rollback: sn.Version() < meta.Version, Detail: "the timestamp names another version"})
 	}
-	if floor := r.floorSnap; floor != nil {
+	floor := r.floorSnap
+	if r.snapshot != nil {
+		// A second snapshot in one update is checked against the first.
+		floor = r.snapshot
+	}
+	if floor != nil {
 		for _, name := range floor.Files() {
 			old, _ := floor.Meta(name)
 			m, ok := sn.Meta(name)
@@ -417,7 +458,8 @@ func targetsKey(parent string, role root.Role) string {
 	if parent == "" {
 		return string(role)
 	}
-	return parent + "\x00" + string(role)
+	// Quoted, so no role name can stand for a path of two.
+	return parent + "/" + strconv.Quote(string(role))
 }
 
 // keyOf returns the key of a trusted role's metadata: the top-level
@@ -446,6 +488,9 @@ func (r *Repo) keyOf(role root.Role) string {
 // updateTargets verifies role's metadata: the top-level targets when
 // parent is "", else a role the metadata under parent delegates to.
 func (r *Repo) updateTargets(parent string, role root.Role, data []byte) (*repository.Targets, error) {
+	if _, done := r.targets[targetsKey(parent, role)]; done {
+		return nil, fmt.Errorf("verify: %s is already trusted in this update: start a new update", role)
+	}
 	file, meta, err := r.targetsFile(role)
 	if err != nil {
 		return nil, err
@@ -486,10 +531,10 @@ func (r *Repo) updateTargets(parent string, role root.Role, data []byte) (*repos
 // most max bytes, and its length and hashes when listed.
 func checkMeta(file string, data []byte, meta repository.MetaFile, max int) error {
 	if len(data) > max {
-		return errf(ErrTooLarge, "verify: %s is %d bytes, more than %d", file, len(data), max)
+		return errf(ErrTooLarge, "verify: %d bytes, more than %d", len(data), max)
 	}
 	if meta.Length > 0 || len(meta.Hashes) > 0 {
-		return repository.CheckContent(file, bytes.NewReader(data), metaLength(meta), meta.Hashes)
+		return repository.CheckContent("", bytes.NewReader(data), metaLength(meta), meta.Hashes)
 	}
 	return nil
 }
@@ -504,9 +549,9 @@ func (r *Repo) MaxSize(file string, meta repository.MetaFile) int64 {
 	switch {
 	case file == "timestamp.json":
 		max = l.timestamp()
-	case hasSuffix(file, ".root.json") || file == "root.json":
+	case file == "root.json" || versioned(file, "root"):
 		max = l.root()
-	case hasSuffix(file, "snapshot.json"):
+	case file == "snapshot.json" || versioned(file, "snapshot"):
 		max = l.snapshot()
 	default:
 		max = l.targets()
@@ -517,8 +562,19 @@ func (r *Repo) MaxSize(file string, meta repository.MetaFile) int64 {
 	return int64(max)
 }
 
-func hasSuffix(s, suffix string) bool {
-	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+// versioned reports whether file is VERSION.ROLE.json for the top-level
+// role.
+func versioned(file, role string) bool {
+	v, ok := strings.CutSuffix(file, "."+role+".json")
+	if !ok || v == "" {
+		return false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Root returns the newest trusted root; nil before the root walk ended.
@@ -570,18 +626,27 @@ func (r *Repo) Metadata(role root.Role) (*repository.Targets, bool) {
 	return t, ok
 }
 
-// State returns what to keep for the next update: the newest root and,
-// once trusted, the timestamp and snapshot files.
+// State returns what to keep for the next update: the newest trusted root
+// and the trusted timestamp and snapshot files. After a failed step it
+// still holds the previous state's timestamp and snapshot that the newest
+// root keeps trusting, so saving it after a failure (to keep a new root,
+// as the specification asks) loses no rollback protection.
 func (r *Repo) State() State {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rootData := bytes.Clone(r.rootData)
-	if rootData == nil {
-		// Still the starting root, which a walk has verified: its
-		// file form always encodes.
-		rootData, _ = r.walk.cur.MarshalFile()
+	st := State{Root: bytes.Clone(r.rootData)}
+	switch {
+	case r.prev != nil:
+		// The root walk has not ended: the previous state's files stand.
+		st.Timestamp, st.Snapshot = bytes.Clone(r.prev.Timestamp), bytes.Clone(r.prev.Snapshot)
+	default:
+		// What this update trusts, else what the previous state held and
+		// still verifies under the newest root: a failed update must not
+		// lose a rollback floor.
+		st.Timestamp = bytes.Clone(cmpOr(r.tsData, r.floorTSData))
+		st.Snapshot = bytes.Clone(cmpOr(r.snapData, r.floorData))
 	}
-	return State{Root: rootData, Timestamp: bytes.Clone(r.tsData), Snapshot: bytes.Clone(r.snapData)}
+	return st
 }
 
 // Target finds a target by searching the top-level targets metadata and
@@ -596,10 +661,22 @@ func (r *Repo) State() State {
 func (r *Repo) Target(name string, load Loader) (repository.Target, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.search(name, load)
+	budget := maxSearchMatches
+	return r.search(name, load, &budget)
 }
 
-func (r *Repo) search(name string, load Loader) (repository.Target, error) {
+// delegationsOf returns the delegations of the trusted metadata under key.
+func (r *Repo) delegationsOf(key string, tm *repository.Targets) []repository.Delegation {
+	d, ok := r.delegs[key]
+	if !ok {
+		d = tm.Delegations()
+		r.delegs[key] = d
+	}
+	return d
+}
+
+// search looks name up; budget bounds the delegation patterns it matches.
+func (r *Repo) search(name string, load Loader, budget *int) (repository.Target, error) {
 	top, ok := r.targets[string(root.RoleTargets)]
 	if !ok {
 		return repository.Target{}, errors.New("verify: no trusted targets yet (UpdateTargets)")
@@ -636,7 +713,10 @@ func (r *Repo) search(name string, load Loader) (repository.Target, error) {
 			return repository.Target{}, located(tm.Role(), tm.Version(), "", fmt.Errorf("%w: succinct (hash-bin) delegations are not supported", root.ErrMalformed))
 		}
 		var children []item
-		for _, d := range tm.Delegations() {
+		for _, d := range r.delegationsOf(key, tm) {
+			if *budget--; *budget < 0 {
+				return repository.Target{}, errf(ErrTooLarge, "verify: target %q: its search matched more delegation patterns than the bound", name)
+			}
 			if !d.Matches(name) {
 				continue
 			}
@@ -669,7 +749,7 @@ func (r *Repo) delegated(parent string, role root.Role, load Loader) (*repositor
 	max := r.MaxSize(file, meta)
 	data, err := load(file, max)
 	if errors.Is(err, ErrTooLarge) && meta.Length > 0 && max == meta.Length {
-		err = errf(repository.ErrLengthMismatch, "verify: %s: more than the %d bytes listed", file, meta.Length)
+		err = errf(repository.ErrLengthMismatch, "verify: length mismatch: more than the %d bytes listed", meta.Length)
 	}
 	if err != nil {
 		return nil, located(role, meta.Version, file, err)
@@ -681,6 +761,9 @@ func (r *Repo) delegated(parent string, role root.Role, load Loader) (*repositor
 // included, sorted by name: each name any reachable role lists (at most
 // Options.MaxDelegations roles are read), resolved by [Repo.Target]'s
 // search so a name is attributed to the role a client would trust for it.
+// A listing of more than 131072 names, or whose searches would match
+// names against more than 2^23 delegation patterns, fails with
+// ErrTooLarge.
 func (r *Repo) ListTargets(load Loader) ([]repository.Target, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -701,7 +784,10 @@ func (r *Repo) ListTargets(load Loader) ([]repository.Target, error) {
 		for _, tg := range it.t.Targets() {
 			names[tg.Name] = true
 		}
-		for _, d := range it.t.Delegations() {
+		if len(names) > maxListNames {
+			return nil, errf(ErrTooLarge, "verify: more than %d targets to list", maxListNames)
+		}
+		for _, d := range r.delegationsOf(it.key, it.t) {
 			if seen[d.Name] {
 				continue
 			}
@@ -717,6 +803,7 @@ func (r *Repo) ListTargets(load Loader) ([]repository.Target, error) {
 		}
 	}
 	out := make([]repository.Target, 0, len(names))
+	budget := maxListMatches
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
 		for n := range names {
 			if !yield(n) {
@@ -724,7 +811,7 @@ func (r *Repo) ListTargets(load Loader) ([]repository.Target, error) {
 			}
 		}
 	}) {
-		t, err := r.search(name, load)
+		t, err := r.search(name, load, &budget)
 		if errors.Is(err, ErrTargetNotFound) {
 			continue // listed by a role not trusted for it
 		}
@@ -764,7 +851,7 @@ func Repository(trusted *root.Root, fsys fs.FS, prev *State, opts Options) (*Rep
 	}
 	data, err := readBounded(fsys, "timestamp.json", int64(opts.Limits.timestamp()))
 	if err != nil {
-		if err := r.endRootsLocked(); err != nil {
+		if err := r.EndRootWalk(); err != nil {
 			return nil, err
 		}
 		return nil, located(root.RoleTimestamp, 0, "timestamp.json", err)
@@ -799,9 +886,15 @@ func Repository(trusted *root.Root, fsys fs.FS, prev *State, opts Options) (*Rep
 	return r, nil
 }
 
-// endRootsLocked ends the root walk, so an expired root is reported as
-// such even when the repository lacks later files.
-func (r *Repo) endRootsLocked() error {
+// EndRootWalk ends the root walk as the specification does before the
+// timestamp is fetched (sections 5.3.10 and 5.3.11): the newest root must
+// not have expired, and the previous state's timestamp and snapshot stay
+// rollback floors only if they verify under its keys. UpdateTimestamp ends
+// the walk itself; a client calls EndRootWalk first to learn that the root
+// has expired without fetching the timestamp, and so reports that rather
+// than a failed fetch. After it succeeds UpdateRoot fails; calling it
+// again does nothing.
+func (r *Repo) EndRootWalk() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.endRoots()
@@ -836,9 +929,9 @@ func readBounded(fsys fs.FS, name string, max int64) ([]byte, error) {
 	f, err := fsys.Open(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, errf(ErrMissing, "verify: %s is missing", name)
+			return nil, errf(ErrMissing, "verify: missing")
 		}
-		return nil, fmt.Errorf("verify: reading %s: %w", name, err)
+		return nil, fmt.Errorf("verify: reading: %w", err)
 	}
 	defer f.Close()
 	var data []byte
@@ -849,10 +942,18 @@ func readBounded(fsys fs.FS, name string, max int64) ([]byte, error) {
 	}
 	data, err = readAllInto(data, io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("verify: reading %s: %w", name, err)
+		return nil, fmt.Errorf("verify: reading: %w", err)
 	}
 	if int64(len(data)) > max {
-		return nil, errf(ErrTooLarge, "verify: %s is larger than %d bytes", name, max)
+		return nil, errf(ErrTooLarge, "verify: larger than %d bytes", max)
 	}
 	return data, nil
+}
+
+// cmpOr returns a if it is not nil, else b.
+func cmpOr(a, b []byte) []byte {
+	if a != nil {
+		return a
+	}
+	return b
 }

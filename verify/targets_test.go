@@ -1,6 +1,7 @@
 package verify_test
 
-// Hardening: a fuzzer for targets metadata. Each input is a "signed"
+// A fuzzer for targets metadata, and the crashes hostile targets once
+// caused. Each input is a "signed"
 // object; the fuzzer signs its canonical form with the targets key of a
 // trusted root, so the checks after the signatures are fuzzed too. The
 // property: no panic, an error never comes with a result, and accepted
@@ -11,13 +12,16 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/trustroot/trustroot/internal/cjson"
+	"github.com/trustroot/trustroot/internal/gen"
 	"github.com/trustroot/trustroot/internal/vectors"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/signer/fake"
@@ -170,5 +174,43 @@ func TestTargetsFuzzHarness(t *testing.T) {
 	}
 	if accepted < len(seeds)/2 {
 		t.Fatalf("only %d of %d seeds verify after re-signing; the fuzzer would test nothing past the signatures", accepted, len(seeds))
+	}
+}
+
+// TestHugeDelegatedThreshold: a delegated role's owner once crashed every
+// client that looked up a target under its paths with a child delegation
+// whose threshold sized an allocation (2^62 panicked, 2^40 ran out of
+// memory). The metadata need not even be signed: the search refuses it.
+func TestHugeDelegatedThreshold(t *testing.T) {
+	for _, thr := range []int64{1 << 62, 1 << 40, 1 << 31} {
+		b := defaultRepo()
+		b.delegations = gen.Delegations(gen.Delegated{Name: "a", Keys: []*gen.Key{dKeyA}, Threshold: 1, Paths: []string{"projects/*"}})
+		child := gen.Delegations(gen.Delegated{Name: "a1", Keys: []*gen.Key{dKeyB}, Threshold: 1, Paths: []string{"projects/*"}})
+		child["roles"].([]any)[0].(map[string]any)["threshold"] = thr
+		b.delegated = []delegatedFile{
+			{name: "a", version: 1, expires: farAway, targets: map[string]any{}, deleg: child, signers: []*gen.Key{dKeyA}},
+			{name: "a1", version: 1, expires: farAway, targets: map[string]any{}},
+		}
+		repo, load, err := openRepo(t, b, nil, verify.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := repo.Target("projects/x", load); !errors.Is(err, root.ErrMalformed) {
+			t.Errorf("threshold %d: %v, want a malformed delegation", thr, err)
+		}
+	}
+}
+
+// TestSnapshotNullMeta: a validly signed snapshot whose meta lists
+// "x.json": null once passed and then crashed State; it is malformed.
+func TestSnapshotNullMeta(t *testing.T) {
+	b := defaultRepo()
+	b.noMetaHashes = true
+	fsys := b.build()
+	sn := gen.Snapshot(b.snVersion, farAway, map[string]any{"targets.json": gen.Meta(1, nil), "x.json": nil})
+	fsys["snapshot.json"] = &fstest.MapFile{Data: gen.Sign(sn, snKey)}
+	repo, err := verify.Repository(mustParse(t, b.rootV1()), fsys, nil, verify.Options{Now: t0})
+	if repo != nil || !errors.Is(err, root.ErrMalformed) || !strings.Contains(err.Error(), `"x.json"`) {
+		t.Fatalf("snapshot with a null meta entry: %v", err)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,7 +32,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
 	out := fl.String("out", "", "directory for the repository")
-	serials := fl.String("piv", "", "the keyholders' YubiKey serials, comma-separated (slot 9c)")
+	pivs := fl.String("piv", "", "the keyholders' YubiKey serials, comma-separated (slot 9c)")
 	if err := fl.Parse(args); err != nil || *out == "" {
 		return errors.New("usage: bootstrap -out DIR [-piv SERIAL,SERIAL,SERIAL]")
 	}
@@ -44,21 +43,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("%s already holds a repository (%s); bootstrap only creates a new one, so choose another -out directory", *out, name)
 		}
 	}
-	holders := []string{"alice", "bob", "carol"}
-	serialNums := make([]uint64, len(holders)) // zero: a fake token
-	if list := strings.Split(*serials, ","); *serials != "" {
-		for i := range list {
-			n, err := strconv.ParseUint(list[i], 10, 32)
-			if len(list) != len(holders) || err != nil || n == 0 {
-				return fmt.Errorf("-piv wants three YubiKey serial numbers, got %q", *serials)
-			}
-			serialNums[i] = n
+	holders, serials := []string{"alice", "bob", "carol"}, make([]string, 3) // "": a fake token
+	if *pivs != "" {
+		if serials = strings.Split(*pivs, ","); len(serials) != len(holders) {
+			return fmt.Errorf("-piv wants three YubiKey serial numbers, got %q", *pivs)
 		}
 	}
 	var signers []signer.Signer
 	var keys []root.Key
 	for i, h := range holders {
-		s, err := token(ctx, h, uint32(serialNums[i]))
+		s, err := token(ctx, h, serials[i])
 		if err != nil {
 			return err
 		}
@@ -72,17 +66,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		signers, keys = append(signers, s), append(keys, k)
 	}
 	// In production the online key lives in a KMS (signer/sigstore.LoadKMS).
-	onlineSigner := fake.New("online") // INSECURE, like the fake tokens
-	online, err := root.NewKey(onlineSigner.Public(), root.KeyOptions{Holder: "online"})
+	online := fake.New("online") // INSECURE, like the fake tokens
+	onlineKey, err := root.NewKey(online.Public(), root.KeyOptions{Holder: "online"})
 	if err != nil {
 		return err
 	}
 	r, err := root.New(root.Policy{
 		Roles: map[root.Role]root.RolePolicy{
-			root.RoleRoot:      {Keys: keys, Threshold: 2},
-			root.RoleTargets:   {Keys: keys, Threshold: 2},
-			root.RoleSnapshot:  {Keys: []root.Key{online}, Threshold: 1},
-			root.RoleTimestamp: {Keys: []root.Key{online}, Threshold: 1},
+			root.RoleRoot: {Keys: keys, Threshold: 2}, root.RoleTargets: {Keys: keys, Threshold: 2},
+			root.RoleSnapshot: {Keys: []root.Key{onlineKey}, Threshold: 1}, root.RoleTimestamp: {Keys: []root.Key{onlineKey}, Threshold: 1},
 		},
 		Expires:            time.Now().AddDate(0, 6, 0),
 		ConsistentSnapshot: true, // what HTTP mirrors want
@@ -103,63 +95,51 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if _, err := verify.Root(r, verify.Options{}); err != nil { // as any client will
 		return err
 	}
-	data, err := r.MarshalFile()
+	// The rest of the release: targets listing one example file, signed by
+	// the keyholders; snapshot and timestamp, signed by the online key.
+	t, err := repository.NewTargets(repository.TopLevelTargets, 1, time.Now().AddDate(0, 3, 0))
 	if err != nil {
+		return err
+	}
+	example, err := t.AddTarget("example.txt", []byte("Replace me with your CA certificate, log key, ...\n"),
+		[]byte(`{"sigstore":{"usage":"Example","status":"Active"}}`))
+	if err != nil {
+		return err
+	}
+	targets, err := signed(ctx, r, root.RoleTargets, t, signers...)
+	if err != nil {
+		return err
+	}
+	snap, err := repository.NewSnapshot(1, time.Now().AddDate(0, 0, 7), t)
+	if err != nil {
+		return err
+	}
+	snapshot, err := signed(ctx, r, root.RoleSnapshot, snap, online)
+	if err != nil {
+		return err
+	}
+	ts, err := repository.NewTimestamp(1, time.Now().AddDate(0, 0, 1), snap) // names the signed snapshot
+	if err != nil {
+		return err
+	}
+	timestamp, err := signed(ctx, r, root.RoleTimestamp, ts, online)
+	if err != nil {
+		return err
+	}
+	rootFiles, err := repository.RootFiles(r) // 1.root.json and root.json
+	if err != nil {
+		return err
+	}
+	// Each file atomic, targets first and timestamp.json last: the
+	// repository is valid for clients at every step.
+	if err := repository.WriteDir(*out, append(rootFiles, example, targets, snapshot, timestamp)...); err != nil {
 		return err
 	}
 	digest, err := r.Digest()
-	if err != nil {
-		return err
-	}
-	files, err := release(ctx, r, signers, onlineSigner)
-	if err != nil {
-		return err
-	}
-	// Root first, timestamp.json last: the repository is valid at every step.
-	files = append([]repository.File{{Name: "1.root.json", Data: data}}, files...)
-	for _, f := range files {
-		if err := writeAtomic(filepath.Join(*out, filepath.FromSlash(f.Name)), f.Data); err != nil {
-			return err
-		}
-	}
 	fmt.Fprintf(stdout, "wrote %s: 2 of 3 keyholders (%s), expires %s\nannounce its SHA-256: %s\n",
 		filepath.Join(*out, "1.root.json"), strings.Join(holders, ", "), r.Expires().Format(time.DateOnly), digest)
-	fmt.Fprintf(stdout, "wrote %s, 1.targets.json, 1.snapshot.json, timestamp.json\n", files[1].Name)
-	return nil
-}
-
-// release builds the rest of the repository: targets listing one example
-// file, signed by the keyholders, then snapshot and timestamp, signed by the
-// online key. It returns the files in the order to write them.
-func release(ctx context.Context, r *root.Root, keyholders []signer.Signer, onlineKey signer.Signer) ([]repository.File, error) {
-	now := time.Now()
-	t, err := repository.NewTargets(repository.TopLevelTargets, 1, now.AddDate(0, 3, 0))
-	if err != nil {
-		return nil, err
-	}
-	example, err := t.AddTarget("example.txt", []byte("Replace me with your CA certificate, log key, ...\n"),
-		json.RawMessage(`{"sigstore":{"usage":"Example","status":"Active"}}`))
-	if err != nil {
-		return nil, err
-	}
-	targets, err := signed(ctx, r, root.RoleTargets, t, keyholders...)
-	if err != nil {
-		return nil, err
-	}
-	snap, err := repository.NewSnapshot(1, now.AddDate(0, 0, 7), t)
-	if err != nil {
-		return nil, err
-	}
-	snapshot, err := signed(ctx, r, root.RoleSnapshot, snap, onlineKey)
-	if err != nil {
-		return nil, err
-	}
-	ts, err := repository.NewTimestamp(1, now.AddDate(0, 0, 1), snap) // names the signed snapshot
-	if err != nil {
-		return nil, err
-	}
-	timestamp, err := signed(ctx, r, root.RoleTimestamp, ts, onlineKey)
-	return []repository.File{example, targets, snapshot, timestamp}, err
+	fmt.Fprintf(stdout, "wrote root.json, %s, 1.targets.json, 1.snapshot.json, timestamp.json\n", example.Name)
+	return err
 }
 
 // signed signs m with each signer under the keys the root gives role, and
@@ -168,9 +148,9 @@ func signed(ctx context.Context, r *root.Root, role root.Role, m interface {
 	Sign(context.Context, signer.Signer, []root.Key) error
 	File() (repository.File, error)
 }, signers ...signer.Signer) (repository.File, error) {
-	keys, _ := repository.RoleKeys(r, role)
+	rk, _ := r.Role(role)
 	for _, s := range signers {
-		if err := m.Sign(ctx, s, keys); err != nil {
+		if err := m.Sign(ctx, s, rk.Keys); err != nil {
 			return repository.File{}, err
 		}
 	}
@@ -178,44 +158,22 @@ func signed(ctx context.Context, r *root.Root, role root.Role, m interface {
 }
 
 // token returns a keyholder's signer: a fake token derived from the name,
-// or the key in slot 9c of the YubiKey with serial n, unlocked with a PIN.
-func token(ctx context.Context, holder string, n uint32) (signer.Signer, error) {
-	if n == 0 {
+// or the key in slot 9c of the YubiKey with that serial, unlocked with a PIN.
+func token(ctx context.Context, holder, serial string) (signer.Signer, error) {
+	if serial == "" {
 		return fake.New(holder), nil // INSECURE: anyone can derive this key
 	}
-	s, err := piv.New(ctx, piv.Options{Serial: n, PIN: func(context.Context) ([]byte, error) {
+	n, err := strconv.ParseUint(serial, 10, 32)
+	if err != nil || n == 0 {
+		return nil, fmt.Errorf("-piv: %q is not a YubiKey serial number", serial)
+	}
+	s, err := piv.New(ctx, piv.Options{Serial: uint32(n), PIN: func(context.Context) ([]byte, error) {
 		fmt.Fprintf(os.Stderr, "PIN for %s's YubiKey %d (touch it after): ", holder, n)
 		defer fmt.Fprintln(os.Stderr)
 		return term.ReadPassword(int(os.Stdin.Fd())) // never a flag or env var
 	}})
-	if errors.Is(err, piv.ErrNotSupported) {
-		return nil, fmt.Errorf("-piv: this binary has no YubiKey support: %w", err)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("%s's YubiKey %d: %w", holder, n, err)
 	}
 	return s, nil
-}
-
-// writeAtomic leaves the old file or the whole new one: temp, fsync, rename.
-func writeAtomic(name string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }

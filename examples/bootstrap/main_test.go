@@ -43,11 +43,7 @@ func TestBootstrap(t *testing.T) {
 		if !ok {
 			t.Fatalf("no %s role", role)
 		}
-		for _, id := range rk.KeyIDs {
-			k, ok := r.Key(id)
-			if !ok {
-				t.Fatalf("%s lists unknown key %s", role, id)
-			}
+		for _, k := range rk.Keys {
 			names = append(names, k.Holder())
 		}
 		sort.Strings(names)
@@ -100,14 +96,18 @@ func TestBootstrap(t *testing.T) {
 		t.Errorf("output does not announce the digest %s:\n%s", digest, out.String())
 	}
 	// The rest of the repository is what a client accepts.
-	repo, err := verify.Repository(r, os.DirFS(dir), verify.RepositoryOptions{})
+	repo, err := verify.Repository(r, os.DirFS(dir), nil, verify.Options{})
 	if err != nil {
 		t.Fatalf("the written repository does not verify: %v", err)
 	}
-	if v := repo.State(); v.Timestamp != 1 || v.Snapshot != 1 || v.Meta["targets.json"] != 1 {
-		t.Errorf("versions %+v; want 1 each", v)
+	targets, _ := repo.Metadata(root.RoleTargets)
+	if ts, snap := repo.Timestamp(), repo.Snapshot(); ts.Version() != 1 || snap.Version() != 1 || targets.Version() != 1 {
+		t.Errorf("versions: timestamp %d, snapshot %d, targets %d; want 1 each", ts.Version(), snap.Version(), targets.Version())
 	}
-	target, err := repo.Target("example.txt")
+	if rootJSON, err := os.ReadFile(filepath.Join(dir, "root.json")); err != nil || !bytes.Equal(rootJSON, data) {
+		t.Errorf("root.json is not a copy of 1.root.json: %v", err)
+	}
+	target, err := repo.Target("example.txt", verify.FSLoader(os.DirFS(dir)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +134,8 @@ func TestBootstrap(t *testing.T) {
 	if !strings.Contains(out.String(), "timestamp.json") {
 		t.Errorf("output does not list the online metadata:\n%s", out.String())
 	}
-	leftovers, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
-	inTargets, _ := filepath.Glob(filepath.Join(dir, "targets", ".tmp-*"))
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	inTargets, _ := filepath.Glob(filepath.Join(dir, "targets", ".*"))
 	if leftovers = append(leftovers, inTargets...); len(leftovers) != 0 {
 		t.Errorf("temporary files left: %v", leftovers)
 	}
@@ -152,7 +152,7 @@ func TestBootstrapErrors(t *testing.T) {
 	}{
 		{nil, "usage"},
 		{[]string{"-out", t.TempDir(), "-piv", "1,2"}, "three YubiKey serial"},
-		{[]string{"-out", t.TempDir(), "-piv", "1,x,3"}, "three YubiKey serial"},
+		{[]string{"-out", t.TempDir(), "-piv", "x,2,3"}, `"x" is not a YubiKey serial number`},
 		{[]string{"-out", filepath.Join(blocker, "repo")}, "not a directory"},
 	} {
 		err := run(context.Background(), c.args, &bytes.Buffer{})

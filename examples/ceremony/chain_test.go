@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/trustroot/trustroot/internal/sharedtestdata"
 )
 
 type chainJSON struct {
@@ -36,7 +34,7 @@ func runChain(t *testing.T, now time.Time, args ...string) (result, chainJSON) {
 var today = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 func TestVerifyChainSigstoreProd(t *testing.T) {
-	prod := sharedtestdata.Path(t, "prod")
+	prod := sigstorePath(t, "prod")
 	r, out := runChain(t, today, "-chain", prod, "-at", "2026-11-01T00:00:00Z", "-json")
 	if r.code != 0 || !out.Verified || out.FinalVersion != 15 || out.Error != "" {
 		t.Fatalf("prod chain at 2026-11-01: %v", r)
@@ -47,7 +45,7 @@ func TestVerifyChainSigstoreProd(t *testing.T) {
 	if !strings.Contains(strings.Join(out.Warnings, "\n"), "root v11") {
 		t.Errorf("the key ID mismatch of prod v11 is not reported: %v", out.Warnings)
 	}
-	if !strings.Contains(strings.Join(out.Warnings, "\n"), "root v15 expires in 19 day(s)") {
+	if !strings.Contains(strings.Join(out.Warnings, "\n"), "root v15 expires in 19 days") {
 		t.Errorf("no warning that v15 expires soon: %v", out.Warnings)
 	}
 
@@ -71,7 +69,7 @@ func TestVerifyChainSigstoreProd(t *testing.T) {
 		t.Fatalf("prod chain from v5: %v", r)
 	}
 	// A trusted root from another chain does not verify prod v2.
-	staging := sharedtestdata.Path(t, "staging", "1.root.json")
+	staging := sigstorePath(t, "staging", "1.root.json")
 	r, out = runChain(t, today, "-chain", prod, "-trusted", staging, "-at", "2026-11-01T00:00:00Z", "-json")
 	if r.code == 0 || out.Verified {
 		t.Fatalf("prod chain from staging's v1 verified: %v", r)
@@ -79,7 +77,7 @@ func TestVerifyChainSigstoreProd(t *testing.T) {
 }
 
 func TestVerifyChainStagingTufOnCI(t *testing.T) {
-	dir := sharedtestdata.Path(t, "staging-tuf-on-ci")
+	dir := sigstorePath(t, "staging-tuf-on-ci")
 	r, out := runChain(t, today, "-chain", dir, "-at", "2026-10-01T00:00:00Z", "-json")
 	if r.code != 0 || out.FinalVersion != 14 {
 		t.Fatalf("staging-tuf-on-ci at 2026-10-01: %v", r)
@@ -110,5 +108,27 @@ func TestVerifyChainTampered(t *testing.T) {
 	removeFile(t, filepath.Join(bad2, "2.root.json"))
 	if r, _ := runChain(t, time.Time{}, "-chain", bad2); r.code == 0 || !strings.Contains(r.stderr, "jump from 1 to 3") {
 		t.Fatalf("chain with a gap: %v", r)
+	}
+}
+
+// TestVerifyChainMissingDirectory: a mistyped -chain directory is named
+// as missing, not as a directory without root files.
+func TestVerifyChainMissingDirectory(t *testing.T) {
+	tl := newTool(t)
+	missing := filepath.Join(t.TempDir(), "nope")
+	r := tl.run("verify", "-chain", missing)
+	if r.code != 1 || !strings.Contains(r.stderr, filepath.ToSlash(missing)+" does not exist") || strings.Contains(r.stderr, "no N.root.json") {
+		t.Fatalf("verify -chain of a missing directory: %v", r)
+	}
+	file := filepath.Join(t.TempDir(), "f")
+	writeFile(t, file, []byte("x"))
+	r = tl.run("verify", "-chain", file)
+	if r.code != 1 || !strings.Contains(r.stderr, "is not a directory") {
+		t.Fatalf("verify -chain of a file: %v", r)
+	}
+	empty := t.TempDir()
+	r = tl.run("verify", "-chain", empty)
+	if r.code != 1 || !strings.Contains(r.stderr, "no N.root.json files") {
+		t.Fatalf("verify -chain of an empty directory: %v", r)
 	}
 }

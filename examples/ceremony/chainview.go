@@ -7,9 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
-	"github.com/trustroot/trustroot/verify"
 )
 
 // This file is what verify's report and the chain diagram share: one
@@ -21,13 +19,14 @@ import (
 // rootRoleKeys returns the keys of r's root role, in listed order, and its
 // threshold.
 func rootRoleKeys(r *root.Root) ([]root.Key, int) {
-	return repository.RoleKeys(r, root.RoleRoot)
+	rk, _ := r.Role(root.RoleRoot)
+	return rk.Keys, rk.Threshold
 }
 
 // signingStatus checks every signature of r against its own root role
 // and, when prev is not nil, against prev's.
-func signingStatus(r, prev *root.Root) *verify.SigningStatus {
-	return verify.Status(r, prev)
+func signingStatus(r, prev *root.Root) *root.SigningStatus {
+	return r.SigningStatus(prev)
 }
 
 // keyLabels names the keys of one chain the same way in every version. A
@@ -189,11 +188,11 @@ func viewVersion(r, prev *root.Root, l *keyLabels) versionView {
 	for _, q := range st.Requirements {
 		t := thresholdView{Name: q.Name, KeysOf: q.Version, Previous: prev != nil && q.Version == prev.Version() && q.Version != r.Version(),
 			Threshold: q.Threshold, Keys: len(q.Signed) + len(q.Invalid) + len(q.Missing), Needed: q.Needed, Met: q.Needed == 0 && q.Threshold >= 1}
-		add := func(ks []verify.KeyStatus, res signerResult) {
+		add := func(ks []root.KeyStatus, res signerResult) {
 			for _, k := range ks {
 				id := ""
 				if len(k.KeyIDs) > 0 {
-					id = k.KeyIDs[0]
+					id = string(k.KeyIDs[0])
 				}
 				t.Signers = append(t.Signers, keyView{Name: l.label(k.Fingerprint), KeyID: id, Fingerprint: k.Fingerprint, Result: res, Reason: k.Reason})
 			}

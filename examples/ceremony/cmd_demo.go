@@ -130,9 +130,10 @@ func (d *demo) run(ctx context.Context) error {
 	holders := []string{"alice", "bob", "carol", "dave", "erin"}
 	d.e.printf("A TUF root key ceremony with fake tokens, in %s.\n", d.dir)
 	d.e.printf("Every keyholder's contribution is its own file, so each can be its own pull request.\n")
+	d.e.printf("The fake tokens and online keys are INSECURE, for demos; the %s, passed on file descriptor %d.\n", fakePINNote, demoPINFD)
 
 	d.section("the host writes the policy: a 3-of-5 root, online keys for targets, snapshot and timestamp")
-	if err := d.cmd(ctx, "init", "-name", "demo", "-threshold", "3", "-attestation-roots", "fake"); err != nil {
+	if err := d.cmd(ctx, "init", "-name", "demo", "-threshold", "3", "-attestation-roots", "fake", "-online-signers", "fake"); err != nil {
 		return err
 	}
 

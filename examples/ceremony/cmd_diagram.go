@@ -74,8 +74,8 @@ func readAllRoots(dir string) ([]*root.Root, error) {
 	if len(vs) == 0 {
 		return nil, fmt.Errorf("ceremony: no N.root.json files in %s", dir)
 	}
-	if len(vs) > verify.DefaultMaxSteps {
-		return nil, fmt.Errorf("ceremony: %s holds more than %d roots", dir, verify.DefaultMaxSteps)
+	if len(vs) > verify.DefaultMaxRootSteps {
+		return nil, fmt.Errorf("ceremony: %s holds more than %d roots", dir, verify.DefaultMaxRootSteps)
 	}
 	var out []*root.Root
 	for _, v := range vs {

@@ -8,17 +8,20 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/trustroot/trustroot/signer/piv"
 )
 
 func cmdEnroll(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "enroll", "-holder NAME -token piv|fake [-C DIR] [-serial S] [-management-key-fd N] [-attestation-roots fake|yubico|FILE]")
+	f := newFlags(e, "enroll", "-holder NAME -token piv|fake [-C DIR] [-serial S] [-algorithm A] [-management-key-fd N] [-attestation-roots fake|yubico|rehearsal:FILE|FILE]")
 	dir := repoFlag(f)
 	holder := f.String("holder", "", "the keyholder's name (required): lower-case letters, digits, '.', '_', '-'")
 	tok := tokenFlags(f)
 	mgmtFD := f.Int("management-key-fd", -1, "piv: read the management key (hex) from this inherited file `descriptor`")
 	defaultMgmt := f.Bool("default-management-key", false, "piv: use the factory default management key (throwaway tokens only)")
 	replace := f.Bool("replace-key", false, "piv: overwrite a key already in the slot")
-	attRoots := f.String("attestation-roots", "", "override ceremony.json's attestation roots: fake, yubico or a PEM `file`")
+	algName := f.String("algorithm", piv.AlgorithmECP256.String(), "piv: the key `algorithm`: ecdsa-p256, ecdsa-p384 or ed25519 (firmware 5.7 and later)")
+	attRoots := f.String("attestation-roots", "", "override ceremony.json's attestation roots: fake, yubico, rehearsal:FILE (simulated YubiKeys) or a PEM `file`")
 	yubico := f.String("yubico-roots", "", "PEM `file` of Yubico's published attestation roots, to check PIV attestations in pure Go too")
 	force := f.Bool("force", false, "replace an existing keys/NAME.json")
 	if _, err := parseFlags(f, args); err != nil {
@@ -32,6 +35,13 @@ func cmdEnroll(ctx context.Context, e *env, args []string) error {
 	}
 	if err := tok.check(); err != nil {
 		return err
+	}
+	alg, ok := pivAlgorithms[*algName]
+	if !ok {
+		return usageErr("-algorithm %q: want ecdsa-p256, ecdsa-p384 or ed25519", *algName)
+	}
+	if tok.kind != "piv" && alg != piv.AlgorithmECP256 {
+		return usageErr("-algorithm %s applies to -token piv; a fake token holds an ECDSA P-256 key", *algName)
 	}
 	r := openRepo(e, *dir)
 	p, err := r.loadPolicy()
@@ -55,7 +65,10 @@ func cmdEnroll(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	en, err := tok.enroll(ctx, e, *holder, roots, func(ctx context.Context) ([]byte, error) {
+	if isRehearsal(spec) {
+		e.printf("REHEARSAL: attestations must chain to the YubiKey simulator's rehearsal CA (%s from %s); a key enrolled now is not fit for a real root.\n", spec, from)
+	}
+	en, err := tok.enroll(ctx, e, *holder, alg, roots, func(ctx context.Context) ([]byte, error) {
 		p, err := pinSource(e, *mgmtFD, "management key (hex)")(ctx)
 		if err != nil {
 			return nil, err
@@ -124,5 +137,8 @@ func cmdEnroll(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	e.printf("Enrolled %s: key %s on token %s, written to %s.\n", *holder, fingerprintLabel(kf.Fingerprint), kf.Serial, rel)
+	if tok.kind == "fake" {
+		e.printf("It is a fake, INSECURE token for demos and tests; the %s.\n", fakePINNote)
+	}
 	return nil
 }

@@ -17,9 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/theupdateframework/go-tuf/v2/metadata"
-
-	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
 )
@@ -77,7 +74,7 @@ func cmdPage(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		anchor = &trustAnchor{rt, data}
+		anchor = &trustAnchor{rt, data, *trusted}
 	}
 	data, err := buildPage(r, p, anchor, now.UTC())
 	if err != nil {
@@ -130,6 +127,7 @@ type pageTrust struct {
 type trustAnchor struct {
 	root *root.Root
 	data []byte
+	file string
 }
 
 // buildPage reads the ceremony repository and lays the page out.
@@ -154,8 +152,8 @@ func buildPage(r *repo, p *Policy, anchor *trustAnchor, now time.Time) (*pageDat
 	if err != nil {
 		return nil, err
 	}
-	if len(vs) > verify.DefaultMaxSteps {
-		return nil, fmt.Errorf("ceremony: repository holds %d root versions, more than %d", len(vs), verify.DefaultMaxSteps)
+	if len(vs) > verify.DefaultMaxRootSteps {
+		return nil, fmt.Errorf("ceremony: repository holds %d root versions, more than %d", len(vs), verify.DefaultMaxRootSteps)
 	}
 	var roots []*root.Root
 	var files [][]byte
@@ -191,7 +189,7 @@ func buildPage(r *repo, p *Policy, anchor *trustAnchor, now time.Time) (*pageDat
 		d.Latest = latest.Version()
 		sum := sha256.Sum256(files[len(files)-1])
 		d.Digest = hex.EncodeToString(sum[:])
-		d.Trust = chainTrust(roots, files, anchor, now)
+		d.Trust = chainTrust(r.path(repoDir), roots, files, anchor, now)
 	} else {
 		d.Trust = pageTrust{Text: "No root is published yet."}
 	}
@@ -240,7 +238,7 @@ func buildPage(r *repo, p *Policy, anchor *trustAnchor, now time.Time) (*pageDat
 
 // chainTrust verifies the published chain with verify.Chain, from the
 // anchor or, without one, from the first published root.
-func chainTrust(roots []*root.Root, files [][]byte, anchor *trustAnchor, now time.Time) pageTrust {
+func chainTrust(dir string, roots []*root.Root, files [][]byte, anchor *trustAnchor, now time.Time) pageTrust {
 	var t pageTrust
 	trusted := roots[0]
 	next := files[1:]
@@ -257,6 +255,16 @@ func chainTrust(roots []*root.Root, files [][]byte, anchor *trustAnchor, now tim
 		}
 		if roots[0].Version() > tr.Version()+1 {
 			t.Text = fmt.Sprintf("Chain not verified: the trusted root is v%d but the repository starts at v%d.", tr.Version(), roots[0].Version())
+			return t
+		}
+		// As verify -trusted: the repository's copy of the trusted
+		// version is that very file, and older versions lead to it.
+		vs := make([]int64, len(roots))
+		for i, rt := range roots {
+			vs[i] = rt.Version()
+		}
+		if err := checkTrustedHistory(dir, vs, tr, anchor.file, anchor.data); err != nil {
+			t.Text = "Chain verification FAILED: " + strings.TrimPrefix(err.Error(), "ceremony: ")
 			return t
 		}
 	} else {
@@ -385,11 +393,11 @@ func layoutChain(roots []*root.Root, staged *root.Root, names *keyNames) *chainS
 		if i > 0 && all[i-1].Version() == rt.Version()-1 {
 			prev = all[i-1]
 		}
-		st := verify.Status(rt, prev)
+		st := rt.SigningStatus(prev)
 		cs := colState{member: map[string]bool{}, signed: map[string]bool{}, previous: map[string]bool{}, invalid: map[string]string{}}
 		if n := len(st.Requirements); n > 0 {
 			own := st.Requirements[n-1]
-			for _, group := range [][]verify.KeyStatus{own.Signed, own.Invalid, own.Missing} {
+			for _, group := range [][]root.KeyStatus{own.Signed, own.Invalid, own.Missing} {
 				for _, k := range group {
 					cs.member[k.Fingerprint] = true
 					addRow(k.Fingerprint, i)
@@ -413,7 +421,8 @@ func layoutChain(roots []*root.Root, staged *root.Root, names *keyNames) *chainS
 		states[i] = cs
 
 		cx := chainLabelW + i*chainColW + chainColW/2
-		rkeys, thr := repository.RoleKeys(rt, root.RoleRoot)
+		rk, _ := rt.Role(root.RoleRoot)
+		rkeys, thr := rk.Keys, rk.Threshold
 		distinct := map[string]bool{}
 		for _, k := range rkeys {
 			distinct[k.Fingerprint()] = true
@@ -512,14 +521,7 @@ type roleExpiry struct {
 }
 
 func humanDuration(d time.Duration) string {
-	switch days := int(d.Hours() / 24); {
-	case d < time.Hour:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	default:
-		return fmt.Sprintf("%d days", days)
-	}
+	return days(d)
 }
 
 func newRoleExpiry(label string, version int64, expires time.Time, period, window time.Duration, now time.Time, action string) roleExpiry {
@@ -561,9 +563,9 @@ func roleExpiries(p *Policy, roots []*root.Root, staged *stagedState, cur *onlin
 			version int64
 			expires time.Time
 		}{
-			{"targets", cur.targets.Signed.Version, cur.targets.Signed.Expires},
-			{"snapshot", cur.snapshot.Signed.Version, cur.snapshot.Signed.Expires},
-			{"timestamp", cur.timestamp.Signed.Version, cur.timestamp.Signed.Expires},
+			{"targets", cur.targets.Version(), cur.targets.Expires()},
+			{"snapshot", cur.snapshot.Version(), cur.snapshot.Expires()},
+			{"timestamp", cur.timestamp.Version(), cur.timestamp.Expires()},
 		} {
 			period := days(p.Online[role.name].ExpiresDays)
 			out = append(out, newRoleExpiry(role.name, role.version, role.expires, period, period/warnFraction, now, "Re-sign it with the online key (ceremony refresh, or any publish)."))
@@ -575,7 +577,7 @@ func roleExpiries(p *Policy, roots []*root.Root, staged *stagedState, cur *onlin
 		sort.Strings(names)
 		for _, n := range names {
 			md := cur.delegated[n]
-			out = append(out, newRoleExpiry(n+" (delegated)", md.Signed.Version, md.Signed.Expires, 0, delegatedWarnWindow, now, "Its keyholders must sign a new version (ceremony delegation sign, publish)."))
+			out = append(out, newRoleExpiry(n+" (delegated)", md.Version(), md.Expires(), 0, delegatedWarnWindow, now, "Its keyholders must sign a new version (ceremony delegation sign, publish)."))
 		}
 	}
 	return out
@@ -684,45 +686,23 @@ type targetRow struct {
 
 func targetRows(cur *online) ([]targetRow, error) {
 	var out []targetRow
-	add := func(role string, md *metadata.Metadata[metadata.TargetsType]) error {
-		names := make([]string, 0, len(md.Signed.Targets))
-		for n := range md.Signed.Targets {
-			names = append(names, n)
+	for _, tf := range cur.allTargets() {
+		row := targetRow{Role: string(tf.Role), Name: tf.Name, Length: tf.Length}
+		if h, ok := tf.Hashes["sha256"]; ok {
+			row.SHA256 = h
+			row.Short = shortFP(row.SHA256) + "…"
 		}
-		sort.Strings(names)
-		for _, n := range names {
-			tf := md.Signed.Targets[n]
-			row := targetRow{Role: role, Name: n, Length: tf.Length}
-			if h, ok := tf.Hashes["sha256"]; ok {
-				row.SHA256 = hex.EncodeToString(h)
-				row.Short = shortFP(row.SHA256) + "…"
-			}
-			if p, err := targetPath(n, tf); err == nil {
-				row.Href = p
-			}
-			if tf.Custom != nil && len(*tf.Custom) > 0 {
-				var b bytes.Buffer
-				if err := json.Indent(&b, *tf.Custom, "", "  "); err != nil {
-					return fmt.Errorf("ceremony: custom metadata of target %s: %w", n, err)
-				}
-				row.Custom = b.String()
-			}
-			out = append(out, row)
+		if p, err := targetPath(tf); err == nil {
+			row.Href = p
 		}
-		return nil
-	}
-	if err := add("targets", cur.targets); err != nil {
-		return nil, err
-	}
-	roles := make([]string, 0, len(cur.delegated))
-	for n := range cur.delegated {
-		roles = append(roles, n)
-	}
-	sort.Strings(roles)
-	for _, n := range roles {
-		if err := add(n, cur.delegated[n]); err != nil {
-			return nil, err
+		if len(tf.Custom) > 0 {
+			var b bytes.Buffer
+			if err := json.Indent(&b, tf.Custom, "", "  "); err != nil {
+				return nil, fmt.Errorf("ceremony: custom metadata of target %s: %w", tf.Name, err)
+			}
+			row.Custom = b.String()
 		}
+		out = append(out, row)
 	}
 	return out, nil
 }
@@ -737,34 +717,26 @@ type delegRow struct {
 }
 
 func delegRows(cur *online, names *keyNames, now time.Time) []delegRow {
-	d := cur.targets.Signed.Delegations
-	if d == nil {
-		return nil
-	}
 	var out []delegRow
-	for _, dr := range d.Roles {
-		row := delegRow{Name: dr.Name, Threshold: dr.Threshold, Terminating: dr.Terminating}
+	for _, dr := range cur.targets.Delegations() {
+		row := delegRow{Name: string(dr.Name), Threshold: dr.Threshold, Terminating: dr.Terminating}
 		paths := append([]string(nil), dr.Paths...)
 		for _, pre := range dr.PathHashPrefixes {
 			paths = append(paths, "hash prefix "+pre)
 		}
 		row.Paths = strings.Join(paths, ", ")
-		ids := append([]string(nil), dr.KeyIDs...)
-		sort.Strings(ids)
-		for _, id := range ids {
-			label := "key ID " + shortFP(id) + "…"
-			if k, ok := d.Keys[id]; ok && k != nil {
-				if pub, err := k.ToPublicKey(); err == nil {
-					if h, named := names.label(fingerprint(pub)); named {
-						label = h + " (" + label + ")"
-					}
-				}
+		keys := append([]root.Key(nil), dr.Keys...)
+		sort.Slice(keys, func(i, j int) bool { return keys[i].ID() < keys[j].ID() })
+		for _, k := range keys {
+			label := "key ID " + shortFP(string(k.ID())) + "…"
+			if h, named := names.label(k.Fingerprint()); named {
+				label = h + " (" + label + ")"
 			}
 			row.Keys = append(row.Keys, label)
 		}
-		if md, ok := cur.delegated[dr.Name]; ok {
-			row.Published = fmt.Sprintf("v%d, %d target(s), expires %s", md.Signed.Version, len(md.Signed.Targets), formatDate(md.Signed.Expires))
-			if !md.Signed.Expires.After(now) {
+		if md, ok := cur.delegated[string(dr.Name)]; ok {
+			row.Published = fmt.Sprintf("v%d, %d target(s), expires %s", md.Version(), len(md.Targets()), formatDate(md.Expires()))
+			if !md.Expires().After(now) {
 				row.Published += " (expired)"
 			}
 		} else {
@@ -800,10 +772,10 @@ type stagedReq struct {
 }
 
 func stagedStatus(s *stagedState, names *keyNames) *stagedView {
-	st := verify.Status(s.st, s.prev)
+	st := s.st.SigningStatus(s.prev)
 	v := &stagedView{Version: s.st.Version(), Expires: formatTime(s.st.Expires()), Ready: st.Complete && len(s.bad) == 0,
 		Problems: st.Problems, Invalid: s.bad, Stale: s.stale}
-	label := func(k verify.KeyStatus) string {
+	label := func(k root.KeyStatus) string {
 		if k.Holder != "" {
 			return k.Holder
 		}
@@ -813,7 +785,7 @@ func stagedStatus(s *stagedState, names *keyNames) *stagedView {
 	var todo []string
 	for _, q := range st.Requirements {
 		r := stagedReq{Name: q.Name, Threshold: q.Threshold, Needed: q.Needed,
-			Count: fmt.Sprintf("%d of %d signed, %d needed", len(q.Signed), len(q.Signed)+len(q.Missing)+len(q.Invalid), q.Threshold)}
+			Count: fmt.Sprintf("%d of %d signed, threshold %d", len(q.Signed), len(q.Signed)+len(q.Missing)+len(q.Invalid), q.Threshold)}
 		for _, k := range q.Signed {
 			r.Signed = append(r.Signed, label(k))
 		}

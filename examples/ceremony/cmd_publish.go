@@ -14,8 +14,10 @@ import (
 )
 
 func cmdPublish(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "publish", "[-C DIR]")
+	f := newFlags(e, "publish", "[-C DIR] [-passphrase-fd N] [-allow-policy-departure]")
 	dir := repoFlag(f)
+	addSignerFlags(f, e, false)
+	allow := departureFlag(f)
 	if _, err := parseFlags(f, args); err != nil {
 		return err
 	}
@@ -38,6 +40,19 @@ func cmdPublish(ctx context.Context, e *env, args []string) error {
 	if len(s.bad) > 0 {
 		return fmt.Errorf("ceremony: refusing to publish: %d invalid signature file(s); remove them and sign again:\n  %s", len(s.bad), strings.Join(s.bad, "\n  "))
 	}
+	// The staged root is what ceremony.json says, with the online keys
+	// the configured signers hold.
+	departures, err := r.policyDepartures(p, s.st, s.prev, now)
+	if err != nil {
+		return err
+	}
+	online, err := r.onlineKeyDepartures(ctx, p, s.st)
+	if err != nil {
+		return err
+	}
+	if err := checkDepartures(e.stdout, "publish", append(departures, online...), *allow, root.Lint(s.st, root.LintOptions{Now: now})); err != nil {
+		return err
+	}
 	opts := verify.Options{Now: now}
 	var res *verify.ChainResult
 	if s.prev == nil {
@@ -46,7 +61,7 @@ func cmdPublish(ctx context.Context, e *env, args []string) error {
 		res, err = verify.Rotation(s.prev, s.st, opts)
 	}
 	if err != nil {
-		st := verify.Status(s.st, s.prev)
+		st := s.st.SigningStatus(s.prev)
 		var need []string
 		for _, q := range st.Requirements {
 			if q.Needed > 0 {

@@ -5,18 +5,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/signer"
 )
 
 func cmdSign(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "sign", "-holder NAME -token piv|fake [-C DIR] [-pin-fd N] [-serial S] [-force-last-pin-try] [-resign]")
+	f := newFlags(e, "sign", "-holder NAME -token piv|fake [-C DIR] [-pin-fd N] [-serial S] [-force-last-pin-try] [-resign] [-allow-policy-departure]")
 	dir := repoFlag(f)
 	holder := f.String("holder", "", "the keyholder signing (required)")
 	tok := tokenFlags(f)
 	pinFD := f.Int("pin-fd", -1, "read the PIN from this inherited file `descriptor` instead of prompting")
 	resign := f.Bool("resign", false, "sign again even if the holder has already signed this staged root")
+	allow := departureFlag(f)
 	if _, err := parseFlags(f, args); err != nil {
 		return err
 	}
@@ -27,7 +29,8 @@ func cmdSign(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	r := openRepo(e, *dir)
-	if _, err := r.loadPolicy(); err != nil {
+	p, err := r.loadPolicy()
+	if err != nil {
 		return err
 	}
 	kf, err := r.loadKey(*holder)
@@ -49,13 +52,28 @@ func cmdSign(ctx context.Context, e *env, args []string) error {
 	sum := sha256.Sum256(payload)
 	digest := hex.EncodeToString(sum[:])
 	if !*resign {
-		if done := alreadySigned(r, st, prev, kf.Holder, ids, digest); done {
-			return fmt.Errorf("ceremony: %s has already signed staged root v%d (%s); nothing written (use -resign to sign again)", kf.Holder, st.Version(), sigFileName(kf.Holder, ids[0]))
+		if done, file := alreadySigned(r, st, prev, kf.Holder, ids, digest); done {
+			return fmt.Errorf("ceremony: %s has already signed staged root v%d (%s); nothing written (use -resign to sign again)", kf.Holder, st.Version(), file)
 		}
 	}
+	// What is about to be signed, checked against ceremony.json and shown
+	// to the keyholder before the token asks for a PIN.
+	now := e.currentTime()
+	departures, err := r.policyDepartures(p, st, prev, now)
+	if err != nil {
+		return err
+	}
+	if err := checkDepartures(e.stdout, "sign", departures, *allow, root.Lint(st, root.LintOptions{Now: now})); err != nil {
+		return err
+	}
+	describeStaged(e.stdout, r, p, st, prev, now)
 	// Open the token and check that it holds the enrolled key before any
 	// PIN is asked for.
-	s, closeTok, err := tok.open(ctx, e, kf, pinSource(e, *pinFD, "PIN of "+kf.Holder+"'s token"))
+	what := "PIN of " + kf.Holder + "'s token"
+	if tok.kind == "fake" {
+		what = "PIN of " + kf.Holder + "'s token (the " + fakePINNote + ")"
+	}
+	s, closeTok, err := tok.open(ctx, e, kf, pinSource(e, *pinFD, what))
 	if err != nil {
 		return err
 	}
@@ -71,13 +89,29 @@ func cmdSign(ctx context.Context, e *env, args []string) error {
 	if len(sigs) == 0 {
 		return fmt.Errorf("ceremony: signing as %s produced no signature", kf.Holder)
 	}
+	// The holder's earlier files for these key IDs (a -resign, or a
+	// staging signed before) give way to the new ones, which are written
+	// first.
+	old, err := r.loadSignatures()
+	if err != nil {
+		return err
+	}
+	var written []string
 	for _, sig := range sigs {
-		rel := sigFileName(kf.Holder, sig.KeyID)
+		rel := sigFileName(kf.Holder, sig.KeyID, sig.Value)
 		sf := SigFile{Holder: kf.Holder, KeyID: string(sig.KeyID), Sig: hex.EncodeToString(sig.Value), RootVersion: st.Version(), PayloadSHA256: digest}
 		if err := r.writeJSON(rel, sf); err != nil {
 			return err
 		}
+		written = append(written, rel)
 		e.printf("Wrote %s.\n", rel)
+	}
+	for _, se := range old {
+		if se.f.Holder == kf.Holder && slices.Contains(ids, se.sig.KeyID) && !slices.Contains(written, se.rel) {
+			if err := e.removeFile(r.path(se.rel)); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -99,9 +133,9 @@ func keyIDsFor(st, prev *root.Root, fp string) []root.KeyID {
 			continue
 		}
 		rk, _ := rt.Role(root.RoleRoot)
-		for _, id := range rk.KeyIDs {
-			k, ok := rt.Key(id)
-			if ok && k.Fingerprint() == fp && !seen[id] {
+		for _, k := range rk.Keys {
+			id := k.ID()
+			if k.Fingerprint() == fp && !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
 			}
@@ -111,28 +145,31 @@ func keyIDsFor(st, prev *root.Root, fp string) []root.KeyID {
 }
 
 // alreadySigned reports whether every key ID of the holder already has a
-// valid signature file over this exact staged root.
-func alreadySigned(r *repo, st, prev *root.Root, holder string, ids []root.KeyID, digest string) bool {
+// valid signature file over this exact staged root, and names one.
+func alreadySigned(r *repo, st, prev *root.Root, holder string, ids []root.KeyID, digest string) (bool, string) {
+	sigs, err := r.loadSignatures()
+	if err != nil {
+		return false, ""
+	}
+	var file string
 	for _, id := range ids {
-		data, err := r.read(r.path(sigFileName(holder, id)), maxSmallFile)
-		if err != nil {
-			return false
+		found := false
+		for _, se := range sigs {
+			if se.f.Holder != holder || se.sig.KeyID != id || se.f.PayloadSHA256 != digest {
+				continue
+			}
+			k, ok := st.Key(id)
+			if !ok && prev != nil {
+				k, ok = prev.Key(id)
+			}
+			if ok && k.Verify(st.SigningPayload(), se.sig.Value) == nil {
+				found, file = true, se.rel
+				break
+			}
 		}
-		var sf SigFile
-		if decodeStrict(data, &sf) != nil || sf.PayloadSHA256 != digest || sf.KeyID != string(id) {
-			return false
-		}
-		sig, err := hex.DecodeString(sf.Sig)
-		if err != nil {
-			return false
-		}
-		k, ok := st.Key(id)
-		if !ok && prev != nil {
-			k, ok = prev.Key(id)
-		}
-		if !ok || k.Verify(st.SigningPayload(), sig) != nil {
-			return false
+		if !found {
+			return false, ""
 		}
 	}
-	return true
+	return true, file
 }

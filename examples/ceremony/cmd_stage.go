@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 )
 
@@ -26,15 +25,16 @@ func (l *listFlag) Set(s string) error {
 }
 
 func cmdStage(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "stage", "[-C DIR] [-holders A,B,...] [-add NAME] [-remove NAME] [-replace OLD=NEW] [-threshold N] [-expires-days D]")
+	f := newFlags(e, "stage", "[-C DIR] [-holders A,B,...] [-add NAME] [-remove NAME] [-replace OLD=NEW] [-threshold N] [-expires-days D] [-passphrase-fd N]")
 	dir := repoFlag(f)
 	var holders, add, remove, replace listFlag
 	f.Var(&holders, "holders", "for version 1: the keyholders of the root role (default: everyone enrolled)")
 	f.Var(&add, "add", "for a rotation: add keyholder `NAME` (repeatable, or comma-separated)")
 	f.Var(&remove, "remove", "for a rotation: remove keyholder `NAME`")
 	f.Var(&replace, "replace", "for a rotation: replace keyholder OLD by NEW (`OLD=NEW`)")
-	thr := f.Int("threshold", 0, "root threshold (default: ceremony.json's, or unchanged in a rotation)")
-	days := f.Int("expires-days", 0, "expiry from now in days (default: ceremony.json's)")
+	thr := f.Int("threshold", 0, "root threshold, written to ceremony.json too (default: ceremony.json's)")
+	days := f.Int("expires-days", 0, "expiry from now in days, at most ceremony.json's (default: ceremony.json's)")
+	addSignerFlags(f, e, false)
 	if _, err := parseFlags(f, args); err != nil {
 		return err
 	}
@@ -51,8 +51,8 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 	if *days == 0 {
 		*days = p.Root.ExpiresDays
 	}
-	if *days < 1 || *days > 3660 {
-		return usageErr("-expires-days %d out of range 1..3660", *days)
+	if *days < 1 || *days > p.Root.ExpiresDays {
+		return usageErr("-expires-days %d out of range 1..%d (%s's root expires_days)", *days, p.Root.ExpiresDays, policyFile)
 	}
 	expires := now.Add(time.Duration(*days) * 24 * time.Hour).UTC().Truncate(time.Second)
 
@@ -66,6 +66,11 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 		if len(holders) > 0 {
 			return usageErr("-holders is for version 1; use -add, -remove or -replace for a rotation")
 		}
+		if *thr == 0 {
+			// ceremony.json's threshold, which a reviewed change to it
+			// may have raised or lowered since the last root.
+			*thr = p.Root.Threshold
+		}
 		next, err = stageNext(r, prev, add, remove, replace, *thr, expires)
 	}
 	if err != nil {
@@ -74,6 +79,18 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 	data, err := next.MarshalFile()
 	if err != nil {
 		return fmt.Errorf("ceremony: encoding the staged root: %w", err)
+	}
+	// ceremony.json says what the root should be; sign and publish compare
+	// the staged root with it. A new threshold is a change of policy, made
+	// here, visibly, in the same change as the staged root.
+	rk, _ := next.Role(root.RoleRoot)
+	if rk.Threshold != p.Root.Threshold {
+		old := p.Root.Threshold
+		p.Root.Threshold = rk.Threshold
+		if err := r.writeJSON(policyFile, p); err != nil {
+			return err
+		}
+		e.printf("Updated %s: root threshold %d -> %d.\n", policyFile, old, rk.Threshold)
 	}
 	// Signatures over an earlier staging are now stale: remove them
 	// first, so that a crash cannot leave old signatures beside the new
@@ -97,7 +114,7 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 	for _, w := range ws {
 		e.printf("Lint warning [%s]: %s\n", w.Code, w.Message)
 	}
-	req := root.Requirements(next, prev)
+	req := next.Requirements(prev)
 	e.printf("Needs:")
 	for i, q := range req {
 		if i > 0 {
@@ -106,6 +123,7 @@ func cmdStage(ctx context.Context, e *env, args []string) error {
 		e.printf(" %d of %d keys of %s", q.Threshold, len(q.Keys), q.Name)
 	}
 	e.printf(".\n")
+	e.printf("Signing payload SHA-256: %s\n", payloadDigest(next))
 	return nil
 }
 
@@ -135,10 +153,9 @@ func (r *repo) signatureHolders() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, ent := range ents {
-		name, ok := strings.CutSuffix(ent.Name(), ".json")
-		if i := strings.LastIndex(name, "-"); ok && i > 0 && !seen[name[:i]] {
-			seen[name[:i]] = true
-			out = append(out, name[:i])
+		if h := sigFileHolder(ent.Name()); h != "" && !seen[h] {
+			seen[h] = true
+			out = append(out, h)
 		}
 	}
 	sort.Strings(out)
@@ -195,7 +212,7 @@ func stageFirst(ctx context.Context, r *repo, p *Policy, holders []string, thr i
 			if err != nil {
 				return nil, err
 			}
-			key, err := root.NewKey(s.Public(), root.KeyOptions{Holder: "online " + role + " (" + redactURI(spec) + ")"})
+			key, err := root.NewKey(s.Public(), root.KeyOptions{Holder: onlineHolder(p, spec)})
 			if err != nil {
 				return nil, fmt.Errorf("ceremony: online %s key: %w", role, err)
 			}
@@ -214,9 +231,9 @@ func stageNext(r *repo, prev *root.Root, add, remove, replace []string, thr int,
 	var ch root.RoleChange
 	rk, _ := prev.Role(root.RoleRoot)
 	current := map[string]root.KeyID{} // holder -> key ID in prev's root role
-	for _, id := range rk.KeyIDs {
-		if k, ok := prev.Key(id); ok && k.Holder() != "" {
-			current[k.Holder()] = id
+	for _, k := range rk.Keys {
+		if k.Holder() != "" {
+			current[k.Holder()] = k.ID()
 		}
 	}
 	removeHolder := func(h string) error {
@@ -298,7 +315,8 @@ func printRootDiff(w io.Writer, prev, next *root.Root, r *repo) {
 	if prev == nil {
 		fmt.Fprintf(w, "New root v%d, expires %s, consistent snapshots %v:\n", next.Version(), formatTime(next.Expires()), next.ConsistentSnapshot())
 		for _, role := range root.TopLevelRoles() {
-			keys, thr := repository.RoleKeys(next, role)
+			rk, _ := next.Role(role)
+			keys, thr := rk.Keys, rk.Threshold
 			fmt.Fprintf(w, "  %-9s %d of %d\n", role, thr, len(keys))
 			for _, k := range keys {
 				fmt.Fprintf(w, "    + %s\n", describeKey(k))
@@ -312,8 +330,9 @@ func printRootDiff(w io.Writer, prev, next *root.Root, r *repo) {
 		fmt.Fprintf(w, "  expires   %s -> %s\n", formatTime(prev.Expires()), formatTime(next.Expires()))
 	}
 	for _, role := range root.TopLevelRoles() {
-		pk, pt := repository.RoleKeys(prev, role)
-		nk, nt := repository.RoleKeys(next, role)
+		prk, _ := prev.Role(role)
+		nrk, _ := next.Role(role)
+		pk, pt, nk, nt := prk.Keys, prk.Threshold, nrk.Keys, nrk.Threshold
 		pm := map[string]root.Key{}
 		for _, k := range pk {
 			pm[k.Fingerprint()] = k

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/trustroot/trustroot/root"
-	"github.com/trustroot/trustroot/verify"
 )
 
 // stagedState is the staged root with every usable signature file merged
@@ -93,14 +93,18 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	status := verify.Status(s.st, s.prev)
+	status := s.st.SigningStatus(s.prev)
 	switch *format {
 	case "json":
 		out := struct {
-			*verify.SigningStatus
-			StaleFiles   []string `json:"stale_files,omitempty"`
-			InvalidFiles []string `json:"invalid_files,omitempty"`
-		}{status, s.stale, s.bad}
+			*root.SigningStatus
+			// PayloadSHA256 is the SHA-256 of what every keyholder
+			// signs, for attendees to compare.
+			PayloadSHA256 string    `json:"payload_sha256"`
+			Expires       time.Time `json:"expires"`
+			StaleFiles    []string  `json:"stale_files,omitempty"`
+			InvalidFiles  []string  `json:"invalid_files,omitempty"`
+		}{status, payloadDigest(s.st), s.st.Expires().UTC(), s.stale, s.bad}
 		data, err := json.MarshalIndent(out, "", "  ")
 		if err != nil {
 			return err
@@ -116,17 +120,17 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 
 // holderOf names a key by its keyholder, or else by the TUF key ID that
 // root.json lists it under (as the diagram and verify do).
-func holderOf(k verify.KeyStatus) string {
+func holderOf(k root.KeyStatus) string {
 	if k.Holder != "" {
 		return k.Holder
 	}
 	if len(k.KeyIDs) > 0 {
-		return "key ID " + prefix(k.KeyIDs[0], shortIDLen)
+		return "key ID " + prefix(string(k.KeyIDs[0]), shortIDLen)
 	}
 	return fingerprintLabel(k.Fingerprint)
 }
 
-func holders(ks []verify.KeyStatus) string {
+func holders(ks []root.KeyStatus) string {
 	if len(ks) == 0 {
 		return "nobody"
 	}
@@ -137,8 +141,9 @@ func holders(ks []verify.KeyStatus) string {
 	return strings.Join(names, ", ")
 }
 
-func writeStatusText(w io.Writer, s *stagedState, st *verify.SigningStatus) {
+func writeStatusText(w io.Writer, s *stagedState, st *root.SigningStatus) {
 	fmt.Fprintf(w, "Staged root v%d, expires %s.\n", s.st.Version(), formatTime(s.st.Expires()))
+	fmt.Fprintf(w, "Signing payload SHA-256: %s\n", payloadDigest(s.st))
 	for _, q := range st.Requirements {
 		state := "met"
 		if q.Needed > 0 {
@@ -167,18 +172,22 @@ func writeStatusText(w io.Writer, s *stagedState, st *verify.SigningStatus) {
 	}
 }
 
-func writeStatusMarkdown(w io.Writer, s *stagedState, st *verify.SigningStatus) {
+func writeStatusMarkdown(w io.Writer, s *stagedState, st *root.SigningStatus) {
 	mark := "⏳"
 	if st.Complete && len(s.bad) == 0 {
 		mark = "✅"
 	}
 	fmt.Fprintf(w, "### %s Root v%d signing status\n\n", mark, s.st.Version())
-	fmt.Fprintf(w, "Expires %s.\n\n", formatTime(s.st.Expires()))
+	fmt.Fprintf(w, "Expires %s. Signing payload SHA-256: `%s`\n\n", formatTime(s.st.Expires()), payloadDigest(s.st))
 	fmt.Fprintf(w, "| threshold | keyholder | status |\n|---|---|---|\n")
 	for _, q := range st.Requirements {
-		name := fmt.Sprintf("%s (%d needed", q.Name, q.Threshold)
+		// "needed" means, as in the JSON form, how many more signatures
+		// the threshold needs.
+		name := fmt.Sprintf("%s (%d of %d", q.Name, q.Threshold, len(q.Signed)+len(q.Invalid)+len(q.Missing))
 		if q.Needed > 0 {
-			name += fmt.Sprintf(", %d more", q.Needed)
+			name += fmt.Sprintf(", %d more needed", q.Needed)
+		} else {
+			name += ", met"
 		}
 		name += ")"
 		for _, k := range q.Signed {

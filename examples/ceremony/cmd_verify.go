@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
 )
@@ -133,42 +135,121 @@ func checkChainDir(dir string) error {
 	return nil
 }
 
-// readChain reads the trusted root and the files of every later version.
+// readChain reads the trusted root and the files of every later version
+// in dir. With a trusted FILE, the repository's own copy of that version
+// must be the very same file (byte for byte: the SHA-256 announced is the
+// file's), and every older version in dir must be the trusted chain's
+// history: each signed as a TUF rotation requires, ending in the trusted
+// root. So a repository whose 1.root.json was swapped for another root (an
+// attacker's, or another project's) fails even when the walk starts after
+// it.
 func readChain(dir, trustedFile string) (*root.Root, [][]byte, error) {
 	vs, err := rootVersions(dir, dir)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(vs) == 0 {
-		return nil, nil, fmt.Errorf("ceremony: no N.root.json files in %s", dir)
+		return nil, nil, fmt.Errorf("ceremony: no N.root.json files in %s", filepath.ToSlash(dir))
 	}
-	if len(vs) > verify.DefaultMaxSteps {
-		return nil, nil, fmt.Errorf("ceremony: %s holds %d root versions, more than %d", dir, len(vs), verify.DefaultMaxSteps)
+	if len(vs) > verify.DefaultMaxRootSteps {
+		return nil, nil, fmt.Errorf("ceremony: %s holds %d root versions, more than %d", filepath.ToSlash(dir), len(vs), verify.DefaultMaxRootSteps)
 	}
+	file := func(v int64) string { return filepath.Join(dir, fmt.Sprintf("%d.root.json", v)) }
 	var trusted *root.Root
-	if trustedFile != "" {
-		trusted, _, err = loadRootFile("", trustedFile)
+	if trustedFile == "" {
+		trusted, _, err = loadRootFile(dir, file(vs[0]))
+		if err != nil {
+			return nil, nil, err
+		}
 	} else {
-		trusted, _, err = loadRootFile(dir, filepath.Join(dir, fmt.Sprintf("%d.root.json", vs[0])))
-	}
-	if err != nil {
-		return nil, nil, err
+		var trustedData []byte
+		if trusted, trustedData, err = loadRootFile("", trustedFile); err != nil {
+			return nil, nil, err
+		}
+		if err := checkTrustedHistory(dir, vs, trusted, trustedFile, trustedData); err != nil {
+			return nil, nil, err
+		}
 	}
 	var next [][]byte
 	for _, v := range vs {
 		if v <= trusted.Version() {
 			continue
 		}
-		data, err := readInside(dir, filepath.Join(dir, fmt.Sprintf("%d.root.json", v)), root.MaxRootSize)
+		data, err := readInside(dir, file(v), root.MaxRootSize)
 		if err != nil {
 			return nil, nil, fmt.Errorf("ceremony: %w", err)
 		}
 		next = append(next, data)
 	}
 	if len(next) > 0 && vs[0] > trusted.Version()+1 {
-		return nil, nil, fmt.Errorf("ceremony: the trusted root is v%d but %s starts at v%d", trusted.Version(), dir, vs[0])
+		return nil, nil, fmt.Errorf("ceremony: the trusted root is v%d but %s starts at v%d", trusted.Version(), filepath.ToSlash(dir), vs[0])
 	}
 	return trusted, next, nil
+}
+
+// checkTrustedHistory checks the versions of dir up to the trusted one
+// against the trusted root (see readChain).
+func checkTrustedHistory(dir string, vs []int64, trusted *root.Root, trustedFile string, trustedData []byte) error {
+	n := trusted.Version()
+	if vs[len(vs)-1] < n {
+		return fmt.Errorf("ceremony: %s ends at root v%d, older than the trusted root v%d (%s): a rollback, or a copy that is not up to date", filepath.ToSlash(dir), vs[len(vs)-1], n, filepath.ToSlash(trustedFile))
+	}
+	if vs[0] > n {
+		return nil // the directory starts after the trusted version
+	}
+	rel := fmt.Sprintf("%d.root.json", n)
+	own, err := readInside(dir, filepath.Join(dir, rel), root.MaxRootSize)
+	if err != nil {
+		return fmt.Errorf("ceremony: %w", err)
+	}
+	if !bytes.Equal(own, trustedData) {
+		return fmt.Errorf("ceremony: %s/%s (SHA-256 %s) is not the trusted root %s (SHA-256 %s): the repository does not publish the announced root", filepath.ToSlash(dir), rel, sha256Hex(own), filepath.ToSlash(trustedFile), sha256Hex(trustedData))
+	}
+	// Older versions: each one a valid predecessor of the next, up to the
+	// trusted root. Only signatures count here; these roots expired long
+	// ago, so each step is checked just before the newer root's expiry.
+	prev, _, err := loadRootFile(dir, filepath.Join(dir, fmt.Sprintf("%d.root.json", vs[0])))
+	if err != nil {
+		return err
+	}
+	for v := vs[0] + 1; v <= n; v++ {
+		next := trusted
+		if v < n {
+			if next, _, err = loadRootFile(dir, filepath.Join(dir, fmt.Sprintf("%d.root.json", v))); err != nil {
+				return err
+			}
+		}
+		if _, err := verify.Rotation(prev, next, verify.Options{Now: next.Expires().Add(-time.Second)}); err != nil {
+			return fmt.Errorf("ceremony: %s/%d.root.json is not part of the trusted root's history (root v%d does not follow from it): %w", filepath.ToSlash(dir), prev.Version(), v, err)
+		}
+		prev = next
+	}
+	return nil
+}
+
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// checkRootJSON checks that dir/root.json, when there is one, is the
+// newest N.root.json, byte for byte.
+func checkRootJSON(base, dir string, newest int64) error {
+	data, err := readInside(base, filepath.Join(dir, "root.json"), root.MaxRootSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("ceremony: reading %s/root.json: %w", filepath.ToSlash(dir), err)
+	}
+	newestData, err := readInside(base, filepath.Join(dir, fmt.Sprintf("%d.root.json", newest)), root.MaxRootSize)
+	if err != nil {
+		return fmt.Errorf("ceremony: %w", err)
+	}
+	if !bytes.Equal(data, newestData) {
+		return fmt.Errorf("ceremony: %s/root.json (SHA-256 %s) is not the newest root %d.root.json (SHA-256 %s); if a publish was interrupted, run publish again", filepath.ToSlash(dir), sha256Hex(data), newest, sha256Hex(newestData))
+	}
+	return nil
 }
 
 func verifyChainDir(rep *verifyReport, dir, trustedFile string, opts verify.Options) error {
@@ -188,7 +269,19 @@ func verifyChainDir(rep *verifyReport, dir, trustedFile string, opts verify.Opti
 		return explainChainError(rep, trusted, next, err)
 	}
 	fillChainResult(rep, trusted, next, res)
+	if err := checkRootJSON(dir, dir, res.Root.Version()); err != nil {
+		return err
+	}
 	return nil
+}
+
+// digestOf is a root's file SHA-256, or "?" if it cannot be encoded.
+func digestOf(r *root.Root) string {
+	d, err := r.Digest()
+	if err != nil {
+		return "?"
+	}
+	return d
 }
 
 // expiryWarnDays is how close to its expiry a trusted root draws a warning.
@@ -199,7 +292,7 @@ func fillChainResult(rep *verifyReport, trusted *root.Root, next [][]byte, res *
 	exp := res.Root.Expires().UTC()
 	rep.Expires = &exp
 	if left := exp.Sub(rep.ReferenceTime); left < expiryWarnDays*24*time.Hour {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d expires in %d day(s), on %s: stage and sign a new version soon", rep.FinalVersion, int(left.Hours()/24), formatTime(exp)))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d expires in %s, on %s: stage and sign a new version soon", rep.FinalVersion, days(left), formatTime(exp)))
 	}
 	for _, w := range res.Warnings {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: %s", w.Version, w.Message))
@@ -259,6 +352,9 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 	if err != nil {
 		return err
 	}
+	if isRehearsal(p.AttestationRoots) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("REHEARSAL: attestations are checked against the YubiKey simulator's rehearsal CA (%s), whose key is public; this repository is not a real root of trust", p.AttestationRoots))
+	}
 	enrolled := map[string][]*KeyFile{}
 	rep.enrolled = map[string]string{}
 	for _, k := range keys {
@@ -300,7 +396,13 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 		return explainChainError(rep, trusted, next, err)
 	}
 	fillChainResult(rep, trusted, next, res)
-	// Every root key of every version must be an enrolled, attested key.
+	if trustedFile != "" {
+		rep.Checks = append(rep.Checks, fmt.Sprintf("%s/%d.root.json is the trusted root %s (SHA-256 %s), and every older version leads to it", repoDir, trusted.Version(), filepath.ToSlash(trustedFile), digestOf(trusted)))
+	}
+	// Every root key of every version must be an enrolled key (whose
+	// attestation was verified above when attestation roots are set).
+	unenrolled := map[string][]int64{} // fingerprint -> versions
+	var unenrolledOrder []root.Key
 	for _, data := range append([][]byte{nil}, next...) {
 		rt := trusted
 		if data != nil {
@@ -308,11 +410,14 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 				return err
 			}
 		}
-		keys, _ := repository.RoleKeys(rt, root.RoleRoot)
-		for _, k := range keys {
+		rk, _ := rt.Role(root.RoleRoot)
+		for _, k := range rk.Keys {
 			kfs, ok := enrolled[k.Fingerprint()]
 			if !ok {
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("root v%d: root key %s (%s) has no enrolment in keys/", rt.Version(), fingerprintLabel(k.Fingerprint()), k.Holder()))
+				if unenrolled[k.Fingerprint()] == nil {
+					unenrolledOrder = append(unenrolledOrder, k)
+				}
+				unenrolled[k.Fingerprint()] = append(unenrolled[k.Fingerprint()], rt.Version())
 				continue
 			}
 			if k.Holder() == "" {
@@ -329,82 +434,56 @@ func verifyCeremony(ctx context.Context, e *env, rep *verifyReport, dir, yubico,
 			}
 		}
 	}
+	if len(unenrolledOrder) > 0 {
+		var lines []string
+		for _, k := range unenrolledOrder {
+			lines = append(lines, fmt.Sprintf("root %s: root key %s (%s) is not enrolled in %s/", versionRanges(unenrolled[k.Fingerprint()]), fingerprintLabel(k.Fingerprint()), holderName(k), keysDir))
+		}
+		return fmt.Errorf("ceremony: every root key must be enrolled, with its attestation, in %s/:\n  %s", keysDir, strings.Join(lines, "\n  "))
+	}
 	rep.Checks = append(rep.Checks, "every root key is an enrolled key")
-	// root.json, when present, must be the latest root.
-	if data, err := r.read(r.path(repoDir, "root.json"), root.MaxRootSize); err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("ceremony: reading repository/root.json: %w", err)
-		}
-	} else {
-		rt, perr := root.Parse(data)
-		switch {
-		case perr != nil:
-			return fmt.Errorf("ceremony: repository/root.json: %w", perr)
-		case rt.Version() != res.Root.Version():
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("repository/root.json is v%d, not the latest v%d (an interrupted publish? run publish again)", rt.Version(), res.Root.Version()))
-		}
+	// root.json is a copy of the newest root.
+	if err := checkRootJSON(r.dir, r.path(repoDir), res.Root.Version()); err != nil {
+		return err
 	}
-	_, latestData, err := r.latestRootData()
+	rep.Checks = append(rep.Checks, fmt.Sprintf("%s/root.json is root v%d", repoDir, res.Root.Version()))
+	o, err := r.loadOnline()
 	if err != nil {
 		return err
 	}
-	o, err := r.verifyOnline(latestData, opts.Now)
-	if err != nil {
-		return err
+	if o == nil {
+		return fmt.Errorf("ceremony: %s/timestamp.json is missing", repoDir)
 	}
-	nt := len(o.targets.Signed.Targets)
-	for _, d := range o.delegated {
-		nt += len(d.Signed.Targets)
-	}
-	// The same repository through this project's own offline client
-	// workflow, from the first root, looking up every target.
-	vr, err := verify.Repository(trusted, os.DirFS(r.path(repoDir)), verify.RepositoryOptions{Now: opts.Now, Strict: opts.Strict})
+	all := o.allTargets()
+	// The repository through this project's own offline client workflow,
+	// from the trusted root, looking up every target.
+	fsys := os.DirFS(r.path(repoDir))
+	vr, err := verify.Repository(trusted, fsys, nil, opts)
 	if err != nil {
 		return fmt.Errorf("ceremony: repository: %w", err)
 	}
 	if vr.Root().Version() != res.Root.Version() {
 		return fmt.Errorf("ceremony: repository: the client workflow trusts root v%d, the chain v%d", vr.Root().Version(), res.Root.Version())
 	}
-	checkTarget := func(name string) error {
-		t, err := vr.Target(name)
+	for _, tf := range all {
+		t, err := vr.Target(tf.Name, verify.FSLoader(fsys))
 		if err != nil {
-			return fmt.Errorf("ceremony: target %s: %w", name, err)
+			return fmt.Errorf("ceremony: target %s: %w", tf.Name, err)
 		}
-		var tf = o.targets.Signed.Targets[name]
-		if tf == nil {
-			for _, d := range o.delegated {
-				if x, ok := d.Signed.Targets[name]; ok {
-					tf = x
-				}
-			}
-		}
-		p, err := targetPath(name, tf)
-		if err != nil {
-			return err
-		}
-		data, err := r.read(r.path(repoDir, p), maxTargetFile)
-		if err != nil {
-			return fmt.Errorf("ceremony: target %s: %w", name, err)
-		}
-		if err := t.Verify(data); err != nil {
-			return fmt.Errorf("ceremony: target %s (repository/%s): %w", name, p, err)
-		}
-		return nil
-	}
-	for name := range o.targets.Signed.Targets {
-		if err := checkTarget(name); err != nil {
+		if err := r.checkTargetFile(t); err != nil {
 			return err
 		}
 	}
-	for _, d := range o.delegated {
-		for name := range d.Signed.Targets {
-			if err := checkTarget(name); err != nil {
-				return err
-			}
-		}
+	// The same with go-tuf's client, a second implementation.
+	_, latestData, err := r.latestRootData()
+	if err != nil {
+		return err
 	}
-	rep.Checks = append(rep.Checks, fmt.Sprintf("timestamp v%d, snapshot v%d, targets v%d and %d delegated role(s) verify as a TUF client sees them (go-tuf and trustroot's verifier); %d target file(s) match their hashes",
-		o.timestamp.Signed.Version, o.snapshot.Signed.Version, o.targets.Signed.Version, len(o.delegated), nt))
+	if err := r.crossCheckGoTUF(latestData, opts.Now, o); err != nil {
+		return err
+	}
+	rep.Checks = append(rep.Checks, fmt.Sprintf("timestamp v%d, snapshot v%d, targets v%d and %d delegated role(s) verify as a TUF client sees them (this project's verifier, cross-checked with go-tuf's client); %d target file(s) match their hashes",
+		o.timestamp.Version(), o.snapshot.Version(), o.targets.Version(), len(o.delegated), len(all)))
 	return r.verifyStaged(rep)
 }
 
@@ -429,7 +508,7 @@ func (r *repo) verifyStaged(rep *verifyReport) error {
 	if len(s.bad) > 0 {
 		return fmt.Errorf("ceremony: invalid signature files:\n  %s", strings.Join(s.bad, "\n  "))
 	}
-	status := verify.Status(s.st, s.prev)
+	status := s.st.SigningStatus(s.prev)
 	need := 0
 	for _, q := range status.Requirements {
 		need += q.Needed

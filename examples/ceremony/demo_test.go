@@ -17,8 +17,6 @@ import (
 
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
-
-	"github.com/trustroot/trustroot/internal/sharedtestdata"
 )
 
 // demoRun runs the demo once per test binary.
@@ -95,7 +93,7 @@ func TestDemo(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"trusted_version": 2`) {
 		t.Fatalf("verify -trusted v2: %v", r)
 	}
-	if r := tl.in("verify", "-trusted", sharedtestdata.Path(t, "prod", "1.root.json")); r.code != 1 {
+	if r := tl.in("verify", "-trusted", sigstorePath(t, "prod", "1.root.json")); r.code != 1 {
 		t.Fatalf("verify pinned at Sigstore's root: %v", r)
 	}
 	// The chain on its own, pinned at v1.

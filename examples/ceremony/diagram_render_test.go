@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/trustroot/trustroot/internal/sharedtestdata"
 )
 
 // mermaidGate, set to 1, makes TestDiagramRendered fail instead of skip
@@ -130,8 +128,8 @@ func TestDiagramRendered(t *testing.T) {
 	dir, _ := demoRun(t)
 	demoTool := &tool{t: t, dir: dir, tokens: newFakeTokens()}
 	staged := stagedRotation(t)
-	prod := sharedtestdata.Path(t, "prod")
-	stci := sharedtestdata.Path(t, "staging-tuf-on-ci")
+	prod := sigstorePath(t, "prod")
+	stci := sigstorePath(t, "staging-tuf-on-ci")
 	demoNames := holderNames(t, filepath.Join(dir, "repository"))
 	ds := []*diagram{
 		{name: "demo", versions: []string{"root v1", "root v2", "root v3"}, names: demoNames},

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/trustroot/trustroot/internal/sharedtestdata"
 )
 
 // boxOf returns the Mermaid line that draws version v (published or
@@ -76,7 +74,7 @@ func diagramOf(t *testing.T, args ...string) string {
 // name any root of the chain gives it, and a key no root names is shown
 // by its TUF key ID, never by the tool's own fingerprint.
 func TestDiagramNamesAcrossChain(t *testing.T) {
-	stci := sharedtestdata.Path(t, "staging-tuf-on-ci")
+	stci := sigstorePath(t, "staging-tuf-on-ci")
 	d := diagramOf(t, "-chain", stci, "-format", "mmd")
 	// v1-v4's only key is named in v5's own entry.
 	for v := 1; v <= 5; v++ {
@@ -90,7 +88,7 @@ func TestDiagramNamesAcrossChain(t *testing.T) {
 		}
 	}
 
-	prod := sharedtestdata.Path(t, "prod")
+	prod := sigstorePath(t, "prod")
 	d = diagramOf(t, "-chain", prod, "-format", "mmd")
 	// v1 lists no names; v10 names the same keys.
 	if box := boxOf(t, d, 1); !strings.Contains(box, "@dlorenc") || !strings.Contains(box, "@mnm678") {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/trustroot/trustroot/internal/atomicfile"
 	"github.com/trustroot/trustroot/signer"
 )
 
@@ -22,8 +21,9 @@ type env struct {
 	// stdin is where an interactive PIN prompt reads when it is not a
 	// terminal (tests and scripts).
 	stdin io.Reader
-	// fs performs every write; tests substitute an atomicfile.FaultFS.
-	fs atomicfile.FS
+	// fs performs every write; tests substitute one that fails a chosen
+	// step.
+	fs fileSystem
 	// now returns the current time.
 	now func() time.Time
 	// openFD opens an inherited file descriptor (for -pin-fd).
@@ -36,8 +36,14 @@ type env struct {
 	// wrapSigner, when set, wraps every online or delegated signer the
 	// tool opens (a test seam for misbehaving backends).
 	wrapSigner func(spec string, s signer.Signer) signer.Signer
-	// signTimeout bounds one online signature; zero means 2 minutes.
+	// signTimeout bounds opening a KMS key and one online signature;
+	// zero means 2 minutes.
 	signTimeout time.Duration
+	// sflags are the signer flags of the running command, nil when it
+	// has none.
+	sflags *signerFlags
+	// opened holds the signers the running command opened, by spec.
+	opened map[string]signer.Signer
 }
 
 func osEnv() *env {
@@ -45,7 +51,7 @@ func osEnv() *env {
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		stdin:  os.Stdin,
-		fs:     atomicfile.OS(),
+		fs:     osFS{},
 		now:    time.Now,
 		openFD: func(fd int) (io.ReadCloser, error) {
 			if err := checkPINFD(fd); err != nil {
@@ -81,7 +87,7 @@ func usageErr(format string, args ...any) error {
 var errSilent = errors.New("failed")
 
 func (e *env) writeFile(name string, data []byte) error {
-	if err := atomicfile.WriteFileFS(e.fs, name, data, 0o644); err != nil {
+	if err := writeFileFS(e.fs, name, data, 0o644); err != nil {
 		return fmt.Errorf("ceremony: writing %s: %w", filepath.ToSlash(name), err)
 	}
 	return nil

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustroot/trustroot/internal/atomicfile"
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/fake"
 )
@@ -26,7 +25,7 @@ type tool struct {
 	dir    string
 	tokens *fakeTokens
 	// fs, when set, replaces the file system for the next runs.
-	fs atomicfile.FS
+	fs fileSystem
 	// now, when set, fixes the clock.
 	now time.Time
 	// pinReads counts how often a PIN was read.
@@ -36,6 +35,11 @@ type tool struct {
 	// wrap and timeout set env.wrapSigner and env.signTimeout.
 	wrap    func(spec string, s signer.Signer) signer.Signer
 	timeout time.Duration
+	// onPIN, when set, is called with what the command has printed so
+	// far each time it reads file descriptor 3.
+	onPIN func(stdout string)
+	// out is the running command's standard output.
+	out *bytes.Buffer
 }
 
 func newTool(t *testing.T) *tool {
@@ -68,6 +72,9 @@ func (tl *tool) env(stdout, stderr io.Writer) *env {
 				return nil, fmt.Errorf("file descriptor %d is not open", fd)
 			}
 			tl.pinReads.Add(1)
+			if tl.onPIN != nil && tl.out != nil {
+				tl.onPIN(tl.out.String())
+			}
 			return io.NopCloser(strings.NewReader(tl.pin + "\n")), nil
 		},
 		tokens:      tl.tokens,
@@ -84,7 +91,9 @@ func (tl *tool) env(stdout, stderr io.Writer) *env {
 // run runs one command line; "-C DIR" is not added automatically.
 func (tl *tool) run(args ...string) result {
 	var out, errb bytes.Buffer
+	tl.out = &out
 	code := run(context.Background(), tl.env(&out, &errb), args)
+	tl.out = nil
 	return result{code, out.String(), errb.String()}
 }
 
@@ -115,7 +124,7 @@ func (tl *tool) must(args ...string) result {
 // setupV1Staged makes a ceremony with five enrolled holders and staged v1.
 func (tl *tool) setupV1Staged() {
 	tl.t.Helper()
-	tl.must("init", "-name", "test", "-threshold", "3", "-attestation-roots", "fake")
+	tl.must("init", "-name", "test", "-threshold", "3", "-attestation-roots", "fake", "-online-signers", "fake")
 	for _, h := range []string{"alice", "bob", "carol", "dave", "erin"} {
 		tl.must("enroll", "-holder", h, "-token", "fake")
 	}
@@ -181,7 +190,7 @@ func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	for rel := range treeContents(t, dir) {
-		if atomicfile.IsTemp(rel) {
+		if isTempName(rel) {
 			out = append(out, rel)
 		}
 	}
@@ -206,14 +215,14 @@ func mustSelfSignedPEM(t *testing.T) string {
 // fastFS is the operating system's file system without fsync: tests model
 // crashes by fault injection, not by pulling the plug, and fsync on a
 // test machine's disk only makes them slow.
-type fastFS struct{ atomicfile.FS }
+type fastFS struct{ fileSystem }
 
-type noSyncFile struct{ atomicfile.File }
+type noSyncFile struct{ tmpFile }
 
 func (noSyncFile) Sync() error { return nil }
 
-func (f fastFS) CreateTemp(dir, pattern string) (atomicfile.File, error) {
-	file, err := f.FS.CreateTemp(dir, pattern)
+func (f fastFS) CreateTemp(dir, pattern string) (tmpFile, error) {
+	file, err := f.fileSystem.CreateTemp(dir, pattern)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +231,7 @@ func (f fastFS) CreateTemp(dir, pattern string) (atomicfile.File, error) {
 
 func (fastFS) SyncDir(string) error { return nil }
 
-func testFS() atomicfile.FS { return fastFS{atomicfile.OS()} }
+func testFS() fileSystem { return fastFS{osFS{}} }
 
 // fastTempDir is a temporary directory on a memory file system when the
 // machine has one (/dev/shm), else t.TempDir(): the fault-injection loops
@@ -259,4 +268,23 @@ func removeFile(t *testing.T, p string) {
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// withoutPINNote removes the tool's note naming the fake tokens' PIN, which
+// is public (fake.DefaultPIN), from out: what remains must not hold the
+// PIN a keyholder typed.
+func withoutPINNote(out string) string {
+	return strings.ReplaceAll(out, fakePINNote, "")
+}
+
+// publishedV1 returns a tool whose repository has root v1 published.
+func publishedV1(t *testing.T) *tool {
+	t.Helper()
+	tl := newTool(t)
+	tl.setupV1Staged()
+	for _, h := range []string{"alice", "bob", "carol"} {
+		tl.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
+	}
+	tl.must("publish")
+	return tl
 }

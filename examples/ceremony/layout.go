@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustroot/trustroot/internal/atomicfile"
 	"github.com/trustroot/trustroot/root"
 )
 
@@ -59,7 +60,8 @@ type Policy struct {
 	// Online configures targets, snapshot and timestamp.
 	Online map[string]OnlineRole `json:"online"`
 	// AttestationRoots is "yubico" (the default), "fake" (the fake
-	// tokens' test CA) or the path of a PEM bundle.
+	// tokens' test CA), "rehearsal:FILE" (the YubiKey simulator's
+	// rehearsal CA, for rehearsals only) or the path of a PEM bundle.
 	AttestationRoots string `json:"attestation_roots"`
 }
 
@@ -69,9 +71,9 @@ type RolePolicy struct {
 	ExpiresDays int `json:"expires_days"`
 }
 
-// OnlineRole names the signers of an online role: KMS URIs
-// (awskms://, gcpkms://, azurekms://, hashivault://, fakekms://) or
-// fake:NAME for a deterministic test key.
+// OnlineRole names the signers of an online role: KMS URIs (awskms://,
+// gcpkms://, azurekms://, hashivault://), pem:FILE for a private key file,
+// or fake:NAME for a deterministic, INSECURE demo key (see signers.go).
 type OnlineRole struct {
 	Signers     []string `json:"signers"`
 	Threshold   int      `json:"threshold"`
@@ -108,12 +110,28 @@ func (p *Policy) validate() error {
 			return fmt.Errorf("ceremony: %s: online role %s expires_days %d out of range 1..3660", policyFile, r, o.ExpiresDays)
 		}
 		for _, s := range o.Signers {
-			if !strings.HasPrefix(s, "fake:") && !strings.Contains(s, "://") {
-				return fmt.Errorf("ceremony: %s: online signer %q is neither fake:NAME nor a KMS URI", policyFile, s)
+			if err := checkOnlineSpec(s); err != nil {
+				return fmt.Errorf("ceremony: %s: %w", policyFile, err)
+			}
+			if specKind(s) == "fake" && (p.AttestationRoots == "" || p.AttestationRoots == "yubico") {
+				return fmt.Errorf("ceremony: %s: online signer %s is a fake, INSECURE key for demos, but the attestation roots are Yubico's, as for a real ceremony: use KMS keys or pem:FILE", policyFile, s)
 			}
 		}
 	}
 	return nil
+}
+
+// fakeOnline lists the policy's fake online signers.
+func (p *Policy) fakeOnline() []string {
+	var out []string
+	for _, r := range onlineRoles {
+		for _, s := range p.Online[r].Signers {
+			if specKind(s) == "fake" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // KeyFile is keys/<holder>.json: one keyholder's enrolment.
@@ -269,7 +287,7 @@ func (r *repo) loadKeys() ([]*KeyFile, error) {
 	var out []*KeyFile
 	for _, e := range ents {
 		name := e.Name()
-		if atomicfile.IsTemp(name) || !strings.HasSuffix(name, ".json") {
+		if isTempName(name) || !strings.HasSuffix(name, ".json") {
 			continue
 		}
 		if len(out) >= maxHolders {
@@ -405,7 +423,7 @@ func (r *repo) loadSignatures() ([]sigEntry, error) {
 	var out []sigEntry
 	for _, e := range ents {
 		name := e.Name()
-		if atomicfile.IsTemp(name) || !strings.HasSuffix(name, ".json") {
+		if isTempName(name) || !strings.HasSuffix(name, ".json") {
 			continue
 		}
 		if len(out) >= maxSignatures {
@@ -432,12 +450,38 @@ func (r *repo) loadSignatures() ([]sigEntry, error) {
 	return out, nil
 }
 
-func sigFileName(holder string, id root.KeyID) string {
-	s := string(id)
-	if len(s) > 16 {
-		s = s[:16]
+// sigFileName names the file of one signature:
+// staged/signatures/HOLDER-KEYID-SIG.json, with the first 16 hex digits of
+// the key ID and the first 8 of the signature's SHA-256. A keyholder who
+// signs on two branches makes two different (ECDSA) signatures, so the
+// branches add two files and merge without a conflict; status counts the
+// key once.
+func sigFileName(holder string, id root.KeyID, sig []byte) string {
+	sum := sha256.Sum256(sig)
+	return signaturesDir + "/" + sigFilePrefix(holder, id) + hex.EncodeToString(sum[:4]) + ".json"
+}
+
+// sigFilePrefix is what every signature file of holder under key ID id
+// starts with.
+func sigFilePrefix(holder string, id root.KeyID) string {
+	return holder + "-" + prefix(string(id), 16) + "-"
+}
+
+// sigFileHolder returns the keyholder a signature file's name gives, or
+// "" for a name not shaped HOLDER-KEYID-SIG.json.
+func sigFileHolder(name string) string {
+	base, ok := strings.CutSuffix(name, ".json")
+	if !ok {
+		return ""
 	}
-	return signaturesDir + "/" + holder + "-" + s + ".json"
+	for range 2 {
+		i := strings.LastIndex(base, "-")
+		if i <= 0 {
+			return ""
+		}
+		base = base[:i]
+	}
+	return base
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

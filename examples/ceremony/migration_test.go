@@ -13,7 +13,7 @@ import (
 // key under its own root's ID.
 func TestKeyIDMigration(t *testing.T) {
 	tl := newTool(t)
-	tl.must("init", "-name", "m", "-threshold", "2", "-attestation-roots", "fake")
+	tl.must("init", "-name", "m", "-threshold", "2", "-attestation-roots", "fake", "-online-signers", "fake")
 	tl.must("enroll", "-holder", "alice", "-token", "fake")
 	tl.must("enroll", "-holder", "bob", "-token", "fake")
 	tl.must("stage")

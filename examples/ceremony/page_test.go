@@ -58,7 +58,7 @@ func TestPageDemo(t *testing.T) {
 		// The staged root's status.
 		"Root v4 is being signed", "not ready to publish",
 		"root v3 (previous) needs 3 more signatures; root v4 (own) needs 2 more signatures.",
-		"root v4 (own) 1 of 5 signed, 3 needed needs 2 more bob alice, carol, erin, frank",
+		"root v4 (own) 1 of 5 signed, threshold 3 2 more needed bob alice, carol, erin, frank",
 		// Expiry of every role.
 		"root v3 3", "targets 8", "snapshot 9", "timestamp 9", "acme (delegated) 1",
 		// Targets with their custom metadata, and the delegation.
@@ -175,7 +175,7 @@ func timeAfterDays(t *testing.T, tl *tool, days int) string {
 		t.Fatalf("online metadata: %v", err)
 	}
 	// The timestamp expires 7 days after it was signed.
-	signed := o.timestamp.Signed.Expires.AddDate(0, 0, -7)
+	signed := o.timestamp.Expires().AddDate(0, 0, -7)
 	return formatTime(signed.AddDate(0, 0, days))
 }
 
@@ -186,6 +186,14 @@ func TestPageTrustedAndTampered(t *testing.T) {
 	html, r := tl.page("-trusted", good)
 	if html == "" || !strings.Contains(pageText(html), "Verified from the root you supplied (v1, SHA-256") {
 		t.Fatalf("page -trusted: %v", r)
+	}
+	// The repository's 1.root.json swapped for another root: with the
+	// announced root supplied, the page says the chain failed.
+	swapped := &tool{t: t, dir: cloneDir(t, tl.dir), tokens: newFakeTokens()}
+	writeFile(t, swapped.path("repository/1.root.json"), attackersV1(t, good, true))
+	html, r = swapped.page("-trusted", good)
+	if text := pageText(html); html == "" || !strings.Contains(text, "Chain verification FAILED") || !strings.Contains(text, "is not the trusted root "+good) {
+		t.Fatalf("page -trusted over a swapped 1.root.json: %v\n%s", r, text)
 	}
 
 	// A forged v2 (every signature changed): the page still renders, and
@@ -281,7 +289,7 @@ func TestPageRemovedKeyholderSigns(t *testing.T) {
 	if !strings.Contains(html, "<title>alice signed root v4 as a key of root v3</title>") {
 		t.Error("alice's signature for the previous root is not drawn as such")
 	}
-	if !strings.Contains(pageText(html), "root v3 (previous) 1 of 5 signed, 4 needed needs 3 more alice") {
+	if !strings.Contains(pageText(html), "root v3 (previous) 1 of 5 signed, threshold 4 3 more needed alice") {
 		t.Errorf("the staged status does not count alice for v3:\n%s", pageText(html))
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -74,4 +76,33 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestInterruptedExitStatus: a command ended by Ctrl-C (a cancelled
+// context) exits 130; other failures, including a signing timeout, exit 1.
+func TestInterruptedExitStatus(t *testing.T) {
+	errCmd := func(err error) func(context.Context, *env, []string) error {
+		return func(context.Context, *env, []string) error { return err }
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		ctx  context.Context
+		err  error
+		want int
+	}{
+		{cancelled, fmt.Errorf("ceremony: interrupted while waiting for the PIN: %w", context.Canceled), 130},
+		{cancelled, errors.New("ceremony: some other failure"), 1},
+		{context.Background(), fmt.Errorf("ceremony: signing: %w", context.Canceled), 1},
+		{context.Background(), fmt.Errorf("ceremony: signing timed out: %w", context.DeadlineExceeded), 1},
+	} {
+		if got := runCommand(c.ctx, testEnvForExit(), "x", errCmd(c.err), nil); got != c.want {
+			t.Errorf("ctx err %v, command error %q: exit %d, want %d", c.ctx.Err(), c.err, got, c.want)
+		}
+	}
+}
+
+func testEnvForExit() *env {
+	var out, errb strings.Builder
+	return &env{stdout: &out, stderr: &errb}
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/trustroot/trustroot/signer"
 	"github.com/trustroot/trustroot/signer/fake"
 	"github.com/trustroot/trustroot/signer/piv"
-	"github.com/trustroot/trustroot/signer/sigstore"
 )
 
 // tokenOpts are the flags that choose a keyholder's token.
@@ -29,7 +28,7 @@ type tokenOpts struct {
 
 func tokenFlags(f *flag.FlagSet) *tokenOpts {
 	t := &tokenOpts{}
-	f.StringVar(&t.kind, "token", "", "the token kind: piv (a YubiKey) or fake (a deterministic, INSECURE test token)")
+	f.StringVar(&t.kind, "token", "", "the token kind: piv (a YubiKey) or fake (a deterministic, INSECURE test token; the "+fakePINNote+")")
 	f.StringVar(&t.serial, "serial", "", "piv: the YubiKey `serial` to use when several are plugged in")
 	f.StringVar(&t.fakeName, "fake-token", "", "fake: the `name` of the fake token plugged in (default: the holder's name)")
 	f.BoolVar(&t.forceLast, "force-last-pin-try", false, "allow a PIN attempt when only one try is left (a wrong PIN then blocks the token)")
@@ -63,6 +62,10 @@ func (t *tokenOpts) pivSerial() (uint32, error) {
 	}
 	return uint32(n), nil
 }
+
+// fakePINNote names the fake tokens' PIN, which is no secret: every
+// message about fake tokens says it in these words.
+const fakePINNote = "fake tokens' PIN is " + fake.DefaultPIN
 
 // fakeTokens are the fake tokens "plugged in" to this process. A fake
 // token's keys derive from its name, so a fresh token with the same name
@@ -114,7 +117,14 @@ type enrolled struct {
 	touchPolicy string
 }
 
-func (t *tokenOpts) enroll(ctx context.Context, e *env, holder string, roots *x509.CertPool, mgmtKey func(context.Context) ([]byte, error), allowDefaultMgmt, replace bool) (*enrolled, error) {
+// pivAlgorithms are the -algorithm values of enroll.
+var pivAlgorithms = map[string]piv.Algorithm{
+	piv.AlgorithmECP256.String():  piv.AlgorithmECP256,
+	piv.AlgorithmECP384.String():  piv.AlgorithmECP384,
+	piv.AlgorithmEd25519.String(): piv.AlgorithmEd25519,
+}
+
+func (t *tokenOpts) enroll(ctx context.Context, e *env, holder string, alg piv.Algorithm, roots *x509.CertPool, mgmtKey func(context.Context) ([]byte, error), allowDefaultMgmt, replace bool) (*enrolled, error) {
 	switch t.kind {
 	case "fake":
 		name := t.fakeName
@@ -148,7 +158,7 @@ func (t *tokenOpts) enroll(ctx context.Context, e *env, holder string, roots *x5
 		if err != nil {
 			return nil, err
 		}
-		opts := piv.EnrolOptions{Serial: serial, AllowDefaultManagementKey: allowDefaultMgmt, Replace: replace, Roots: roots}
+		opts := piv.EnrolOptions{Serial: serial, Algorithm: alg, AllowDefaultManagementKey: allowDefaultMgmt, Replace: replace, Roots: roots}
 		// A build without PIV support fails before the management key
 		// is asked for, not after the keyholder has typed it.
 		if _, err := piv.List(ctx); errors.Is(err, piv.ErrNotSupported) {
@@ -244,11 +254,36 @@ func pemCert(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
+// rehearsalCAPrefix starts the common name of the rehearsal attestation
+// CA of the YubiKey simulator (internal/pivsim/cmd/pivsim). Its key is
+// public, so its roots are accepted only under "rehearsal:FILE".
+const rehearsalCAPrefix = "trustroot rehearsal"
+
+// isRehearsal reports whether an attestation_roots spec is a rehearsal's.
+func isRehearsal(spec string) bool { return strings.HasPrefix(spec, "rehearsal:") }
+
 // attestationPools returns the roots (and intermediates) that attestations
 // must chain to, from ceremony.json's attestation_roots or a flag:
-// "fake", "yubico" (needs yubicoBundle, Yubico's published PEM bundle) or
-// the path of a PEM file of roots.
+// "fake", "yubico" (needs yubicoBundle, Yubico's published PEM bundle),
+// "rehearsal:FILE" (the YubiKey simulator's rehearsal CA in FILE, and
+// nothing else) or the path of a PEM file of roots, which must not hold
+// the rehearsal CA.
 func attestationPools(spec, yubicoBundle string) (roots, inter *x509.CertPool, err error) {
+	if file, ok := strings.CutPrefix(spec, "rehearsal:"); ok {
+		if file == "" {
+			return nil, nil, usageErr("attestation roots %q: name the file the simulator wrote (pivsim -roots FILE)", spec)
+		}
+		roots, inter, rs, err := pemRoots(file)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range rs {
+			if !strings.HasPrefix(c.Subject.CommonName, rehearsalCAPrefix) {
+				return nil, nil, fmt.Errorf("ceremony: %s: %q is not the YubiKey simulator's rehearsal CA; rehearsal:FILE takes only that CA (pivsim -roots FILE)", file, c.Subject.CommonName)
+			}
+		}
+		return roots, inter, nil
+	}
 	switch {
 	case spec == "fake":
 		c, err := fakeAttestationRoot()
@@ -268,12 +303,26 @@ func attestationPools(spec, yubicoBundle string) (roots, inter *x509.CertPool, e
 		}
 		return attestation.YubicoPools(data)
 	}
-	data, err := readBounded(spec, maxSmallFile)
+	roots, inter, rs, err := pemRoots(spec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ceremony: reading attestation roots: %w", err)
+		return nil, nil, err
+	}
+	for _, c := range rs {
+		if strings.HasPrefix(c.Subject.CommonName, rehearsalCAPrefix) {
+			return nil, nil, fmt.Errorf("ceremony: %s holds %q, the YubiKey simulator's rehearsal CA, whose key is public: only a rehearsal may use it, and says so with -attestation-roots rehearsal:%s", spec, c.Subject.CommonName, spec)
+		}
+	}
+	return roots, inter, nil
+}
+
+// pemRoots reads a PEM file of certificates: the self-signed ones are
+// roots (also returned as a list), the others intermediates.
+func pemRoots(file string) (roots, inter *x509.CertPool, list []*x509.Certificate, err error) {
+	data, err := readBounded(file, maxSmallFile)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("ceremony: reading attestation roots: %w", err)
 	}
 	roots, inter = x509.NewCertPool(), x509.NewCertPool()
-	n := 0
 	for rest := data; ; {
 		var b *pem.Block
 		b, rest = pem.Decode(rest)
@@ -282,19 +331,19 @@ func attestationPools(spec, yubicoBundle string) (roots, inter *x509.CertPool, e
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, nil, fmt.Errorf("ceremony: %s: %w", spec, err)
+			return nil, nil, nil, fmt.Errorf("ceremony: %s: %w", file, err)
 		}
 		if c.CheckSignatureFrom(c) == nil {
 			roots.AddCert(c)
-			n++
+			list = append(list, c)
 		} else {
 			inter.AddCert(c)
 		}
 	}
-	if n == 0 {
-		return nil, nil, fmt.Errorf("ceremony: %s holds no self-signed root certificate", spec)
+	if len(list) == 0 {
+		return nil, nil, nil, fmt.Errorf("ceremony: %s holds no self-signed root certificate", file)
 	}
-	return roots, inter, nil
+	return roots, inter, list, nil
 }
 
 // checkAttestation verifies a key file's attestation against the pools.
@@ -309,40 +358,4 @@ func checkAttestation(kf *KeyFile, roots, inter *x509.CertPool) (*attestation.At
 		return nil, fmt.Errorf("ceremony: attestation of %s's key (keys/%s.json): %w", kf.Holder, kf.Holder, err)
 	}
 	return a, nil
-}
-
-// onlineSigner opens an online role's signer: fake:NAME or a KMS URI.
-func (e *env) onlineSigner(ctx context.Context, spec string) (signer.Signer, error) {
-	var s signer.Signer
-	if name, ok := strings.CutPrefix(spec, "fake:"); ok {
-		if name == "" {
-			return nil, fmt.Errorf("ceremony: online signer %q has no name", spec)
-		}
-		s = fake.New("ceremony-online-" + name)
-	} else {
-		k, err := sigstore.LoadKMS(ctx, spec)
-		if err != nil {
-			return nil, fmt.Errorf("ceremony: online signer %s: %w", redactURI(spec), err)
-		}
-		s = k
-	}
-	if e.wrapSigner != nil {
-		s = e.wrapSigner(spec, s)
-	}
-	return s, nil
-}
-
-// redactURI drops any user information or query from a KMS URI before it
-// is printed (a hashivault:// URI could carry a token).
-func redactURI(spec string) string {
-	if i := strings.IndexAny(spec, "?#"); i >= 0 {
-		spec = spec[:i]
-	}
-	if scheme, rest, ok := strings.Cut(spec, "://"); ok {
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			rest = rest[at+1:]
-		}
-		return scheme + "://" + rest
-	}
-	return spec
 }

@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
 
 	"github.com/trustroot/trustroot/repository"
@@ -21,29 +19,58 @@ import (
 )
 
 // online is the published online metadata of a repository: timestamp,
-// snapshot, targets and delegated targets.
+// snapshot, targets and delegated targets, read with package repository.
 type online struct {
-	timestamp *metadata.Metadata[metadata.TimestampType]
-	snapshot  *metadata.Metadata[metadata.SnapshotType]
-	targets   *metadata.Metadata[metadata.TargetsType]
-	delegated map[string]*metadata.Metadata[metadata.TargetsType]
+	timestamp *repository.Timestamp
+	snapshot  *repository.Snapshot
+	targets   *repository.Targets
+	delegated map[string]*repository.Targets
 	// raw holds the published targets files by role ("targets" or a
-	// delegated role's name), to edit them with package repository.
+	// delegated role's name): editable parses a fresh copy to change.
 	raw map[string][]byte
 }
 
 // editable parses role's published targets metadata for editing.
 func (o *online) editable(role string) (*repository.Targets, error) {
-	t, err := repository.ParseTargets(role, o.raw[role])
+	t, err := repository.ParseTargets(root.Role(role), o.raw[role])
 	if err != nil {
 		return nil, fmt.Errorf("ceremony: published %s metadata: %w", role, err)
 	}
 	return t, nil
 }
 
+// delegation returns the published delegation to role.
+func (o *online) delegation(role string) (repository.Delegation, bool) {
+	if o == nil || o.targets == nil {
+		return repository.Delegation{}, false
+	}
+	for _, d := range o.targets.Delegations() {
+		if string(d.Name) == role {
+			return d, true
+		}
+	}
+	return repository.Delegation{}, false
+}
+
+// allTargets returns every target the published metadata lists, the
+// top-level role's first, then each delegated role's by name.
+func (o *online) allTargets() []repository.Target {
+	out := o.targets.Targets()
+	names := make([]string, 0, len(o.delegated))
+	for n := range o.delegated {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		out = append(out, o.delegated[n].Targets()...)
+	}
+	return out
+}
+
 // loadOnline reads the online metadata the published timestamp points to.
 // It returns (nil, nil) when no timestamp is published. It checks
-// structure and the version references, not signatures (see verifyOnline).
+// structure and the version references, not signatures (package verify
+// does, see verifyCeremony).
 func (r *repo) loadOnline() (*online, error) {
 	tsData, err := r.read(r.path(repoDir, "timestamp.json"), maxMetaFile)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -52,29 +79,28 @@ func (r *repo) loadOnline() (*online, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ceremony: reading repository/timestamp.json: %w", err)
 	}
-	o := &online{delegated: map[string]*metadata.Metadata[metadata.TargetsType]{}, raw: map[string][]byte{}}
-	if o.timestamp, err = metadata.Timestamp().FromBytes(tsData); err != nil {
+	o := &online{delegated: map[string]*repository.Targets{}, raw: map[string][]byte{}}
+	if o.timestamp, err = repository.ParseTimestamp(tsData); err != nil {
 		return nil, fmt.Errorf("ceremony: repository/timestamp.json: %w", err)
 	}
-	sm, ok := o.timestamp.Signed.Meta["snapshot.json"]
-	if !ok || sm == nil {
-		return nil, fmt.Errorf("ceremony: repository/timestamp.json lists no snapshot.json")
-	}
+	sm := o.timestamp.Snapshot()
 	snapName := fmt.Sprintf("%d.snapshot.json", sm.Version)
 	data, err := r.read(r.path(repoDir, snapName), maxMetaFile)
 	if err != nil {
 		return nil, fmt.Errorf("ceremony: reading repository/%s: %w", snapName, err)
 	}
-	if o.snapshot, err = metadata.Snapshot().FromBytes(data); err != nil {
+	if o.snapshot, err = repository.ParseSnapshot(data); err != nil {
 		return nil, fmt.Errorf("ceremony: repository/%s: %w", snapName, err)
 	}
-	if len(o.snapshot.Signed.Meta) > maxTargets {
+	if o.snapshot.Version() != sm.Version {
+		return nil, fmt.Errorf("ceremony: repository/%s holds version %d", snapName, o.snapshot.Version())
+	}
+	files := o.snapshot.Files()
+	if len(files) > maxTargets {
 		return nil, fmt.Errorf("ceremony: repository/%s lists more than %d roles", snapName, maxTargets)
 	}
-	for name, mf := range o.snapshot.Signed.Meta {
-		if mf == nil {
-			return nil, fmt.Errorf("ceremony: repository/%s: empty entry for %s", snapName, name)
-		}
+	for _, name := range files {
+		mf, _ := o.snapshot.Meta(name)
 		role := strings.TrimSuffix(name, ".json")
 		if role == name || (role != "targets" && checkName("role", role) != nil) {
 			return nil, fmt.Errorf("ceremony: repository/%s lists invalid role file %q", snapName, name)
@@ -84,12 +110,12 @@ func (r *repo) loadOnline() (*online, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ceremony: reading repository/%s: %w", fn, err)
 		}
-		md, err := metadata.Targets().FromBytes(data)
+		md, err := repository.ParseTargets(root.Role(role), data)
 		if err != nil {
 			return nil, fmt.Errorf("ceremony: repository/%s: %w", fn, err)
 		}
-		if md.Signed.Version != mf.Version {
-			return nil, fmt.Errorf("ceremony: repository/%s holds version %d", fn, md.Signed.Version)
+		if md.Version() != mf.Version {
+			return nil, fmt.Errorf("ceremony: repository/%s holds version %d", fn, md.Version())
 		}
 		o.raw[role] = data
 		if role == "targets" {
@@ -104,90 +130,78 @@ func (r *repo) loadOnline() (*online, error) {
 	return o, nil
 }
 
-// verifyOnline runs a TUF client's checks (go-tuf's trusted metadata set)
-// over the published metadata with rootData as the trusted root, at now.
-func (r *repo) verifyOnline(rootData []byte, now time.Time) (*online, error) {
-	o, err := r.loadOnline()
-	if err != nil {
-		return nil, err
-	}
-	if o == nil {
-		return nil, fmt.Errorf("ceremony: repository/timestamp.json is missing")
+// crossCheckGoTUF runs go-tuf's client workflow (its trusted metadata
+// set) over the published metadata with rootData as the trusted root, at
+// now: a second implementation that must accept what this project's
+// verifier accepted. Its errors are go-tuf's, so they are marked as such.
+func (r *repo) crossCheckGoTUF(rootData []byte, now time.Time, o *online) error {
+	disagree := func(file string, err error) error {
+		return fmt.Errorf("ceremony: the cross-check with go-tuf's client refuses %s/%s, which this project's verifier accepted: %v", repoDir, file, err)
 	}
 	tm, err := trustedmetadata.New(rootData)
 	if err != nil {
-		return nil, fmt.Errorf("ceremony: loading the latest root as a TUF client: %w", err)
+		return disagree("root.json", err)
 	}
 	tm.RefTime = now.UTC()
 	read := func(name string) ([]byte, error) {
 		data, err := r.read(r.path(repoDir, name), maxMetaFile)
 		if err != nil {
-			return nil, fmt.Errorf("ceremony: reading repository/%s: %w", name, err)
+			return nil, fmt.Errorf("ceremony: reading %s/%s: %w", repoDir, name, err)
 		}
 		return data, nil
 	}
 	data, err := read("timestamp.json")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := tm.UpdateTimestamp(data); err != nil {
-		return nil, fmt.Errorf("ceremony: repository/timestamp.json: %w", err)
+		return disagree("timestamp.json", err)
 	}
-	snapName := fmt.Sprintf("%d.snapshot.json", o.snapshot.Signed.Version)
+	snapName := o.snapshot.FileName()
 	if data, err = read(snapName); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := tm.UpdateSnapshot(data, false); err != nil {
-		return nil, fmt.Errorf("ceremony: repository/%s: %w", snapName, err)
+		return disagree(snapName, err)
 	}
-	tName := fmt.Sprintf("%d.targets.json", o.targets.Signed.Version)
+	tName := o.targets.FileName()
 	if data, err = read(tName); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := tm.UpdateTargets(data); err != nil {
-		return nil, fmt.Errorf("ceremony: repository/%s: %w", tName, err)
+		return disagree(tName, err)
 	}
-	if d := o.targets.Signed.Delegations; d != nil {
-		for _, role := range d.Roles {
-			md, ok := o.delegated[role.Name]
-			if !ok {
-				continue // delegated but not yet published
-			}
-			name := fmt.Sprintf("%d.%s.json", md.Signed.Version, role.Name)
-			if data, err = read(name); err != nil {
-				return nil, err
-			}
-			if _, err := tm.UpdateDelegatedTargets(data, role.Name, "targets"); err != nil {
-				return nil, fmt.Errorf("ceremony: repository/%s: %w", name, err)
-			}
+	for _, d := range o.targets.Delegations() {
+		md, ok := o.delegated[string(d.Name)]
+		if !ok {
+			continue // delegated but not yet published
+		}
+		name := md.FileName()
+		if data, err = read(name); err != nil {
+			return err
+		}
+		if _, err := tm.UpdateDelegatedTargets(data, string(d.Name), "targets"); err != nil {
+			return disagree(name, err)
 		}
 	}
-	// Every target file listed must be present with its hashes.
-	check := func(md *metadata.Metadata[metadata.TargetsType]) error {
-		for name, tf := range md.Signed.Targets {
-			p, err := targetPath(name, tf)
-			if err != nil {
-				return err
-			}
-			data, err := r.read(r.path(repoDir, p), maxTargetFile)
-			if err != nil {
-				return fmt.Errorf("ceremony: target %s: %w", name, err)
-			}
-			if err := tf.VerifyLengthHashes(data); err != nil {
-				return fmt.Errorf("ceremony: target %s (repository/%s): %w", name, p, err)
-			}
-		}
-		return nil
+	return nil
+}
+
+// checkTargetFile checks that a listed target's file is published, with
+// its length and hashes.
+func (r *repo) checkTargetFile(t repository.Target) error {
+	p, err := targetPath(t)
+	if err != nil {
+		return err
 	}
-	if err := check(o.targets); err != nil {
-		return nil, err
+	data, err := r.read(r.path(repoDir, p), maxTargetFile)
+	if err != nil {
+		return fmt.Errorf("ceremony: target %s: %w", t.Name, err)
 	}
-	for _, md := range o.delegated {
-		if err := check(md); err != nil {
-			return nil, err
-		}
+	if err := t.Verify(data); err != nil {
+		return fmt.Errorf("ceremony: target %s (repository/%s): %w", t.Name, p, err)
 	}
-	return o, nil
+	return nil
 }
 
 var targetNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){0,3}$`)
@@ -201,16 +215,14 @@ func checkTargetName(name string) error {
 
 // targetPath is where a consistent-snapshot client fetches a target:
 // targets/DIR/<sha256>.BASE.
-func targetPath(name string, tf *metadata.TargetFiles) (string, error) {
-	if err := checkTargetName(name); err != nil {
+func targetPath(t repository.Target) (string, error) {
+	if err := checkTargetName(t.Name); err != nil {
 		return "", err
 	}
-	h, ok := tf.Hashes["sha256"]
-	if !ok {
-		return "", fmt.Errorf("ceremony: target %s has no sha256 hash", name)
+	if _, ok := t.Hashes["sha256"]; !ok {
+		return "", fmt.Errorf("ceremony: target %s has no sha256 hash", t.Name)
 	}
-	dir, base := path.Split(name)
-	return path.Join("targets", dir, hex.EncodeToString(h)+"."+base), nil
+	return t.Path(true), nil
 }
 
 // roleSigner is an online signer and the key ID it signs under.
@@ -224,7 +236,8 @@ type roleSigner struct {
 // onlineSigners opens the policy's signers for an online role and finds
 // their key IDs in rt.
 func onlineSigners(ctx context.Context, e *env, p *Policy, rt *root.Root, role string) ([]roleSigner, error) {
-	keys, thr := repository.RoleKeys(rt, root.Role(role))
+	rk, _ := rt.Role(root.Role(role))
+	keys, thr := rk.Keys, rk.Threshold
 	var out []roleSigner
 	for _, spec := range p.Online[role].Signers {
 		s, err := e.onlineSigner(ctx, spec)
@@ -264,11 +277,7 @@ func signOnline(ctx context.Context, e *env, md signable, signers []roleSigner) 
 		sctx, cancel := context.WithTimeout(ctx, e.timeout())
 		err := md.Sign(sctx, rs.s, []root.Key{rs.key})
 		cancel()
-		var se *repository.SignError
-		if errors.As(err, &se) {
-			err = se.Err
-		}
-		if errors.Is(err, repository.ErrBadSignature) {
+		if errors.Is(err, root.ErrBadSignature) {
 			return fmt.Errorf("ceremony: online signer %s returned a signature that does not verify under its key %s; nothing written: %w", redactURI(rs.spec), shortFP(rs.id), err)
 		}
 		if err != nil {
@@ -290,6 +299,7 @@ func (e *env) timeout() time.Duration {
 type onlineUpdate struct {
 	targets   *repository.Targets            // new top-level targets, or nil
 	delegated map[string]*repository.Targets // new delegated roles
+	removed   []string                       // delegated roles no longer listed
 	files     map[string][]byte              // target files by repository path
 }
 
@@ -320,7 +330,7 @@ func (r *repo) prepareOnline(ctx context.Context, p *Policy, rt *root.Root, cur 
 	roles := map[string]*repository.Targets{}
 	if cur != nil {
 		for role := range cur.raw {
-			if role == "targets" && u.targets != nil || u.delegated[role] != nil {
+			if role == "targets" && u.targets != nil || u.delegated[role] != nil || slices.Contains(u.removed, role) {
 				continue
 			}
 			t, err := cur.editable(role)
@@ -351,7 +361,7 @@ func (r *repo) prepareOnline(ctx context.Context, p *Policy, rt *root.Root, cur 
 	// Sign the snapshot.
 	snapVersion, tsVersion := int64(1), int64(1)
 	if cur != nil {
-		snapVersion, tsVersion = cur.snapshot.Signed.Version+1, cur.timestamp.Signed.Version+1
+		snapVersion, tsVersion = cur.snapshot.Version()+1, cur.timestamp.Version()+1
 	}
 	snap, err := repository.NewSnapshot(snapVersion, expiry(now, p.Online["snapshot"].ExpiresDays), list...)
 	if err != nil {
@@ -436,7 +446,7 @@ func newTargetsVersion(p *Policy, cur *online, now time.Time) (*repository.Targe
 	if err != nil {
 		return nil, err
 	}
-	if err := t.SetVersion(cur.targets.Signed.Version+1, exp); err != nil {
+	if err := t.SetVersion(cur.targets.Version()+1, exp); err != nil {
 		return nil, fmt.Errorf("ceremony: %w", err)
 	}
 	return t, nil

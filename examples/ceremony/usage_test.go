@@ -94,9 +94,9 @@ func TestRestageSaysSignaturesAreRemoved(t *testing.T) {
 // yubico it used to blame ceremony.json, which said "fake".
 func TestFakeTokenUnderYubicoRootsNamesTheSource(t *testing.T) {
 	fakeRoots := newTool(t)
-	fakeRoots.must("init", "-name", "test", "-threshold", "1", "-attestation-roots", "fake")
+	fakeRoots.must("init", "-name", "test", "-threshold", "1", "-attestation-roots", "fake", "-online-signers", "fake")
 	yubico := newTool(t)
-	yubico.must("init", "-name", "test", "-threshold", "1")
+	yubico.must("init", "-name", "test", "-threshold", "1", "-online-signers", testKMSSigners("test"))
 	for _, c := range []struct {
 		tl   *tool
 		args []string
@@ -142,7 +142,7 @@ func TestVerifyBeforePublish(t *testing.T) {
 // key under a new name is how a key ID migration starts.)
 func TestEnrollWarnsOfAnotherHoldersToken(t *testing.T) {
 	tl := newTool(t)
-	tl.must("init", "-name", "test", "-threshold", "2", "-attestation-roots", "fake")
+	tl.must("init", "-name", "test", "-threshold", "2", "-attestation-roots", "fake", "-online-signers", "fake")
 	tl.must("enroll", "-holder", "alice", "-token", "fake")
 	r := tl.must("enroll", "-holder", "bob", "-token", "fake", "-fake-token", "alice")
 	if !strings.Contains(r.stdout, "Warning: key 917455ad4bddf888 is also enrolled by alice (keys/alice.json). A root lists a key once: stage -replace alice=bob moves it") {
@@ -280,8 +280,15 @@ func TestInitRefusesCredentialsAndBadRoots(t *testing.T) {
 		{[]string{"-online-signers", "targets=hashivault://user:s3cret@vault/key"}, 2, "carries credentials", "s3cret"},
 		{[]string{"-online-signers", "timestamp=awskms:///alias/ts?token=s3cret"}, 2, "carries credentials", "s3cret"},
 		{[]string{"-online-signers", "snapshot="}, 2, "snapshot has no signer", ""},
-		{[]string{"-attestation-roots", notRoots}, 1, "holds no self-signed root certificate", ""},
-		{[]string{"-attestation-roots", notRoots + ".missing"}, 1, "reading attestation roots", ""},
+		{[]string{"-online-signers", "fake", "-attestation-roots", notRoots}, 1, "holds no self-signed root certificate", ""},
+		{[]string{"-online-signers", "fake", "-attestation-roots", notRoots + ".missing"}, 1, "reading attestation roots", ""},
+		// Online signers must be named; fake ones are for demos only.
+		{nil, 2, "-online-signers is required", ""},
+		{[]string{"-online-signers", "targets=awskms:///alias/t"}, 2, "names no signer for snapshot and timestamp", ""},
+		{[]string{"-online-signers", "fake"}, 2, "INSECURE keys for demos, but -attestation-roots yubico is for a real ceremony", ""},
+		{[]string{"-online-signers", "targets=fake:t,snapshot=awskms:///alias/s,timestamp=hashivault://t"}, 2, "fake:t", ""},
+		{[]string{"-online-signers", "targets=piv,snapshot=awskms:///alias/s,timestamp=hashivault://t"}, 2, "not a YubiKey", ""},
+		{[]string{"-online-signers", "targets=/etc/key.pem,snapshot=awskms:///alias/s,timestamp=hashivault://t"}, 2, "neither a KMS URI", ""},
 	} {
 		tl := newTool(t)
 		r := tl.in(append([]string{"init"}, c.args...)...)
@@ -293,5 +300,13 @@ func TestInitRefusesCredentialsAndBadRoots(t *testing.T) {
 		}
 	}
 	tl := newTool(t)
-	tl.must("init", "-online-signers", "targets=gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1")
+	r := tl.must("init", "-online-signers", "targets=gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1,snapshot=awskms:///alias/s,timestamp=pem:/srv/keys/timestamp.pem")
+	if strings.Contains(r.stdout, "fake") || !strings.Contains(r.stdout, "only as safe as that file") {
+		t.Errorf("init with KMS and pem: signers: %v", r)
+	}
+	demo := newTool(t)
+	r = demo.must("init", "-online-signers", "fake", "-attestation-roots", "fake")
+	if !strings.Contains(r.stdout, "Warning: the online roles are signed by fake, INSECURE keys") {
+		t.Errorf("init with fake online signers gives no warning: %v", r)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustroot/trustroot/internal/sharedtestdata"
 	"github.com/trustroot/trustroot/root"
 )
 
@@ -32,7 +31,7 @@ var bareHex = regexp.MustCompile(`\b[0-9a-f]{16,}\b`)
 // signer named as the chain names it (v1-v9 by the names v10 gives their
 // keys), and no fingerprint stands unmarked in the text.
 func TestVerifyReportExpiredChain(t *testing.T) {
-	prod := sharedtestdata.Path(t, "prod")
+	prod := sigstorePath(t, "prod")
 	r, rep := verifyJSON(t, today, "-chain", prod)
 	if r.code == 0 || rep.Verified || !strings.Contains(rep.Error, "version 15 expired") {
 		t.Fatalf("prod today: %v", r)
@@ -90,7 +89,7 @@ func TestVerifyReportExpiredChain(t *testing.T) {
 // are not content hashes in v5-v8 (18 findings); each key ID is reported
 // once with the versions it concerns.
 func TestVerifyReportMergesWarnings(t *testing.T) {
-	dir := sharedtestdata.Path(t, "staging-tuf-on-ci")
+	dir := sigstorePath(t, "staging-tuf-on-ci")
 	_, rep := verifyJSON(t, today, "-chain", dir, "-at", "2026-10-01T00:00:00Z")
 	if !rep.Verified {
 		t.Fatalf("staging-tuf-on-ci at 2026-10-01: %+v", rep)
@@ -137,7 +136,7 @@ func TestVerifyReportMergesWarnings(t *testing.T) {
 // roots, and roots that expire years after they were signed; Sigstore's
 // production chain and the demo have none.
 func TestVerifyReportPolicy(t *testing.T) {
-	_, rep := verifyJSON(t, today, "-chain", sharedtestdata.Path(t, "staging-tuf-on-ci"), "-at", "2026-10-01T00:00:00Z")
+	_, rep := verifyJSON(t, today, "-chain", sigstorePath(t, "staging-tuf-on-ci"), "-at", "2026-10-01T00:00:00Z")
 	got := map[string][]int64{}
 	for _, f := range rep.Policy {
 		got[f.Code] = append(got[f.Code], f.Versions...)
@@ -159,7 +158,7 @@ func TestVerifyReportPolicy(t *testing.T) {
 		t.Errorf("no warning for the 1-of-1 roots: %v", rep.Warnings)
 	}
 
-	_, rep = verifyJSON(t, today, "-chain", sharedtestdata.Path(t, "prod"), "-at", "2026-11-01T00:00:00Z")
+	_, rep = verifyJSON(t, today, "-chain", sigstorePath(t, "prod"), "-at", "2026-11-01T00:00:00Z")
 	if len(rep.Policy) != 0 {
 		t.Errorf("prod: %+v", rep.Policy)
 	}
@@ -210,24 +209,20 @@ func TestMergeWarnings(t *testing.T) {
 	}
 }
 
-// TestVerifyReportMergesEnrolmentWarnings: a root key without an
-// enrolment is reported once for all the versions that list it, by
-// holder and marked fingerprint.
-func TestVerifyReportMergesEnrolmentWarnings(t *testing.T) {
+// TestVerifyRefusesUnenrolledRootKey: a root key without an enrolment in
+// keys/ fails verify, named once for all the versions that list it, by
+// holder and marked fingerprint, and no "ok" line claims the keys are
+// enrolled. It used to be a warning under "ok every root key is an
+// enrolled key", with exit status 0.
+func TestVerifyRefusesUnenrolledRootKey(t *testing.T) {
 	dir, _ := demoRun(t)
 	tl := &tool{t: t, dir: cloneDir(t, dir), tokens: newFakeTokens()}
 	removeFile(t, tl.path("keys/erin.json"))
 	r := tl.in("verify")
-	if r.code != 0 {
-		t.Fatalf("verify: %v", r)
+	if r.code != 1 || !regexp.MustCompile(`(?m)^  root v1-v3: root key fingerprint [0-9a-f]{16} \(erin\) is not enrolled in keys/$`).MatchString(r.stderr) {
+		t.Fatalf("verify with erin's key file removed: %v", r)
 	}
-	var lines []string
-	for _, l := range strings.Split(r.stdout, "\n") {
-		if strings.Contains(l, "has no enrolment") {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) != 1 || !regexp.MustCompile(`^warn root v1-v3: root key fingerprint [0-9a-f]{16} \(erin\) has no enrolment in keys/$`).MatchString(lines[0]) {
-		t.Errorf("enrolment warnings: %q", lines)
+	if strings.Contains(r.stdout, "enrolled key") {
+		t.Errorf("verify claims the root keys are enrolled: %v", r)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -37,7 +38,7 @@ const (
 
 // pendingCommands are commands the workflows call that the tool does not
 // have yet; their scripts are written and wait for a test.
-var pendingCommands = []string{"refresh", "expiry"}
+var pendingCommands = []string{}
 
 func asTool() (int, bool) {
 	if os.Getenv(asToolEnv) != "1" {
@@ -438,7 +439,7 @@ func TestWorkflowStatusComment(t *testing.T) {
 	}
 	first := cs[2]
 	body, _ := first["body"].(string)
-	for _, want := range []string{marker, "### ⏳ Root v4 signing status", "| root v4 (own) (3 needed, 2 more) | bob | ✅ signed |", "Not ready to publish", "abc123"} {
+	for _, want := range []string{marker, "### ⏳ Root v4 signing status", "| root v4 (own) (3 of 5, 2 more needed) | bob | ✅ signed |", "Not ready to publish", "abc123"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the comment lacks %q:\n%s", want, body)
 		}
@@ -597,5 +598,118 @@ func TestWorkflowBuildSite(t *testing.T) {
 	}
 	if r := w.run("build-site.sh", link, "SITE_DIR="+filepath.Join(t.TempDir(), "s")); r.code != 1 || !strings.Contains(r.stderr, "other than files and directories") {
 		t.Errorf("build-site.sh over a symbolic link: %v", r)
+	}
+}
+
+// gitRepo makes dir a git repository with one commit of everything in it
+// and a bare origin to push to, as a workflow's checkout is.
+func gitRepo(t *testing.T, dir string) (origin string) {
+	t.Helper()
+	origin = t.TempDir()
+	git := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "init.defaultBranch=main"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git(origin, "init", "-q", "--bare")
+	git(dir, "init", "-q")
+	git(dir, "add", "-A")
+	git(dir, "commit", "-q", "-m", "ceremony")
+	git(dir, "remote", "add", "origin", origin)
+	git(dir, "push", "-q", "origin", "HEAD:main")
+	return origin
+}
+
+func gitLog(t *testing.T, dir string) string {
+	t.Helper()
+	out, err := exec.Command("git", "-C", dir, "log", "--format=%s", "main").CombinedOutput()
+	if err != nil {
+		t.Fatalf("git log: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+// TestWorkflowRefresh: the scheduled job re-signs the online metadata that
+// is about to expire with the KMS keys, verifies the result against the
+// announced root, pushes it and starts the Pages workflow; on the next run
+// nothing is due and it changes nothing.
+func TestWorkflowRefresh(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatalf("the refresh workflow needs git: %v", err)
+	}
+	w := newWorkflows(t)
+	tl := newTool(t)
+	// Published six days ago: the 7-day timestamp expires tomorrow.
+	tl.now = time.Now().AddDate(0, 0, -6)
+	tl.must("init", "-name", "wf", "-threshold", "1", "-attestation-roots", "fake", "-online-signers", testKMSSigners("wf"))
+	tl.must("enroll", "-holder", "alice", "-token", "fake")
+	tl.must("stage")
+	tl.must("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
+	tl.must("publish")
+	origin := gitRepo(t, tl.dir)
+	env := []string{"TRUSTED_ROOT_SHA256=" + sha256File(t, tl.path("repository/1.root.json")), "GH_REPO=acme/root", "GITHUB_REF_NAME=main"}
+
+	r := w.run("refresh.sh", tl.dir, env...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Re-signed timestamp v2") || !strings.Contains(r.stdout, "Verified: root v1") || !strings.Contains(r.stdout, "refresh: pushed") {
+		t.Fatalf("refresh.sh with the timestamp due: %v", r)
+	}
+	if out := string(readFile(t, filepath.Join(w.output, "output"))); !strings.Contains(out, "changed=true") {
+		t.Errorf("GITHUB_OUTPUT: %q, want changed=true", out)
+	}
+	if log := gitLog(t, origin); !strings.Contains(log, "repository: online refresh of timestamp, snapshot and targets") {
+		t.Errorf("origin's log lacks the refresh commit:\n%s", log)
+	}
+	if runs := w.state().Runs; len(runs) != 1 || !strings.HasPrefix(runs[0], "ceremony-pages.yml") {
+		t.Errorf("workflow runs started: %q", runs)
+	}
+
+	r = w.run("refresh.sh", tl.dir, env...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Nothing to re-sign") || !strings.Contains(r.stdout, "refresh: nothing to re-sign") {
+		t.Fatalf("refresh.sh with nothing due: %v", r)
+	}
+	if out := string(readFile(t, filepath.Join(w.output, "output"))); !strings.HasSuffix(strings.TrimSpace(out), "changed=false") {
+		t.Errorf("GITHUB_OUTPUT: %q, want changed=false last", out)
+	}
+	if runs := w.state().Runs; len(runs) != 1 {
+		t.Errorf("a refresh with nothing to do started workflows: %q", runs)
+	}
+}
+
+// TestWorkflowExpiryIssue: when the root expires within its signing period
+// the reminder opens one issue, updates it on the next run, and closes it
+// once a new root is out.
+func TestWorkflowExpiryIssue(t *testing.T) {
+	w := newWorkflows(t)
+	tl := newTool(t)
+	// Published 160 days ago: the 180-day root expires in 20 days.
+	tl.now = time.Now().AddDate(0, 0, -160)
+	tl.must("init", "-name", "wf", "-threshold", "1", "-attestation-roots", "fake", "-online-signers", testKMSSigners("wf"))
+	tl.must("enroll", "-holder", "alice", "-token", "fake")
+	tl.must("stage")
+	tl.must("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
+	tl.must("publish")
+	env := []string{"GH_REPO=acme/root"}
+	for run := 1; run <= 2; run++ {
+		r := w.run("expiry-issue.sh", tl.dir, env...)
+		if r.code != 0 || !strings.Contains(r.stdout, "within its signing period of 30 days") {
+			t.Fatalf("expiry-issue.sh run %d: %v", run, r)
+		}
+		issues := w.state().Issues
+		if len(issues) != 1 || issues[0]["state"] != "open" || !strings.Contains(fmt.Sprint(issues[0]["body"]), "Root v1 expires on") {
+			t.Fatalf("run %d: issues %v, want one open issue quoting the tool", run, issues)
+		}
+	}
+	tl.now = time.Now()
+	tl.must("stage")
+	tl.must("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
+	tl.must("publish")
+	r := w.run("expiry-issue.sh", tl.dir, env...)
+	if r.code != 0 || !strings.Contains(r.stdout, "closed #") {
+		t.Fatalf("expiry-issue.sh after root v2: %v", r)
+	}
+	if issues := w.state().Issues; len(issues) != 1 || issues[0]["state"] != "closed" {
+		t.Fatalf("issues %v, want the one issue closed", issues)
 	}
 }

@@ -14,7 +14,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%s: %v", h, err)
 			continue
 		}
-		for _, want := range []string{"Usage: serviceverify -root FILE", "-root FILE", "-repo DIR", "-url URL", "-usage", "-state FILE", "-at TIME", "-every"} {
+		for _, want := range []string{"Usage: serviceverify -root FILE", "-root FILE", "-repo DIR", "-url URL", "-usage", "-cache DIR", "-at TIME", "-every"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: output lacks %q:\n%s", h, want, out)
 			}

@@ -4,21 +4,18 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
-	"path"
-	"path/filepath"
+	"sync"
 	"time"
 
-	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
+	"github.com/trustroot/trustroot/verify/client"
 )
 
 func main() {
@@ -31,29 +28,25 @@ func main() {
 	}
 }
 
-// Errors a service reacts to; the causes from package verify (ErrExpired,
-// ErrRollback, ErrThreshold, ...) stay reachable with errors.Is.
-var (
-	errNoActiveTarget = errors.New("serviceverify: no active target")
-	errTargetMissing  = errors.New("serviceverify: target file missing")
-)
+// errNoActiveTarget means the repository marks no target active for the
+// service's usage. The causes from packages verify and client (ErrExpired,
+// ErrRollback, ErrThreshold, ErrHashMismatch, ...) stay reachable with
+// errors.Is.
+var errNoActiveTarget = errors.New("serviceverify: no active target")
 
-// maxTargetSize bounds every target file a service loads.
-const maxTargetSize = 1 << 20
+const synopsis = "serviceverify -root FILE (-url URL | -repo DIR) -usage Fulcio|Rekor|TSA|CTFE [-cache DIR] [-every DURATION] [-at TIME]"
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("serviceverify", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
 	rootFile := fl.String("root", "", "trusted root `FILE` to start from (a service embeds it)")
-	repoDir := fl.String("repo", "", "repository `DIR` (a local mirror)")
 	repoURL := fl.String("url", "", "repository base `URL` (an HTTP mirror)")
-	usage := fl.String("usage", "", "what this service is: Fulcio, Rekor or TSA")
-	stateFile := fl.String("state", "", "`FILE` remembering the trusted versions between runs")
+	repoDir := fl.String("repo", "", "repository `DIR` (a local mirror)")
+	usage := fl.String("usage", "", "what this service is: Fulcio, Rekor, TSA or CTFE")
+	cacheDir := fl.String("cache", "", "`DIR` keeping what the service trusts across restarts")
+	every := fl.Duration("every", 0, "refresh every `DURATION` until interrupted; 0 refreshes once")
 	at := fl.String("at", "", "reference `TIME` (RFC 3339) for expiry; default now")
-	every := fl.Duration("every", 0, "refresh this often until interrupted; 0 refreshes once")
-	const synopsis = "serviceverify -root FILE (-repo DIR | -url URL) -usage Fulcio|Rekor|TSA [-state FILE] [-at TIME] [-every DURATION]"
 	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
-		// -h: the synopsis and every flag, then a clean exit.
 		fmt.Fprintf(stdout, "Usage: %s\n", synopsis)
 		fl.SetOutput(stdout)
 		fl.PrintDefaults()
@@ -64,69 +57,108 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if fl.NArg() > 0 || *rootFile == "" || *usage == "" || (*repoDir == "") == (*repoURL == "") {
 		return errors.New("serviceverify: usage: " + synopsis)
 	}
-	var now time.Time
+	opts := client.Options{MetadataURL: *repoURL, CacheDir: *cacheDir}
+	if *repoDir != "" {
+		opts.FS = os.DirFS(*repoDir)
+	}
 	if *at != "" {
 		t, err := time.Parse(time.RFC3339, *at)
 		if err != nil {
 			return fmt.Errorf("serviceverify: -at: %w", err)
 		}
-		now = t
+		opts.Verify.Now = t
 	}
-	trusted, err := parseRootFile(*rootFile)
+	var err error
+	if opts.Root, err = os.ReadFile(*rootFile); err != nil {
+		return fmt.Errorf("serviceverify: trusted root: %w", err)
+	}
+	c, err := client.New(opts)
 	if err != nil {
-		return err
+		return fmt.Errorf("serviceverify: %w", err)
 	}
-	svc := &Service{Usage: *usage, Trusted: trusted}
-	if *stateFile != "" {
-		if err := svc.loadState(*stateFile); err != nil {
-			return err
+	svc := &Service{Client: c, Usage: *usage}
+	return svc.Run(ctx, *every, stdout)
+}
+
+// Service keeps the material a service uses (its CA certificate, its log
+// key) current: what the repository marks active for Usage.
+type Service struct {
+	Client *client.Client
+	Usage  string
+
+	mu     sync.Mutex
+	active []Material
+}
+
+// Run loads the active material, then refreshes every `every` until ctx
+// ends. A refresh that fails keeps the material loaded before. At start,
+// an unreachable repository is not fatal if the cache holds a view that
+// has not expired.
+func (s *Service) Run(ctx context.Context, every time.Duration, log io.Writer) error {
+	if err := s.Refresh(ctx); err != nil {
+		if _, cached := s.Client.Status(); !cached || s.load(ctx) != nil {
+			return fmt.Errorf("serviceverify: %s: %w", explain(err), err)
 		}
+		fmt.Fprintf(log, "refresh failed, starting from the cache: %v\n", err)
 	}
-	source := func() (fs.FS, string) {
-		if *repoURL != "" {
-			return NewHTTPFS(ctx, *repoURL), *repoURL
-		}
-		return os.DirFS(*repoDir), *repoDir
-	}
-	for started := false; ; started = true {
-		fsys, where := source()
-		err := svc.Refresh(fsys, now)
-		switch {
-		case err != nil && !started:
-			return fmt.Errorf("%w (repository %s)", err, where) // nothing to serve with
-		case err != nil:
-			// A running service keeps what it trusted and tries again.
-			fmt.Fprintf(stdout, "refresh failed, keeping %s: %v\n", svc.versions, err)
-		default:
-			svc.report(stdout)
-		}
-		if *stateFile != "" {
-			if err := svc.saveState(*stateFile); err != nil {
-				return err
-			}
-		}
-		if *every <= 0 {
-			return nil
-		}
+	s.report(log)
+	for every > 0 {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(*every):
+		case <-time.After(every):
+		}
+		if err := s.Refresh(ctx); err != nil {
+			fmt.Fprintf(log, "refresh failed, keeping %d %s targets: %s: %v\n", len(s.Active()), s.Usage, explain(err), err)
+		} else {
+			s.report(log)
 		}
 	}
+	return nil
 }
 
-// parseRootFile reads the root the service starts from.
-func parseRootFile(name string) (*root.Root, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("serviceverify: trusted root: %w", err)
+// Refresh updates the client from the repository and loads the material
+// it marks active.
+func (s *Service) Refresh(ctx context.Context) error {
+	if err := s.Client.Refresh(ctx); err != nil {
+		return err
 	}
-	r, err := root.Parse(data)
+	return s.load(ctx)
+}
+
+// load downloads and parses every target the client trusts as active for
+// the service's usage, and swaps them in all at once.
+func (s *Service) load(ctx context.Context) error {
+	targets, err := s.Client.Select(ctx, client.Sigstore{Usage: s.Usage, Status: "Active"})
 	if err != nil {
-		return nil, fmt.Errorf("serviceverify: trusted root %s: %w", name, err)
+		return err
 	}
-	return r, nil
+	var active []Material
+	for _, t := range targets {
+		data, err := s.Client.Download(ctx, t.Name) // length and hashes checked
+		if err != nil {
+			return err
+		}
+		m, err := parseMaterial(t.Name, data)
+		if err != nil {
+			return err
+		}
+		active = append(active, m)
+	}
+	if len(active) == 0 {
+		return fmt.Errorf("%w for usage %q", errNoActiveTarget, s.Usage)
+	}
+	s.mu.Lock()
+	s.active = active
+	s.mu.Unlock()
+	return nil
+}
+
+// Active returns the material currently in use.
+func (s *Service) Active() []Material {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
 }
 
 // Material is one key or certificate the service loaded.
@@ -139,109 +171,17 @@ type Material struct {
 	PublicKey crypto.PublicKey
 }
 
-// Service is what a service keeps between refreshes: the newest root it
-// trusts, the metadata versions it saw (to refuse rollbacks), and the
-// material currently active for its usage.
-type Service struct {
-	// Usage selects the targets: those whose custom metadata says
-	// {"sigstore": {"usage": Usage, "status": "Active"}}.
-	Usage string
-	// Trusted is the newest root trusted so far; updates start from it.
-	Trusted *root.Root
-	// State is what the last update trusted, nil before the first.
-	State *verify.State
-	// Active is the material loaded by the last update.
-	Active []Material
-
-	versions string // for messages
-}
-
-// Refresh updates from one copy of the repository. On any error the
-// service keeps what it trusted before.
-func (s *Service) Refresh(fsys fs.FS, now time.Time) error {
-	repo, err := verify.Repository(s.Trusted, fsys, verify.RepositoryOptions{Now: now, Previous: s.State})
-	if err != nil {
-		return fmt.Errorf("serviceverify: update from root v%d: %s: %w", s.Trusted.Version(), explain(err), err)
-	}
-	tm := repo.Targets()
-	var active []Material
-	for _, t := range tm.Targets() {
-		var c struct {
-			Sigstore struct{ Usage, Status string } `json:"sigstore"`
-		}
-		if err := t.DecodeCustom(&c); err != nil || c.Sigstore.Usage != s.Usage || c.Sigstore.Status != "Active" {
-			continue
-		}
-		m, err := loadTarget(fsys, repo.Root().ConsistentSnapshot(), t)
-		if err != nil {
-			return fmt.Errorf("serviceverify: targets v%d: %w", tm.Version(), err)
-		}
-		active = append(active, m)
-	}
-	if len(active) == 0 {
-		return fmt.Errorf("%w for usage %q in targets v%d", errNoActiveTarget, s.Usage, tm.Version())
-	}
-	st := repo.State()
-	s.Trusted, s.State, s.Active = repo.Root(), &st, active
-	s.versions = fmt.Sprintf("root v%d (expires %s), timestamp v%d, snapshot v%d, targets v%d",
-		st.Root, repo.Root().Expires().UTC().Format(time.RFC3339), st.Timestamp, st.Snapshot, tm.Version())
-	return nil
-}
-
-// explain says in a few words what a verification failure means for the
-// service.
-func explain(err error) string {
-	var exp *verify.ExpiredError
-	switch {
-	case errors.As(err, &exp) && exp.Role == "root":
-		return "the newest root has expired; its keyholders must sign and publish a new one"
-	case errors.As(err, &exp):
-		return fmt.Sprintf("the %s metadata has expired; its online signer must publish a new one", exp.Role)
-	case errors.Is(err, verify.ErrRollback):
-		return "the repository is older than one this service already trusted (rollback)"
-	case errors.Is(err, verify.ErrThreshold):
-		return "metadata lacks the signatures the root requires"
-	case errors.Is(err, verify.ErrMissing), errors.Is(err, fs.ErrNotExist):
-		return "the repository is incomplete"
-	}
-	return "the repository did not verify"
-}
-
-// loadTarget reads a target file, checks it against its trusted length and
-// hashes, and decodes the PEM certificate or public key in it.
-func loadTarget(fsys fs.FS, consistent bool, t verify.Target) (Material, error) {
-	if t.Length > maxTargetSize {
-		return Material{}, fmt.Errorf("target %s: %d bytes, more than %d", t.Name, t.Length, maxTargetSize)
-	}
-	file := path.Join("targets", t.Name)
-	if consistent {
-		dir, base := path.Split(t.Name)
-		file = path.Join("targets", dir, t.Hashes["sha256"]+"."+base)
-	}
-	f, err := fsys.Open(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Material{}, fmt.Errorf("%w: %s is listed (%d bytes) but %s is not in the repository: %w", errTargetMissing, t.Name, t.Length, file, err)
-	}
-	if err != nil {
-		return Material{}, fmt.Errorf("target %s: %w", t.Name, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, t.Length+1))
-	if err != nil {
-		return Material{}, fmt.Errorf("target %s: %w", t.Name, err)
-	}
-	if err := t.Verify(data); err != nil {
-		return Material{}, fmt.Errorf("target %s does not match its metadata: %w", t.Name, err)
-	}
+// parseMaterial decodes the PEM certificate or public key in a target.
+func parseMaterial(name string, data []byte) (Material, error) {
 	blk, _ := pem.Decode(data)
 	if blk == nil {
-		return Material{}, fmt.Errorf("target %s: not PEM", t.Name)
+		return Material{}, fmt.Errorf("serviceverify: target %s: not PEM", name)
 	}
-	m := Material{Target: t.Name}
+	m := Material{Target: name}
+	var err error
 	switch blk.Type {
 	case "CERTIFICATE":
-		m.Certificate, err = x509.ParseCertificate(blk.Bytes)
-		if m.Certificate != nil {
+		if m.Certificate, err = x509.ParseCertificate(blk.Bytes); err == nil {
 			m.PublicKey = m.Certificate.PublicKey
 		}
 	case "PUBLIC KEY":
@@ -250,71 +190,39 @@ func loadTarget(fsys fs.FS, consistent bool, t verify.Target) (Material, error) 
 		err = fmt.Errorf("PEM block %q, want CERTIFICATE or PUBLIC KEY", blk.Type)
 	}
 	if err != nil {
-		return Material{}, fmt.Errorf("target %s: %w", t.Name, err)
+		return Material{}, fmt.Errorf("serviceverify: target %s: %w", name, err)
 	}
 	return m, nil
 }
 
+// explain says in a few words what a failure means for the service.
+func explain(err error) string {
+	var exp *verify.ExpiredError
+	switch {
+	case errors.As(err, &exp) && exp.Role == "root":
+		return "the newest root has expired; its keyholders must sign and publish a new one"
+	case errors.As(err, &exp):
+		return fmt.Sprintf("the %s metadata has expired; its online signer must publish a new one", exp.Role)
+	case errors.Is(err, verify.ErrRollback):
+		return "the repository is older than what this service already trusted (rollback)"
+	case errors.Is(err, verify.ErrThreshold):
+		return "metadata lacks the signatures the root requires"
+	case errors.Is(err, errNoActiveTarget):
+		return "nothing to serve with"
+	}
+	return "the repository did not verify"
+}
+
 func (s *Service) report(w io.Writer) {
-	fmt.Fprintf(w, "trusted: %s\n", s.versions)
-	for _, m := range s.Active {
+	if st, ok := s.Client.Status(); ok {
+		fmt.Fprintf(w, "trusted: root v%d, timestamp v%d, snapshot v%d, targets v%d, valid until %s\n",
+			st.Root, st.Timestamp, st.Snapshot, st.Targets, st.Expires.UTC().Format(time.RFC3339))
+	}
+	for _, m := range s.Active() {
 		if c := m.Certificate; c != nil {
 			fmt.Fprintf(w, "%s: loaded %s: certificate %q, valid until %s\n", s.Usage, m.Target, c.Subject.String(), c.NotAfter.UTC().Format(time.RFC3339))
 			continue
 		}
-		der, _ := x509.MarshalPKIXPublicKey(m.PublicKey)
-		fmt.Fprintf(w, "%s: loaded %s: %T public key (%d bytes DER)\n", s.Usage, m.Target, m.PublicKey, len(der))
+		fmt.Fprintf(w, "%s: loaded %s: %T public key\n", s.Usage, m.Target, m.PublicKey)
 	}
-}
-
-// loadState reads the versions a previous run trusted. The service still
-// starts from its built-in root: walking the chain again is cheap, and the
-// remembered root version makes an older chain a rollback.
-func (s *Service) loadState(name string) error {
-	data, err := os.ReadFile(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // first run
-	}
-	if err != nil {
-		return fmt.Errorf("serviceverify: state: %w", err)
-	}
-	var st verify.State
-	if err := json.Unmarshal(data, &st); err != nil {
-		return fmt.Errorf("serviceverify: state %s: %w", name, err)
-	}
-	s.State = &st
-	return nil
-}
-
-func (s *Service) saveState(name string) error {
-	data, err := json.MarshalIndent(s.State, "", "  ")
-	if err != nil {
-		return fmt.Errorf("serviceverify: state: %w", err)
-	}
-	return writeAtomic(name, append(data, '\n'))
-}
-
-// writeAtomic writes a file so that a crash leaves the old or the new
-// content, never a mix: temporary file, fsync, rename.
-func writeAtomic(name string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return fmt.Errorf("serviceverify: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("serviceverify: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("serviceverify: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("serviceverify: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("serviceverify: %w", err)
-	}
-	return nil
 }

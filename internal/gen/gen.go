@@ -88,6 +88,12 @@ func Of(kind string, n int) *Key {
 	return Ed25519(n)
 }
 
+// Custom returns a key with the key object obj whose signatures priv
+// makes over the hash h of the message (0: the message itself), as
+// crypto.Signer's Sign does with h as its options: PKCS #1 v1.5 for an
+// RSA key. priv may be nil for a key that never signs.
+func Custom(obj map[string]any, priv crypto.Signer, h crypto.Hash) *Key { return newKey(obj, priv, h) }
+
 func newKey(obj map[string]any, priv crypto.Signer, h crypto.Hash) *Key {
 	k := &Key{Object: obj, priv: priv, hash: h}
 	k.ID = ContentID(obj)
@@ -148,7 +154,7 @@ func (k *Key) Sign(msg []byte) []byte {
 	if err != nil {
 		panic(err)
 	}
-	cacheKey := string(der) + string(msg)
+	cacheKey := fmt.Sprintf("%T %v ", k.priv, k.hash) + string(der) + string(msg)
 	if sig, ok := signatures.Load(cacheKey); ok {
 		return sig.([]byte)
 	}
@@ -165,8 +171,9 @@ func (k *Key) sign(msg []byte) []byte {
 		}
 		return sig
 	}
-	d := sha256.Sum256(msg)
-	sig, err := k.priv.Sign(rand.Reader, d[:], k.hash)
+	h := k.hash.New()
+	h.Write(msg)
+	sig, err := k.priv.Sign(rand.Reader, h.Sum(nil), k.hash)
 	if err != nil {
 		panic(err)
 	}

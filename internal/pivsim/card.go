@@ -5,14 +5,13 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/des"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
@@ -37,14 +36,12 @@ const (
 	maxChainedCommandSize = 16 << 10
 )
 
-// Algorithm identifiers (SP 800-78-4 table 6-2 and Yubico's extensions).
+// Management key algorithm identifiers (SP 800-78-4 table 6-2).
 const (
 	alg3DES   = 0x03
 	algAES128 = 0x08
 	algAES192 = 0x0a
 	algAES256 = 0x0c
-	algECP256 = 0x11
-	algECP384 = 0x14
 )
 
 const (
@@ -92,14 +89,12 @@ type Config struct {
 	PIN, PUK, ManagementKey []byte
 	// PINRetries is the number of PIN tries; zero means 3.
 	PINRetries int
-}
-
-type slotKey struct {
-	priv   *ecdsa.PrivateKey
-	alg    byte
-	pin    byte // an attestation.PINPolicy value
-	touch  byte // an attestation.TouchPolicy value
-	origin byte // 1 generated, 2 imported
+	// Clock decides when a touch times out and when a cached touch
+	// expires; nil means the wall clock.
+	Clock Clock
+	// Touch is the touch sensor; nil touches at once whenever an
+	// operation needs a touch.
+	Touch Toucher
 }
 
 // Card is a simulated YubiKey PIV applet. Its Transmit method takes a
@@ -114,9 +109,11 @@ type Card struct {
 	pukRetries, pukMax  int
 	mgmKey              []byte
 	mgmAlg              byte
+	mgmTouch            bool
 	keys                map[byte]*slotKey
 	objects             map[uint32][]byte // object id -> contents of tag 53
 	touches, signatures int
+	lastTouch           time.Time // zero: no touch yet
 
 	// Session state, cleared on reset and on SELECT.
 	selected        []byte
@@ -142,6 +139,9 @@ func NewCard(cfg Config) (*Card, error) {
 	}
 	if cfg.PINRetries < 1 || cfg.PINRetries > 15 {
 		return nil, fmt.Errorf("pivsim: PIN retries %d out of range 1-15", cfg.PINRetries)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = RealClock{}
 	}
 	c := &Card{cfg: cfg}
 	if err := c.factoryReset(); err != nil {
@@ -183,7 +183,11 @@ func (c *Card) factoryReset() error {
 	default:
 		return fmt.Errorf("pivsim: management key of %d bytes", len(mk))
 	}
+	if c.mgmAlg != alg3DES && !c.atLeast(5, 4, 0) {
+		return fmt.Errorf("pivsim: an AES management key needs firmware 5.4 or later, not %d.%d.%d", c.cfg.Firmware[0], c.cfg.Firmware[1], c.cfg.Firmware[2])
+	}
 	c.mgmKey = append([]byte(nil), mk...)
+	c.mgmTouch = false
 	c.keys = map[byte]*slotKey{}
 	c.objects = map[uint32][]byte{}
 	c.resetSession()
@@ -200,15 +204,21 @@ func padPIN(p []byte) ([]byte, error) {
 }
 
 func (c *Card) atLeast(major, minor, patch byte) bool {
-	v := c.cfg.Firmware
-	if v[0] != major {
-		return v[0] > major
-	}
-	if v[1] != minor {
-		return v[1] > minor
-	}
-	return v[2] >= patch
+	return !fwLess(c.cfg.Firmware, [3]byte{major, minor, patch})
 }
+
+// fwLess reports whether firmware a is older than b.
+func fwLess(a, b [3]byte) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// fips reports whether the card is a FIPS YubiKey (form factor bit 0x80).
+func (c *Card) fips() bool { return c.cfg.FormFactor&byte(attestation.FormFactorFIPS) != 0 }
 
 func (c *Card) resetSession() {
 	c.selected = nil
@@ -246,8 +256,8 @@ func (c *Card) SetPINRetries(n int) {
 	c.pinRetries = max(0, min(n, c.pinMax))
 }
 
-// Touches returns how many operations needed a touch (the simulator
-// touches itself).
+// Touches returns how many times the key was touched (an operation that
+// needed a touch and got it).
 func (c *Card) Touches() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -362,7 +372,10 @@ func (c *Card) execute(ins, p1, p2 byte, data []byte) ([]byte, uint16) {
 	switch ins {
 	case 0xfd: // GET VERSION
 		return c.cfg.Firmware[:], swOK
-	case 0xf8: // GET SERIAL
+	case 0xf8: // GET SERIAL, from firmware 5.0
+		if !c.atLeast(5, 0, 0) {
+			return nil, swInsNotSupported
+		}
 		return binary.BigEndian.AppendUint32(nil, c.cfg.Serial), swOK
 	case 0x20:
 		return c.verify(p1, p2, data)
@@ -380,6 +393,8 @@ func (c *Card) execute(ins, p1, p2 byte, data []byte) ([]byte, uint16) {
 		return c.generalAuthenticate(p1, p2, data)
 	case 0x47:
 		return c.generate(p2, data)
+	case 0xfe:
+		return c.importKey(p1, p2, data)
 	case 0xf9:
 		return c.attest(p1)
 	case 0xf7:
@@ -541,6 +556,9 @@ func (c *Card) setManagementKey(p1, p2 byte, data []byte) ([]byte, uint16) {
 	if p1 != 0xff || (p2 != 0xff && p2 != 0xfe) || len(data) < 3 {
 		return nil, swIncorrectP1P2
 	}
+	if p2 == 0xfe && !c.atLeast(4, 0, 0) { // touch for the management key
+		return nil, swIncorrectP1P2
+	}
 	alg, ref, n := data[0], data[1], int(data[2])
 	if ref != slotCardManagement || len(data) != 3+n {
 		return nil, swIncorrectData
@@ -549,8 +567,12 @@ func (c *Card) setManagementKey(p1, p2 byte, data []byte) ([]byte, uint16) {
 	if l, ok := want[alg]; !ok || l != n {
 		return nil, swIncorrectData
 	}
+	if alg != alg3DES && !c.atLeast(5, 4, 0) {
+		return nil, swIncorrectData
+	}
 	c.mgmAlg = alg
 	c.mgmKey = append([]byte(nil), data[3:]...)
+	c.mgmTouch = p2 == 0xfe
 	return nil, swOK
 }
 
@@ -559,6 +581,26 @@ func (c *Card) mgmCipher() (cipher.Block, error) {
 		return des.NewTripleDESCipher(c.mgmKey)
 	}
 	return aes.NewCipher(c.mgmKey)
+}
+
+// touch waits, if policy asks for it, until the simulated key is touched;
+// it fails with 6982 when nobody touches it within TouchTimeout, as a
+// YubiKey does. A touch satisfies cached-policy keys for TouchCache.
+func (c *Card) touch(policy byte) uint16 {
+	switch policy {
+	case byte(attestation.TouchPolicyNever):
+		return swOK
+	case byte(attestation.TouchPolicyCached):
+		if !c.lastTouch.IsZero() && c.cfg.Clock.Now().Sub(c.lastTouch) < TouchCache {
+			return swOK
+		}
+	}
+	if c.cfg.Touch != nil && !c.cfg.Touch.WaitTouch(c.cfg.Serial, c.cfg.Clock.After(TouchTimeout)) {
+		return swSecurityStatus
+	}
+	c.touches++
+	c.lastTouch = c.cfg.Clock.Now()
+	return swOK
 }
 
 func (c *Card) generalAuthenticate(alg, slot byte, data []byte) ([]byte, uint16) {
@@ -576,11 +618,9 @@ func (c *Card) generalAuthenticate(alg, slot byte, data []byte) ([]byte, uint16)
 	if alg != k.alg {
 		return nil, swIncorrectP1P2
 	}
-	digest, ok := findTag(tmpl, 0x81)
-	if !ok {
-		if _, ecdh := findTag(tmpl, 0x85); ecdh {
-			return nil, swFuncNotSupported
-		}
+	challenge, isSign := findTag(tmpl, 0x81)
+	peer, isECDH := findTag(tmpl, 0x85)
+	if isSign == isECDH {
 		return nil, swIncorrectData
 	}
 	switch k.pin {
@@ -593,15 +633,21 @@ func (c *Card) generalAuthenticate(alg, slot byte, data []byte) ([]byte, uint16)
 			return nil, swSecurityStatus
 		}
 	}
-	if k.touch != byte(attestation.TouchPolicyNever) {
-		c.touches++
+	if sw := c.touch(k.touch); sw != swOK {
+		return nil, sw
 	}
-	sig, err := ecdsa.SignASN1(rand.Reader, k.priv, digest)
+	var out []byte
+	var err error
+	if isSign {
+		out, err = k.sign(challenge)
+	} else {
+		out, err = k.agree(peer)
+	}
 	if err != nil {
 		return nil, swIncorrectData
 	}
 	c.signatures++
-	return tlv(0x7c, tlv(0x82, sig)), swOK
+	return tlv(0x7c, tlv(0x82, out)), swOK
 }
 
 func (c *Card) authManagement(alg byte, tmpl []byte) ([]byte, uint16) {
@@ -630,12 +676,74 @@ func (c *Card) authManagement(alg byte, tmpl []byte) ([]byte, uint16) {
 			c.mgmAuthed = false
 			return nil, swSecurityStatus
 		}
+		if c.mgmTouch {
+			if sw := c.touch(byte(attestation.TouchPolicyAlways)); sw != swOK {
+				return nil, sw
+			}
+		}
 		c.mgmAuthed = true
 		resp := make([]byte, n)
 		block.Encrypt(resp, ch)
 		return tlv(0x7c, tlv(0x82, resp)), swOK
 	}
 	return nil, swIncorrectData
+}
+
+// defaultPINPolicy is a YubiKey's PIN policy for a key generated or
+// imported without one: once, but always for the signature slot 9c and
+// never for the card authentication slot 9e.
+func defaultPINPolicy(slot byte) byte {
+	switch slot {
+	case byte(attestation.SlotSignature):
+		return byte(attestation.PINPolicyAlways)
+	case byte(attestation.SlotCardAuthentication):
+		return byte(attestation.PINPolicyNever)
+	}
+	return byte(attestation.PINPolicyOnce)
+}
+
+// keyPolicies reads the PIN (tag AA) and touch (tag AB) policies of a
+// GENERATE or IMPORT command; an absent tag or 0 means the slot's
+// default. It refuses what the firmware lacks: any policy below 4.0, the
+// cached touch policy below 4.3, PIN policy never asked of a FIPS YubiKey, and
+// the biometric match policies (a YubiKey Bio is not simulated).
+func (c *Card) keyPolicies(slot byte, data []byte) (pin, touch byte, sw uint16) {
+	pin, touch = defaultPINPolicy(slot), byte(attestation.TouchPolicyNever)
+	if v, ok := findTag(data, 0xaa); ok {
+		if len(v) != 1 || v[0] > byte(attestation.PINPolicyAlways) {
+			return 0, 0, swIncorrectData
+		}
+		if v[0] != 0 {
+			if !c.atLeast(4, 0, 0) {
+				return 0, 0, swIncorrectData
+			}
+			pin = v[0]
+		}
+	}
+	if v, ok := findTag(data, 0xab); ok {
+		if len(v) != 1 || v[0] > byte(attestation.TouchPolicyCached) {
+			return 0, 0, swIncorrectData
+		}
+		if v[0] != 0 {
+			if !c.atLeast(4, 0, 0) || (v[0] == byte(attestation.TouchPolicyCached) && !c.atLeast(4, 3, 0)) {
+				return 0, 0, swIncorrectData
+			}
+			touch = v[0]
+		}
+	}
+	if v, _ := findTag(data, 0xaa); c.fips() && len(v) == 1 && v[0] == byte(attestation.PINPolicyNever) {
+		return 0, 0, swIncorrectData // an explicit never, as ykman checks it
+	}
+	return pin, touch, swOK
+}
+
+// algorithm returns the algorithm alg if this firmware has it.
+func (c *Card) algorithm(alg byte) (algInfo, bool) {
+	info, ok := algorithms[alg]
+	if !ok || fwLess(c.cfg.Firmware, info.since) || (c.fips() && !info.fips) {
+		return algInfo{}, false
+	}
+	return info, true
 }
 
 func (c *Card) generate(slot byte, data []byte) ([]byte, uint16) {
@@ -653,50 +761,55 @@ func (c *Card) generate(slot byte, data []byte) ([]byte, uint16) {
 	if !ok || len(alg) != 1 {
 		return nil, swIncorrectData
 	}
-	var curve elliptic.Curve
-	switch alg[0] {
-	case algECP256:
-		curve = elliptic.P256()
-	case algECP384:
-		curve = elliptic.P384()
-	default:
+	info, ok := c.algorithm(alg[0])
+	if !ok {
 		return nil, swIncorrectData
 	}
-	pin := byte(attestation.PINPolicyOnce)
-	if slot == 0x9c {
-		pin = byte(attestation.PINPolicyAlways)
+	// Firmware 4.2.0 to 4.3.4 cannot generate RSA keys (the Infineon
+	// ROCA flaw, CVE-2017-15361); Yubico's tools refuse it there.
+	if info.kind == kindRSA && !fwLess(c.cfg.Firmware, [3]byte{4, 2, 0}) && fwLess(c.cfg.Firmware, [3]byte{4, 3, 5}) {
+		return nil, swIncorrectData
 	}
-	touch := byte(attestation.TouchPolicyNever)
-	if v, ok := findTag(ctl, 0xaa); ok {
-		if len(v) != 1 || v[0] < 1 || v[0] > 3 {
-			return nil, swIncorrectData
-		}
-		pin = v[0]
+	pin, touch, sw := c.keyPolicies(slot, ctl)
+	if sw != swOK {
+		return nil, sw
 	}
-	if v, ok := findTag(ctl, 0xab); ok {
-		if len(v) != 1 || v[0] < 1 || v[0] > 3 {
-			return nil, swIncorrectData
-		}
-		touch = v[0]
-	}
-	priv, err := ecdsa.GenerateKey(curve, rand.Reader)
+	priv, err := generateKey(info)
 	if err != nil {
 		return nil, swConditionsNotMet
 	}
-	c.keys[slot] = &slotKey{priv: priv, alg: alg[0], pin: pin, touch: touch, origin: 1}
-	point, err := ecPoint(&priv.PublicKey)
+	k := &slotKey{alg: alg[0], priv: priv, pin: pin, touch: touch, origin: originGenerated}
+	pub, err := k.publicTLV()
 	if err != nil {
 		return nil, swConditionsNotMet
 	}
-	return tlv2(0x7f49, tlv(0x86, point)), swOK
+	c.keys[slot] = k
+	return tlv2(0x7f49, pub), swOK
 }
 
-func ecPoint(pub *ecdsa.PublicKey) ([]byte, error) {
-	k, err := pub.ECDH()
-	if err != nil {
-		return nil, err
+// importKey is IMPORT ASYMMETRIC KEY (0xFE, a Yubico extension): P1 the
+// algorithm, P2 the slot, the data the key's components and policies.
+func (c *Card) importKey(alg, slot byte, data []byte) ([]byte, uint16) {
+	if !c.mgmAuthed {
+		return nil, swSecurityStatus
 	}
-	return k.Bytes(), nil
+	if !validSlot(slot) {
+		return nil, swIncorrectP1P2
+	}
+	info, ok := c.algorithm(alg)
+	if !ok {
+		return nil, swIncorrectP1P2
+	}
+	pin, touch, sw := c.keyPolicies(slot, data)
+	if sw != swOK {
+		return nil, sw
+	}
+	priv, err := importKey(info, data)
+	if err != nil {
+		return nil, swIncorrectData
+	}
+	c.keys[slot] = &slotKey{alg: alg, priv: priv, pin: pin, touch: touch, origin: originImported}
+	return nil, swOK
 }
 
 func validSlot(s byte) bool {
@@ -704,11 +817,11 @@ func validSlot(s byte) bool {
 }
 
 func (c *Card) attest(slot byte) ([]byte, uint16) {
-	if c.cfg.Attestation == nil {
+	if c.cfg.Attestation == nil || !c.atLeast(4, 3, 0) {
 		return nil, swInsNotSupported
 	}
 	k, ok := c.keys[slot]
-	if !ok || k.origin != 1 {
+	if !ok || k.origin != originGenerated {
 		return nil, swIncorrectData
 	}
 	cert, err := c.cfg.Attestation.Attest(pivattest.Slot{
@@ -716,7 +829,7 @@ func (c *Card) attest(slot byte) ([]byte, uint16) {
 		PINPolicy:   attestation.PINPolicy(k.pin),
 		TouchPolicy: attestation.TouchPolicy(k.touch),
 		FormFactor:  attestation.FormFactor(c.cfg.FormFactor),
-		Public:      &k.priv.PublicKey,
+		Public:      k.public(),
 	})
 	if err != nil {
 		return nil, swConditionsNotMet
@@ -734,8 +847,12 @@ func (c *Card) metadata(slot byte) ([]byte, uint16) {
 		if subtle.ConstantTimeCompare(c.mgmKey, DefaultManagementKey()) == 1 {
 			isDefault = 1
 		}
+		touch := byte(byte(attestation.TouchPolicyNever))
+		if c.mgmTouch {
+			touch = byte(attestation.TouchPolicyAlways)
+		}
 		b := tlv(0x01, []byte{c.mgmAlg})
-		b = append(b, tlv(0x02, []byte{0x00, byte(attestation.TouchPolicyNever)})...)
+		b = append(b, tlv(0x02, []byte{0x00, touch})...)
 		b = append(b, tlv(0x05, []byte{isDefault})...)
 		return b, swOK
 	case 0x80, 0x81:
@@ -758,14 +875,14 @@ func (c *Card) metadata(slot byte) ([]byte, uint16) {
 	if !ok {
 		return nil, swRefDataNotFound
 	}
-	point, err := ecPoint(&k.priv.PublicKey)
+	pub, err := k.publicTLV()
 	if err != nil {
 		return nil, swConditionsNotMet
 	}
 	b := tlv(0x01, []byte{k.alg})
 	b = append(b, tlv(0x02, []byte{k.pin, k.touch})...)
 	b = append(b, tlv(0x03, []byte{k.origin})...)
-	b = append(b, tlv(0x04, tlv(0x86, point))...)
+	b = append(b, tlv(0x04, pub)...)
 	return b, swOK
 }
 

@@ -339,4 +339,19 @@ func TestServerProtocol(t *testing.T) {
 	if r := exchange([]byte{0, 0xf8, 0, 0, 0}); !bytes.Equal(r, []byte{0, 0, 3, 10, 0x90, 0}) {
 		t.Errorf("GET SERIAL after Insert = %x", r)
 	}
+	// Unplugged: the slot keeps answering the ATR request (vpcd must not
+	// lose the connection) and holds a card that is not a YubiKey.
+	s.Insert(nil)
+	conn.Write([]byte{0, 1, ctrlPowerOff}) // no reply
+	if atr := exchange([]byte{ctrlGetATR}); !bytes.Equal(atr, ATR()) {
+		t.Errorf("ATR of an empty slot = %x", atr)
+	}
+	if r := exchange(append([]byte{0, 0xa4, 4, 0, 5}, aidPIV...)); !bytes.Equal(r, []byte{0x90, 0}) {
+		t.Errorf("SELECT PIV in an empty slot = %x, want 9000", r)
+	}
+	for _, ins := range []byte{0xfd, 0xf8, 0x20} {
+		if r := exchange([]byte{0, ins, 0, 0, 0}); !bytes.Equal(r, []byte{0x6d, 0}) {
+			t.Errorf("INS %02x in an empty slot = %x, want 6d00", ins, r)
+		}
+	}
 }

@@ -20,23 +20,34 @@ const (
 	VPCDDriver  = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 )
 
-// Ports vpcd connects to for the reader configured by [Start]: one per
-// reader slot, both on 127.0.0.1.
+// Port0 is the default first TCP port vpcd connects to (vpcd's own
+// default, 0x8C7B); Port1 is the second slot of the first reader.
 const (
-	Port0 = 35963 // 0x8C7B
+	Port0 = 35963
 	Port1 = 35964
 )
 
-// ReaderPrefix is the PC/SC name of the simulated reader; the two slots
-// are "<ReaderPrefix> 00 00" and "<ReaderPrefix> 00 01".
+// MaxCards is the most cards [Start] serves: pcscd handles at most 16
+// reader slots, and each vpcd reader has two.
+const MaxCards = 16
+
+// ReaderPrefix starts the PC/SC name of every simulated reader;
+// [ReaderName] gives the whole name of a slot.
 const ReaderPrefix = "Yubico YubiKey Virtual"
 
-// Env is a running simulator: two card servers and a private pcscd that
+// Options configure [StartOptions].
+type Options struct {
+	// BasePort is the first TCP port on 127.0.0.1; slot i listens on
+	// BasePort+i. Zero means Port0.
+	BasePort int
+}
+
+// Env is a running simulator: card servers and a private pcscd that
 // reaches them through vpcd.
 type Env struct {
-	// Slots serve 127.0.0.1:35963 and :35964, PC/SC readers
-	// "Yubico YubiKey Virtual 00 00" and "... 00 01".
-	Slots [2]*Server
+	// Slots are the reader slots in order: slot i listens on
+	// 127.0.0.1:BasePort+i and is the PC/SC reader Reader(i).
+	Slots []*Server
 
 	dir    string
 	cmd    *exec.Cmd
@@ -94,11 +105,29 @@ func CheckPrerequisites() (pcscd string, err error) {
 	return pcscd, nil
 }
 
-// Start serves the two cards on 127.0.0.1:35963 and :35964, then starts
-// pcscd in the foreground with a private configuration directory holding
-// one vpcd reader, and waits until vpcd has connected to both. Stop it
-// with [Env.Stop]. Only one Env can run at a time on a machine.
-func Start(card0, card1 *Card) (*Env, error) {
+// Start serves cards on 127.0.0.1:35963 onwards (a nil card is an empty
+// slot), then starts pcscd in the foreground with a private configuration
+// directory holding the vpcd readers, and waits until vpcd has connected
+// to every slot. Stop it with [Env.Stop]. Only one Env can run at a time
+// on a machine.
+func Start(cards ...*Card) (*Env, error) { return StartOptions(Options{}, cards...) }
+
+// StartOptions is [Start] with options. It serves one to [MaxCards] cards;
+// an odd count gets an empty slot after the last card, as each vpcd
+// reader has two slots and Debian 12's vpcd aborts pcscd when one of them
+// has nothing listening.
+func StartOptions(opts Options, cards ...*Card) (*Env, error) {
+	if len(cards) == 0 || len(cards) > MaxCards {
+		return nil, fmt.Errorf("pivsim: %d cards; serve 1 to %d", len(cards), MaxCards)
+	}
+	base := opts.BasePort
+	if base == 0 {
+		base = Port0
+	}
+	slots := len(cards) + len(cards)%2
+	if base < 1024 || base+slots-1 > 65535 {
+		return nil, fmt.Errorf("pivsim: ports %d-%d out of range", base, base+slots-1)
+	}
 	pcscd, err := CheckPrerequisites()
 	if err != nil {
 		return nil, err
@@ -106,26 +135,57 @@ func Start(card0, card1 *Card) (*Env, error) {
 	e := &Env{output: &syncBuffer{}, exited: make(chan struct{})}
 	// The simulator must listen before pcscd starts: Debian 12's vpcd
 	// aborts pcscd when a connection is refused.
-	for i, c := range []*Card{card0, card1} {
-		s, err := Listen(fmt.Sprintf("127.0.0.1:%d", Port0+i), c)
+	for i := range slots {
+		var c *Card
+		if i < len(cards) {
+			c = cards[i]
+		}
+		s, err := Listen(fmt.Sprintf("127.0.0.1:%d", base+i), c)
 		if err != nil {
 			e.closeServers()
 			return nil, err
 		}
-		e.Slots[i] = s
+		e.Slots = append(e.Slots, s)
 	}
 	e.dir, err = os.MkdirTemp("", "pivsim-pcscd-")
 	if err != nil {
 		e.closeServers()
 		return nil, fmt.Errorf("pivsim: %w", err)
 	}
-	conf := fmt.Sprintf("FRIENDLYNAME \"%s\"\nDEVICENAME   127.0.0.1:0x%X\nLIBPATH      %s\nCHANNELID    0x%X\n",
-		ReaderPrefix, Port0, VPCDDriver, Port0)
-	if err := os.WriteFile(filepath.Join(e.dir, "vpcd"), []byte(conf), 0o600); err != nil {
+	// One reader.conf entry per vpcd reader. Each loads its own copy of
+	// the driver: pcscd shares one loaded driver between readers that
+	// name the same file, and vpcd keeps its connections in a global
+	// array indexed by slot only, so two readers on one copy would share
+	// their connections.
+	// pcscd reads every file of its configuration directory as a
+	// reader.conf, so the copies live next to it, not in it.
+	driver, err := os.ReadFile(VPCDDriver)
+	if err != nil {
 		e.cleanup()
 		return nil, fmt.Errorf("pivsim: %w", err)
 	}
-	e.cmd = exec.Command(pcscd, "--foreground", "--config", e.dir)
+	confDir, libDir := filepath.Join(e.dir, "conf"), filepath.Join(e.dir, "lib")
+	for _, d := range []string{confDir, libDir} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			e.cleanup()
+			return nil, fmt.Errorf("pivsim: %w", err)
+		}
+	}
+	for r := 0; r < slots/2; r++ {
+		lib := filepath.Join(libDir, fmt.Sprintf("libifdvpcd-%d.so", r))
+		if err := os.WriteFile(lib, driver, 0o500); err != nil {
+			e.cleanup()
+			return nil, fmt.Errorf("pivsim: %w", err)
+		}
+		port := base + 2*r
+		conf := fmt.Sprintf("FRIENDLYNAME \"%s\"\nDEVICENAME   127.0.0.1:0x%X\nLIBPATH      %s\nCHANNELID    0x%X\n",
+			readerFriendlyName(r), port, lib, port)
+		if err := os.WriteFile(filepath.Join(confDir, fmt.Sprintf("vpcd-%d", r)), []byte(conf), 0o600); err != nil {
+			e.cleanup()
+			return nil, fmt.Errorf("pivsim: %w", err)
+		}
+	}
+	e.cmd = exec.Command(pcscd, "--foreground", "--config", confDir)
 	e.cmd.Stdout = e.output
 	e.cmd.Stderr = e.output
 	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
@@ -150,7 +210,40 @@ func Start(card0, card1 *Card) (*Env, error) {
 			return nil, fmt.Errorf("pivsim: vpcd did not connect to %s within 15s; pcscd said: %s", s.Addr(), e.output.String())
 		}
 	}
-	return e, nil
+	// pcscd opens its socket after loading the readers.
+	for {
+		if c, err := net.DialTimeout("unix", PCSCDSocket, time.Second); err == nil {
+			c.Close()
+			return e, nil
+		}
+		select {
+		case <-e.exited:
+			e.closeServers()
+			os.RemoveAll(e.dir)
+			return nil, fmt.Errorf("pivsim: pcscd exited early: %s", e.output.String())
+		case <-deadline:
+			e.Stop()
+			return nil, fmt.Errorf("pivsim: pcscd did not open %s within 15s; pcscd said: %s", PCSCDSocket, e.output.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Reader returns the PC/SC name of slot i.
+func (e *Env) Reader(i int) string { return ReaderName(i) }
+
+// ReaderName returns the PC/SC name pcscd gives slot i of an [Env]:
+// "Yubico YubiKey Virtual 00 00" and "... 00 01" for the first two
+// slots, "Yubico YubiKey Virtual B 00 00" and "... B 00 01" for the next
+// two, and so on (pcscd numbers slots per reader, so the readers need
+// different names).
+func ReaderName(i int) string { return fmt.Sprintf("%s 00 %02X", readerFriendlyName(i/2), i%2) }
+
+func readerFriendlyName(r int) string {
+	if r == 0 {
+		return ReaderPrefix
+	}
+	return fmt.Sprintf("%s %c", ReaderPrefix, 'A'+r)
 }
 
 // Log returns what pcscd printed.

@@ -2,7 +2,6 @@ package pivsim
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -42,7 +41,9 @@ type Server struct {
 }
 
 // Listen starts serving card on addr, which must be a loopback address
-// (e.g. "127.0.0.1:35963").
+// (e.g. "127.0.0.1:35963"). A nil card is an empty slot: as vpcd cannot
+// show an empty slot (see [Server.Insert]), it holds a card that is not a
+// YubiKey.
 func Listen(addr string, card *Card) (*Server, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -50,9 +51,6 @@ func Listen(addr string, card *Card) (*Server, error) {
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return nil, fmt.Errorf("pivsim: listen address %q is not a loopback IP", addr)
-	}
-	if card == nil {
-		return nil, errors.New("pivsim: no card to serve")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -70,7 +68,7 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Connected is closed once vpcd has connected.
 func (s *Server) Connected() <-chan struct{} { return s.seen }
 
-// Card returns the card currently inserted.
+// Card returns the card currently inserted, or nil.
 func (s *Server) Card() *Card {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -78,10 +76,17 @@ func (s *Server) Card() *Card {
 }
 
 // Insert replaces the card in the slot, as if one YubiKey were unplugged
-// and another plugged in. Do it only while no program has the card open.
-// The new card starts powered off.
+// and another plugged in; nil unplugs it. Do it only while no program has
+// the card open. The new card starts powered off.
+//
+// The reader stays listed after nil: Debian 12's vpcd aborts pcscd when
+// a card connection closes, so an unplugged slot holds a card that is not
+// a YubiKey (it knows no instruction: GET VERSION answers 6D00), which
+// piv-go and ykman refuse to open.
 func (s *Server) Insert(c *Card) {
-	c.Reset()
+	if c != nil {
+		c.Reset()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.card = c
@@ -128,7 +133,18 @@ func (s *Server) serve(conn net.Conn) {
 		}
 		card := s.Card()
 		var reply []byte
-		if n == 1 {
+		switch {
+		case card == nil && n == 1:
+			// An empty slot. Debian 12's vpcd aborts pcscd when it loses
+			// a connection in client mode, so an empty slot cannot look
+			// empty: it holds a card that is not a YubiKey.
+			if msg[0] != ctrlGetATR {
+				continue
+			}
+			reply = ATR()
+		case card == nil:
+			reply = notAYubiKey(msg)
+		case n == 1:
 			switch msg[0] {
 			case ctrlPowerOff, ctrlPowerOn, ctrlReset:
 				card.Reset()
@@ -138,7 +154,7 @@ func (s *Server) serve(conn net.Conn) {
 			default:
 				continue
 			}
-		} else {
+		default:
 			reply = card.Transmit(msg)
 		}
 		out := binary.BigEndian.AppendUint16(nil, uint16(len(reply)))
@@ -146,6 +162,18 @@ func (s *Server) serve(conn net.Conn) {
 			return
 		}
 	}
+}
+
+// notAYubiKey answers a command APDU as the card in an empty slot: it
+// selects any application and knows no instruction (6D00), so piv-go
+// fails at GET VERSION and closes the card. (A card refusing SELECT would
+// do too, but piv-go v2.6.0's Open then leaves its exclusive connection
+// open, and the process cannot open that reader again.)
+func notAYubiKey(apdu []byte) []byte {
+	if len(apdu) >= 2 && apdu[1] == 0xa4 {
+		return []byte{0x90, 0x00}
+	}
+	return []byte{0x6d, 0x00}
 }
 
 // Close stops the server and drops vpcd's connection. Stop pcscd first:

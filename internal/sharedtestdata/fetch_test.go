@@ -114,26 +114,30 @@ func TestFetchListMatchesVectors(t *testing.T) {
 		}
 	}
 	// Every vector the tests can read is fetched.
-	err := filepath.WalkDir(SigstoreRoot(t), func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(base, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		switch filepath.Base(rel) {
-		case "README.md", "SHA256SUMS":
+	walk := func(dir string) error {
+		return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, err := filepath.Rel(base, p)
+			if err != nil {
+				return err
+			}
+			rel = filepath.ToSlash(rel)
+			switch filepath.Base(rel) {
+			case "README.md", "SHA256SUMS":
+				return nil
+			}
+			if !listed[rel] {
+				t.Errorf("%s is not in scripts/fetch-testdata.list", rel)
+			}
 			return nil
+		})
+	}
+	for _, dir := range []string{SigstoreRoot(t), SigstoreRepo(t)} {
+		if err := walk(dir); err != nil {
+			t.Fatal(err)
 		}
-		if !listed[rel] {
-			t.Errorf("%s is not in scripts/fetch-testdata.list", rel)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -164,8 +168,8 @@ func TestFetchScript(t *testing.T) {
 			}
 		}
 		ents, err := os.ReadDir(out)
-		if err != nil || len(ents) != 1 || ents[0].Name() != "sigstore-root" {
-			t.Errorf("%s holds %v (%v), want only sigstore-root", out, ents, err)
+		if err != nil || len(ents) != 2 || ents[0].Name() != "sigstore-repo" || ents[1].Name() != "sigstore-root" {
+			t.Errorf("%s holds %v (%v), want only sigstore-repo and sigstore-root", out, ents, err)
 		}
 		// Found by the lookup, as a fresh clone's tests would.
 		if dir, why := locate(t.TempDir(), out, ""); dir != filepath.Join(out, "sigstore-root") {

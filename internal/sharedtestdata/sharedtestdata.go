@@ -158,3 +158,16 @@ func moduleOf(gomod string) string {
 	}
 	return ""
 }
+
+// SigstoreRepo returns the sigstore-repo directory beside sigstore-root:
+// Sigstore's real production TUF repository (prod-2026-08-21/git as kept
+// in git, prod-2026-08-21/published as its CDN serves it). It fails the
+// test, naming the path, if the directory is not there.
+func SigstoreRepo(tb testing.TB) string {
+	tb.Helper()
+	p := filepath.Join(filepath.Dir(SigstoreRoot(tb)), "sigstore-repo")
+	if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+		tb.Fatalf("sharedtestdata: the Sigstore repository vectors are missing: %s is not a directory (they sit beside %s)", p, SigstoreRoot(tb))
+	}
+	return p
+}

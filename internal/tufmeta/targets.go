@@ -97,9 +97,11 @@ func parseMetaFile(what string, raw cjson.Raw) (MetaFile, error) {
 	}
 	mf := MetaFile{Version: v}
 	if l, present := o.get("length"); present {
+		// No metadata file is empty: a length of 0 could only be read as
+		// "not listed", which it is not.
 		n, ok := l.Int()
-		if !ok || n < 0 {
-			return MetaFile{}, malformed("%s: length is not a non-negative integer", what)
+		if !ok || n < 1 {
+			return MetaFile{}, malformed("%s: length is not a positive integer", what)
 		}
 		mf.Length, mf.HasLength = n, true
 	}
@@ -318,14 +320,16 @@ func parseDelegations(raw cjson.Raw) (*Delegations, error) {
 		return nil, malformed("delegations: roles is not a list")
 	}
 	d.Roles = make([]DelegatedRole, 0, len(els))
+	names := make(map[string]bool, len(els))
 	for i, e := range els {
 		r, err := parseDelegatedRole(i, e, d.KeyIDs)
 		if err != nil {
 			return nil, err
 		}
-		if slices.ContainsFunc(d.Roles, func(o DelegatedRole) bool { return o.Name == r.Name }) {
+		if names[r.Name] {
 			return nil, malformed("delegated role %q is listed twice", r.Name)
 		}
+		names[r.Name] = true
 		d.Roles = append(d.Roles, r)
 	}
 	return d, nil

@@ -332,6 +332,8 @@ func pivAlgorithm(a Algorithm) (pivgo.Algorithm, error) {
 		return pivgo.AlgorithmEC256, nil
 	case AlgorithmECP384:
 		return pivgo.AlgorithmEC384, nil
+	case AlgorithmEd25519:
+		return pivgo.AlgorithmEd25519, nil
 	}
 	return 0, fmt.Errorf("signer/piv: unsupported algorithm %v", a)
 }

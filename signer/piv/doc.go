@@ -10,6 +10,9 @@
 // package attestation's types (attestation.SlotSignature,
 // attestation.PINPolicyAlways, ...), the same ones attestation.Verify
 // reports when anyone checks the published certificates.
+// policies. [EnrolOptions].Algorithm picks ECDSA P-384 or Ed25519 instead
+// (Ed25519 needs firmware 5.7 or later; the token signs the whole
+// message, so a root's signing payload travels to it in chained APDUs).
 //
 //	e, err := piv.Enrol(ctx, piv.EnrolOptions{
 //		Serial:        12345678,

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/subtle"
 	"crypto/x509"
@@ -89,6 +90,11 @@ func enrol(ctx context.Context, b backend, opts EnrolOptions) (*Enrolment, error
 		default:
 			return nil, tokenErr("inspect slot "+slot.String(), serial, err)
 		}
+	}
+	if opts.Algorithm == AlgorithmEd25519 && !versionAtLeast(c.Version(), 5, 7, 0) {
+		v := c.Version()
+		return nil, &TokenError{Op: "generate key", Serial: serial,
+			Err: fmt.Errorf("%w: Ed25519 needs YubiKey firmware 5.7 or later; the token has %d.%d.%d", signer.ErrUnsupportedKey, v.Major, v.Minor, v.Patch)}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("signer/piv: enrol: %w", err)
@@ -234,10 +240,15 @@ func samePublicKey(a, b crypto.PublicKey) bool {
 	return err1 == nil && err2 == nil && subtle.ConstantTimeCompare(ad, bd) == 1
 }
 
+// hashFor returns the hash a key signs: SHA-256 for P-256, SHA-384 for
+// P-384, none (0) for Ed25519, which signs the whole message.
 func hashFor(pub crypto.PublicKey) (crypto.Hash, error) {
+	if _, ok := pub.(ed25519.PublicKey); ok {
+		return 0, nil
+	}
 	k, ok := pub.(*ecdsa.PublicKey)
 	if !ok {
-		return 0, fmt.Errorf("signer/piv: unsupported key type %T (only ECDSA P-256 and P-384)", pub)
+		return 0, fmt.Errorf("signer/piv: unsupported key type %T (only ECDSA P-256, P-384 and Ed25519)", pub)
 	}
 	switch k.Curve {
 	case elliptic.P256():

@@ -51,6 +51,9 @@ var (
 	ErrAttestation = errors.New("signer/piv: attestation check failed")
 	// ErrNoPIN means a PIN is needed but Options.PIN is nil.
 	ErrNoPIN = errors.New("signer/piv: PIN required but no PIN callback given")
+	// ErrNotTouched means a key with a touch policy refused to sign
+	// because nobody touched the YubiKey in time (it waits 15 seconds).
+	ErrNotTouched = errors.New("signer/piv: the YubiKey was not touched in time (it waits 15 seconds)")
 )
 
 // Algorithm is a key algorithm. The zero value is ECDSA P-256.
@@ -58,17 +61,20 @@ type Algorithm int
 
 // Key algorithms supported for root keys.
 const (
-	AlgorithmECP256 Algorithm = iota // ECDSA P-256 (the default)
-	AlgorithmECP384                  // ECDSA P-384
+	AlgorithmECP256  Algorithm = iota // ECDSA P-256 (the default)
+	AlgorithmECP384                   // ECDSA P-384
+	AlgorithmEd25519                  // Ed25519, from YubiKey firmware 5.7
 )
 
-// String returns "ecdsa-p256" or "ecdsa-p384".
+// String returns "ecdsa-p256", "ecdsa-p384" or "ed25519".
 func (a Algorithm) String() string {
 	switch a {
 	case AlgorithmECP256:
 		return "ecdsa-p256"
 	case AlgorithmECP384:
 		return "ecdsa-p384"
+	case AlgorithmEd25519:
+		return "ed25519"
 	}
 	return "unknown(" + strconv.Itoa(int(a)) + ")"
 }

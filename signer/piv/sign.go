@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -102,8 +103,9 @@ func (st *state) lock(ctx context.Context) error {
 func (st *state) unlock() { <-st.sem }
 
 // Sign hashes message (SHA-256 for P-256, SHA-384 for P-384) and signs it
-// on the token, returning an ASN.1 DER signature, which it verifies
-// before returning it.
+// on the token, returning an ASN.1 DER signature; an Ed25519 key signs the
+// whole message on the token (pure Ed25519, 64 bytes). Sign verifies the
+// signature before returning it.
 //
 // If the key needs a PIN, Sign first reads the PIN retry counter: with
 // no tries left it fails with an error wrapping signer.ErrPINBlocked, and
@@ -152,9 +154,12 @@ func (st *state) sign(ctx context.Context, message []byte) ([]byte, error) {
 	if st.card == nil {
 		return nil, errors.New("signer/piv: sign: signer is closed")
 	}
-	h := st.hash.New()
-	h.Write(message)
-	digest := h.Sum(nil)
+	digest := message // Ed25519 signs the message itself
+	if st.hash != 0 {
+		h := st.hash.New()
+		h.Write(message)
+		digest = h.Sum(nil)
+	}
 
 	var pin []byte
 	defer func() { clear(pin) }()
@@ -202,9 +207,22 @@ func (st *state) sign(ctx context.Context, message []byte) ([]byte, error) {
 	}
 	sig, err := cs.Sign(rand.Reader, digest, st.hash)
 	if err != nil {
+		// A key that wants a touch answers 6982 (security status not
+		// satisfied) when the touch times out; the PIN, if any, was
+		// verified just before.
+		if st.info.touch != pivgo.TouchPolicyNever && containsAny(err.Error(), "smart card error 6982") {
+			return nil, &TokenError{Op: "sign", Serial: st.serial, Err: fmt.Errorf("%w: %w", ErrNotTouched, err)}
+		}
 		return nil, tokenErr("sign", st.serial, err)
 	}
-	if !ecdsa.VerifyASN1(st.info.pub.(*ecdsa.PublicKey), digest, sig) {
+	var valid bool
+	switch pub := st.info.pub.(type) {
+	case *ecdsa.PublicKey:
+		valid = ecdsa.VerifyASN1(pub, digest, sig)
+	case ed25519.PublicKey:
+		valid = ed25519.Verify(pub, message, sig)
+	}
+	if !valid {
 		return nil, &TokenError{Op: "sign", Serial: st.serial, Err: errors.New("the token returned a signature that does not verify")}
 	}
 	return sig, nil

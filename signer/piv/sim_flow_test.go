@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 
 	"github.com/trustroot/trustroot/attestation"
 	"github.com/trustroot/trustroot/internal/pivattest"
+	"github.com/trustroot/trustroot/internal/pivsim"
 	"github.com/trustroot/trustroot/signer"
 )
 
@@ -68,14 +71,19 @@ func TestSimEnrolSignAttest(t *testing.T) {
 	}{
 		{"P256", AlgorithmECP256, elliptic.P256()},
 		{"P384", AlgorithmECP384, elliptic.P384()},
+		{"Ed25519", AlgorithmEd25519, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := needSim(t)
 			card := s.cards[0]
 			e := s.enrol(t, card.Serial(), EnrolOptions{Algorithm: tc.alg})
 			pub, ok := e.Public.(*ecdsa.PublicKey)
-			if !ok || pub.Curve != tc.curve {
-				t.Fatalf("enrolled key %T on the wrong curve", e.Public)
+			edPub, isEd := e.Public.(ed25519.PublicKey)
+			if tc.curve == nil && !isEd || tc.curve != nil && (!ok || pub.Curve != tc.curve) {
+				t.Fatalf("enrolled key %T, want %s", e.Public, tc.alg)
+			}
+			if e.Algorithm != tc.alg {
+				t.Errorf("enrolment algorithm %v, want %v", e.Algorithm, tc.alg)
 			}
 			if e.Serial != card.Serial() || e.Slot != attestation.SlotSignature || e.PINPolicy != attestation.PINPolicyAlways || e.TouchPolicy != attestation.TouchPolicyAlways {
 				t.Errorf("enrolment = serial %d slot %v pin %v touch %v", e.Serial, e.Slot, e.PINPolicy, e.TouchPolicy)
@@ -117,10 +125,16 @@ func TestSimEnrolSignAttest(t *testing.T) {
 					t.Fatalf("Sign #%d: %v", i, err)
 				}
 				var digest []byte
-				if tc.alg == AlgorithmECP384 {
+				switch tc.alg {
+				case AlgorithmEd25519:
+					if !ed25519.Verify(edPub, msg, sig) {
+						t.Fatalf("Ed25519 signature #%d does not verify", i)
+					}
+					continue
+				case AlgorithmECP384:
 					d := sha512.Sum384(msg)
 					digest = d[:]
-				} else {
+				default:
 					d := sha256.Sum256(msg)
 					digest = d[:]
 				}
@@ -333,5 +347,76 @@ func TestSimContext(t *testing.T) {
 	sg3 := newSim(t, Options{Serial: card.Serial(), Expected: e.Public, PIN: pinFunc("123456", nil)})
 	if _, err := sg3.Sign(context.Background(), []byte("m")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSimEd25519NeedsFirmware57: Enrol refuses Ed25519 on a token older
+// than firmware 5.7 before asking it to generate anything, and a 5.7
+// token signs a long message (a TUF root is several kilobytes) whole.
+func TestSimEd25519NeedsFirmware57(t *testing.T) {
+	s := needSim(t)
+	old, err := newSimCard(s.ca, 10000001, [3]byte{5, 4, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.env.Slots[0].Insert(old)
+	_, err = Enrol(context.Background(), EnrolOptions{Serial: 10000001, AllowDefaultManagementKey: true, Roots: s.roots(), Algorithm: AlgorithmEd25519})
+	if !errors.Is(err, signer.ErrUnsupportedKey) || !strings.Contains(err.Error(), "5.4.3") {
+		t.Fatalf("Enrol Ed25519 on firmware 5.4.3 = %v, want ErrUnsupportedKey naming the firmware", err)
+	}
+	if old.Signatures() != 0 {
+		t.Fatal("the token was used")
+	}
+	card := s.cards[1]
+	e := s.enrol(t, card.Serial(), EnrolOptions{Algorithm: AlgorithmEd25519})
+	sg := newSim(t, Options{Serial: card.Serial(), Expected: e.Public, PIN: pinFunc("123456", nil)})
+	msg := bytes.Repeat([]byte(`{"keytype":"ed25519","scheme":"ed25519"},`), 200) // 8 KB
+	sig, err := sg.Sign(context.Background(), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ed25519.Verify(e.Public.(ed25519.PublicKey), msg, sig) {
+		t.Fatal("signature of a long message does not verify")
+	}
+}
+
+// TestSimTouchTimeout: a key with touch policy always that nobody touches
+// fails after the YubiKey's 15-second wait with ErrNotTouched, and no
+// signature is made. The card's clock is a FakeClock, so nobody waits.
+func TestSimTouchTimeout(t *testing.T) {
+	s := needSim(t)
+	clock := pivsim.NewFakeClock(time.Unix(1e9, 0))
+	dev, err := s.ca.NewDevice(10000001, attestation.Firmware{Major: 5, Minor: 7, Patch: 1}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, err := pivsim.NewCard(pivsim.Config{Serial: 10000001, Attestation: dev, Touch: pivsim.NoTouch{}, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.env.Slots[0].Insert(card)
+	e := s.enrol(t, card.Serial(), EnrolOptions{TouchPolicy: attestation.TouchPolicyAlways})
+	var touchCalls int
+	sg := newSim(t, Options{Serial: card.Serial(), Expected: e.Public, PIN: pinFunc("123456", nil), Touch: func() { touchCalls++ }})
+	done := make(chan error, 1)
+	go func() {
+		_, err := sg.Sign(context.Background(), []byte("root"))
+		done <- err
+	}()
+	for clock.Pending() == 0 { // the card waits for the touch
+		select {
+		case err := <-done:
+			t.Fatalf("Sign returned before the card waited for a touch: %v", err)
+		default:
+			time.Sleep(time.Millisecond)
+		}
+	}
+	clock.Advance(pivsim.TouchTimeout)
+	err = <-done
+	if !errors.Is(err, ErrNotTouched) {
+		t.Fatalf("Sign without a touch = %v, want ErrNotTouched", err)
+	}
+	if touchCalls != 1 || card.Signatures() != 0 {
+		t.Errorf("touch callbacks %d, signatures %d; want 1, 0", touchCalls, card.Signatures())
 	}
 }

@@ -20,7 +20,7 @@ import (
 func stagedCeremony(t *testing.T) *tool {
 	t.Helper()
 	tl := newTool(t)
-	tl.must("init", "-name", "faults", "-threshold", "2", "-attestation-roots", "fake")
+	tl.must("init", "-name", "faults", "-threshold", "2", "-attestation-roots", "fake", "-online-signers", "fake")
 	for _, h := range []string{"alice", "bob", "carol"} {
 		tl.must("enroll", "-holder", h, "-token", "fake")
 	}

@@ -37,7 +37,7 @@ func loaderTemplate(f *testing.F) (string, []string) {
 	f.Cleanup(func() { _ = os.RemoveAll(dir) })
 	tl := &tool{dir: dir, tokens: newFakeTokens(), pin: fake.DefaultPIN}
 	for _, args := range [][]string{
-		{"init", "-name", "fuzz", "-threshold", "2", "-attestation-roots", "fake"},
+		{"init", "-name", "fuzz", "-threshold", "2", "-attestation-roots", "fake", "-online-signers", "fake"},
 		{"enroll", "-holder", "alice", "-token", "fake"},
 		{"enroll", "-holder", "bob", "-token", "fake"},
 		{"enroll", "-holder", "carol", "-token", "fake"},

@@ -1,26 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// publishedV1 returns a tool whose repository has root v1 published.
-func publishedV1(t *testing.T) *tool {
-	t.Helper()
-	tl := newTool(t)
-	tl.setupV1Staged()
-	for _, h := range []string{"alice", "bob", "carol"} {
-		tl.must("sign", "-holder", h, "-token", "fake", "-pin-fd", "3")
-	}
-	tl.must("publish")
-	return tl
-}
 
 // symlinkTo replaces the repository file rel with a symbolic link to a
 // copy of its contents outside the repository, so the link would read as
@@ -176,77 +162,4 @@ func TestReadInside(t *testing.T) {
 	if data, err := readInside(filepath.Join(base, "link"), filepath.Join(base, "link", "f.json"), 10); err != nil || string(data) != "{}" {
 		t.Fatalf("file in a symlinked base: %q, %v", data, err)
 	}
-}
-
-// TestStatusMarkdownNotReady: the markdown status says what is still
-// missing, per threshold, as the text status does.
-func TestStatusMarkdownNotReady(t *testing.T) {
-	tl := newTool(t)
-	tl.setupV1Staged()
-	tl.must("sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3")
-	r := tl.must("status", "-format", "markdown")
-	if !strings.Contains(r.stdout, "Not ready to publish: root v1 (own) needs 2 more signatures.") || strings.Contains(r.stdout, "All thresholds are met") {
-		t.Fatalf("markdown status with 1 of 3 signatures:\n%s", r.stdout)
-	}
-	tl.must("sign", "-holder", "bob", "-token", "fake", "-pin-fd", "3")
-	r = tl.must("status", "-format", "markdown")
-	if !strings.Contains(r.stdout, "needs 1 more signature.") {
-		t.Fatalf("markdown status with 2 of 3 signatures:\n%s", r.stdout)
-	}
-	tl.must("sign", "-holder", "carol", "-token", "fake", "-pin-fd", "3")
-	r = tl.must("status", "-format", "markdown")
-	if !strings.Contains(r.stdout, "All thresholds are met: ready to publish.") || strings.Contains(r.stdout, "Not ready") {
-		t.Fatalf("markdown status with 3 of 3 signatures:\n%s", r.stdout)
-	}
-}
-
-// TestVerifyChainMissingDirectory: a mistyped -chain directory is named
-// as missing, not as a directory without root files.
-func TestVerifyChainMissingDirectory(t *testing.T) {
-	tl := newTool(t)
-	missing := filepath.Join(t.TempDir(), "nope")
-	r := tl.run("verify", "-chain", missing)
-	if r.code != 1 || !strings.Contains(r.stderr, filepath.ToSlash(missing)+" does not exist") || strings.Contains(r.stderr, "no N.root.json") {
-		t.Fatalf("verify -chain of a missing directory: %v", r)
-	}
-	file := filepath.Join(t.TempDir(), "f")
-	writeFile(t, file, []byte("x"))
-	r = tl.run("verify", "-chain", file)
-	if r.code != 1 || !strings.Contains(r.stderr, "is not a directory") {
-		t.Fatalf("verify -chain of a file: %v", r)
-	}
-	empty := t.TempDir()
-	r = tl.run("verify", "-chain", empty)
-	if r.code != 1 || !strings.Contains(r.stderr, "no N.root.json files") {
-		t.Fatalf("verify -chain of an empty directory: %v", r)
-	}
-}
-
-// TestInterruptedExitStatus: a command ended by Ctrl-C (a cancelled
-// context) exits 130; other failures, including a signing timeout, exit 1.
-func TestInterruptedExitStatus(t *testing.T) {
-	errCmd := func(err error) func(context.Context, *env, []string) error {
-		return func(context.Context, *env, []string) error { return err }
-	}
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
-	for _, c := range []struct {
-		ctx  context.Context
-		err  error
-		want int
-	}{
-		{cancelled, fmt.Errorf("ceremony: interrupted while waiting for the PIN: %w", context.Canceled), 130},
-		{cancelled, errors.New("ceremony: some other failure"), 1},
-		{context.Background(), fmt.Errorf("ceremony: signing: %w", context.Canceled), 1},
-		{context.Background(), fmt.Errorf("ceremony: signing timed out: %w", context.DeadlineExceeded), 1},
-	} {
-		if got := runCommand(c.ctx, testEnvForExit(), "x", errCmd(c.err), nil); got != c.want {
-			t.Errorf("ctx err %v, command error %q: exit %d, want %d", c.ctx.Err(), c.err, got, c.want)
-		}
-	}
-}
-
-func testEnvForExit() *env {
-	var out, errb strings.Builder
-	return &env{stdout: &out, stderr: &errb}
 }

@@ -167,7 +167,7 @@ func TestPINNeverLeaks(t *testing.T) {
 			t.Fatalf("ceremony %v: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
 		}
 	}
-	mustRun("init", "-name", "pins", "-threshold", "2", "-attestation-roots", "fake")
+	mustRun("init", "-name", "pins", "-threshold", "2", "-attestation-roots", "fake", "-online-signers", "fake")
 	for _, h := range []string{"alice", "bob", "carol"} {
 		mustRun("enroll", "-holder", h, "-token", "fake")
 	}
@@ -237,7 +237,7 @@ func TestPINNeverLeaks(t *testing.T) {
 
 	for _, pin := range []string{wrongPIN, envPIN, fake.DefaultPIN} {
 		for i, out := range outputs {
-			if strings.Contains(out, pin) {
+			if strings.Contains(withoutPINNote(out), pin) {
 				t.Errorf("output %d contains the PIN %s:\n%s", i, pin, out)
 			}
 		}

@@ -33,7 +33,7 @@ func TestUnsafeNamesAreRefused(t *testing.T) {
 		return runCeremony(t, bin, nil, nil, full...)
 	}
 	for _, args := range [][]string{
-		{"init", "-name", "paths", "-threshold", "1", "-attestation-roots", "fake"},
+		{"init", "-name", "paths", "-threshold", "1", "-attestation-roots", "fake", "-online-signers", "fake"},
 		{"enroll", "-holder", "alice", "-token", "fake"},
 		{"stage"},
 		{"sign", "-holder", "alice", "-token", "fake", "-pin-fd", "3"},
