@@ -33,26 +33,46 @@ const demoTarget = "acme/release.pub"
 // targets with Sigstore custom metadata; a role acme delegated acme/* with
 // 2 of 2 keys, listing one target. Every key is ECDSA P-256.
 func writeDemoRepo(tb testing.TB, dir string) []byte {
+	trusted, _ := demoRepo(tb, dir)
+	return trusted
+}
+
+// demoRepo is writeDemoRepo, also returning the signature checks a
+// refresh and the lookup of demoTarget cannot avoid (the floor): the
+// trusted root's threshold (3), v2's previous threshold (3; its own is met
+// by the same pairs), v3's previous threshold (3) and the one more key its
+// own threshold of 4 needs, the timestamp, the snapshot, the targets and
+// acme's two keys: 15.
+func demoRepo(tb testing.TB, dir string) ([]byte, []floorCheck) {
 	expires := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 	holder := func(n int, name string) *gen.Key { return gen.ECDSA(200+n).With(root.FieldHolder, name) }
 	alice, bob, carol, dave, erin, frank := holder(0, "alice"), holder(1, "bob"), holder(2, "carol"), holder(3, "dave"), holder(4, "erin"), holder(5, "frank")
 	tsKey, snKey, tgKey := gen.ECDSA(210), gen.ECDSA(211), gen.ECDSA(212)
 	acme := []*gen.Key{gen.ECDSA(213), gen.ECDSA(214)}
-	rootV := func(v int64, keys []*gen.Key, thr int, signers ...*gen.Key) []byte {
+	var checks []floorCheck
+	sign := func(signed map[string]any, signers []*gen.Key, checked ...*gen.Key) []byte {
+		payload := gen.Canonical(signed)
+		for _, k := range checked {
+			// gen signs a message the same way every time.
+			checks = append(checks, floorCheck{pub: k.Public(), payload: payload, sig: k.Sign(payload)})
+		}
+		return gen.Sign(signed, signers...)
+	}
+	rootV := func(v int64, keys []*gen.Key, thr int, signers []*gen.Key, checked ...*gen.Key) []byte {
 		roles := map[string]gen.Role{
 			"root":      {Keys: keys, Threshold: thr},
 			"timestamp": {Keys: []*gen.Key{tsKey}, Threshold: 1},
 			"snapshot":  {Keys: []*gen.Key{snKey}, Threshold: 1},
 			"targets":   {Keys: []*gen.Key{tgKey}, Threshold: 1},
 		}
-		return gen.Sign(gen.Root(v, expires, true, roles), signers...)
+		return sign(gen.Root(v, expires, true, roles), signers, checked...)
 	}
 	v1Keys := []*gen.Key{alice, bob, carol, dave, erin}
 	v2Keys := []*gen.Key{alice, bob, carol, frank, erin}
 	files := map[string][]byte{
-		"1.root.json": rootV(1, v1Keys, 3, alice, bob, carol),
-		"2.root.json": rootV(2, v2Keys, 3, alice, bob, carol, frank),
-		"3.root.json": rootV(3, v2Keys, 4, bob, carol, erin, frank),
+		"1.root.json": rootV(1, v1Keys, 3, []*gen.Key{alice, bob, carol}, alice, bob, carol),
+		"2.root.json": rootV(2, v2Keys, 3, []*gen.Key{alice, bob, carol, frank}, alice, bob, carol),
+		"3.root.json": rootV(3, v2Keys, 4, []*gen.Key{bob, carol, erin, frank}, bob, carol, frank, erin),
 	}
 	files["root.json"] = files["3.root.json"]
 	custom := func(usage string) map[string]any {
@@ -65,19 +85,22 @@ func writeDemoRepo(tb testing.TB, dir string) []byte {
 		"trusted_root.json": gen.Target([]byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`), nil),
 	}
 	deleg := gen.Delegations(gen.Delegated{Name: "acme", Keys: acme, Threshold: 2, Paths: []string{"acme/*"}})
-	files["1.targets.json"] = gen.Sign(gen.Targets(1, expires, targets, deleg), tgKey)
-	files["1.acme.json"] = gen.Sign(gen.Targets(1, expires, map[string]any{demoTarget: gen.Target([]byte("acme release key"), nil)}, nil), acme...)
-	files["1.snapshot.json"] = gen.Sign(gen.Snapshot(1, expires, map[string]any{
+	files["1.targets.json"] = sign(gen.Targets(1, expires, targets, deleg), []*gen.Key{tgKey}, tgKey)
+	files["1.acme.json"] = sign(gen.Targets(1, expires, map[string]any{demoTarget: gen.Target([]byte("acme release key"), nil)}, nil), acme, acme...)
+	files["1.snapshot.json"] = sign(gen.Snapshot(1, expires, map[string]any{
 		"targets.json": gen.Meta(1, files["1.targets.json"]),
 		"acme.json":    gen.Meta(1, files["1.acme.json"]),
-	}), snKey)
-	files["timestamp.json"] = gen.Sign(gen.Timestamp(1, expires, gen.Meta(1, files["1.snapshot.json"])), tsKey)
+	}), []*gen.Key{snKey}, snKey)
+	files["timestamp.json"] = sign(gen.Timestamp(1, expires, gen.Meta(1, files["1.snapshot.json"])), []*gen.Key{tsKey}, tsKey)
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	return files["1.root.json"]
+	if len(checks) != 15 {
+		tb.Fatalf("%d floor checks, want 15", len(checks))
+	}
+	return files["1.root.json"], checks
 }
 
 // refreshOurs is a client's first refresh from root v1 and a lookup of the
@@ -152,10 +175,12 @@ func refreshGoTUF(tb testing.TB, trustedFile []byte, dir, scratch string) {
 //   - ours-cold: the same with the decoded-key cache emptied each time;
 //   - ours-workers2: as ours, with Options.Workers = 2;
 //   - gotuf: go-tuf's updater (New, Refresh, GetTargetInfo) with a Fetcher
-//     that reads the directory and its local cache disabled.
+//     that reads the directory and its local cache disabled;
+//   - floor: the 15 signature checks (see demoRepo) and nothing else, with
+//     public keys, payloads and signatures prepared in advance.
 func BenchmarkRefresh(b *testing.B) {
 	dir := b.TempDir()
-	trusted := writeDemoRepo(b, dir)
+	trusted, checks := demoRepo(b, dir)
 	fsys := os.DirFS(dir)
 	b.Run("ours", func(b *testing.B) {
 		opts := verify.Options{Now: benchNow}
@@ -179,6 +204,12 @@ func BenchmarkRefresh(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			refreshOurs(b, trusted, fsys, opts)
+		}
+	})
+	b.Run("floor", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			runFloor(b, checks)
 		}
 	})
 	b.Run("gotuf", func(b *testing.B) {
