@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -34,10 +33,25 @@ type Targets struct {
 	delegations []Delegation // built from m on first use; nil after a change
 }
 
-var roleNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// validRoleName reports whether s matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$
+// (a loop, not a regexp: compiling that one took a fifth of a millisecond
+// at every program start).
+func validRoleName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
 
 func checkRoleName(name root.Role) error {
-	if !roleNameRE.MatchString(string(name)) || name.IsTopLevel() {
+	if !validRoleName(string(name)) || name.IsTopLevel() {
 		return invalid("role name %q: use up to 64 letters, digits, '.', '_' and '-', not a top-level role name", name)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/trustroot/trustroot/internal/cjson"
+	"github.com/trustroot/trustroot/internal/link"
 	"github.com/trustroot/trustroot/internal/tufkey"
 )
 
@@ -155,7 +156,7 @@ func (k Key) stringField(name string) string {
 	if !k.valid() {
 		return ""
 	}
-	s, _ := k.k.key.Field(name).Str()
+	s, _ := k.k.key.StringField(name)
 	return s
 }
 
@@ -193,13 +194,35 @@ func (k Key) IDMatchesContent() bool {
 // Verify checks sig over message under the key's scheme. ECDSA signatures
 // must be ASN.1 DER. An unsupported key verifies nothing.
 func (k Key) Verify(message, sig []byte) error {
+	return k.verify(message, nil, sig)
+}
+
+// verify is Verify, through d's digests when d is not nil (d's message is
+// then the message).
+func (k Key) verify(message []byte, d *tufkey.Digests, sig []byte) error {
 	if !k.valid() {
 		return fmt.Errorf("%w: no key", ErrBadSignature)
 	}
-	if err := k.k.key.Verify(message, sig); err != nil {
+	var err error
+	if d != nil {
+		err = k.k.key.VerifyDigests(d, sig)
+	} else {
+		err = k.k.key.Verify(message, sig)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %s", ErrBadSignature, detail(err))
 	}
 	return nil
+}
+
+func init() {
+	link.VerifyDigests = func(k any, d *tufkey.Digests, sig []byte) (error, bool) {
+		rk, ok := k.(Key)
+		if !ok {
+			return nil, false
+		}
+		return rk.verify(d.Message(), d, sig), true
+	}
 }
 
 // MarshalJSON returns the key object, custom fields included, as JSON.

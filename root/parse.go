@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -49,8 +48,16 @@ func fromEnvelope(env *tufmeta.Envelope) (*Root, error) {
 		return nil, err
 	}
 	r := &Root{payload: env.Signed, m: m, keys: make(map[KeyID]Key, len(m.Keys))}
-	for id, k := range m.Keys {
-		r.keys[KeyID(id)] = newKey(KeyID(id), k)
+	// One allocation for every key's data; newKey's rules.
+	data := make([]keyData, len(m.KeyIDs))
+	for i, id := range m.KeyIDs {
+		k := m.Keys[id]
+		kid := KeyID(id)
+		if kid == "" {
+			kid = KeyID(k.ContentID())
+		}
+		data[i] = keyData{id: kid, key: k}
+		r.keys[KeyID(id)] = Key{k: &data[i]}
 	}
 	r.sigs = make([]Signature, len(env.Signatures))
 	for i, s := range env.Signatures {
@@ -113,9 +120,10 @@ func (r *Root) Keys() []Key {
 	if !r.ok() {
 		return nil
 	}
-	out := make([]Key, 0, len(r.keys))
-	for _, id := range slices.Sorted(maps.Keys(r.keys)) {
-		out = append(out, r.keys[id])
+	// m.KeyIDs lists every key of r.keys, sorted.
+	out := make([]Key, 0, len(r.m.KeyIDs))
+	for _, id := range r.m.KeyIDs {
+		out = append(out, r.keys[KeyID(id)])
 	}
 	return out
 }

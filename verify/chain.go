@@ -96,11 +96,15 @@ func Rotation(prev, next *root.Root, opts Options) (*ChainResult, error) {
 	if next == nil {
 		return nil, fmt.Errorf("verify: %w: nil next root", root.ErrMalformed)
 	}
-	w, err := newWalk(prev, opts)
+	w, err := newWalkFor(prev, opts, 1, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := w.next(next.SigningPayload(), next.Signatures(), next.Version(), func() (*root.Root, error) { return next, nil }); err != nil {
+	payload, sigs := next.SigningPayload(), sigIndex{m: sigMap(next.Signatures())}
+	c := &w.caches[0]
+	c.reset()
+	c.prefetch(&w.own, payload, sigs)
+	if err := w.next(c, payload, sigs, next.Version(), func() (*root.Root, error) { return next, nil }, nil); err != nil {
 		return nil, err
 	}
 	return w.finish()
@@ -121,18 +125,47 @@ func Rotation(prev, next *root.Root, opts Options) (*ChainResult, error) {
 // nothing is trusted, not even the versions that verified before the
 // failure. If every signature step verified but the newest root has
 // expired, the error is an *ExpiredError naming that version.
+//
+// With Options.Workers above one and at least four new versions, checks
+// run on that many goroutines, and the checks of a version against the
+// previous root's keys start while the previous version's own threshold
+// is being counted; the result and the error are those of a walk without
+// workers.
 func Chain(trusted *root.Root, next [][]byte, opts Options) (*ChainResult, error) {
 	if len(next) > opts.maxRootSteps() {
 		return nil, errf(ErrTooLarge, "verify: %d root versions offered, at most %d allowed", len(next), opts.maxRootSteps())
 	}
-	w, err := newWalk(trusted, opts)
+	var p *pool
+	if len(next) >= minPoolSteps {
+		p = newPool(opts.Workers)
+		defer p.close()
+	}
+	w, err := newWalkFor(trusted, opts, len(next), p)
 	if err != nil {
 		return nil, err
 	}
-	for i, data := range next {
-		if err := w.file(data, fmt.Sprintf("root file %d of %d", i+1, len(next))); err != nil {
+	if len(next) == 0 {
+		return w.finish()
+	}
+	cur := w.read(next[0], &w.caches[0], &w.own)
+	for i := range next {
+		var ahead pendingFile
+		read := false
+		readAhead := func(own *requirement) {
+			// Only a pool gains from reading ahead: its workers
+			// start on the next file while this one's own threshold
+			// is counted.
+			if p != nil && i+1 < len(next) {
+				ahead, read = w.read(next[i+1], &w.caches[(i+1)%2], own), true
+			}
+		}
+		if err := w.step(cur, func() string { return fmt.Sprintf("root file %d of %d", i+1, len(next)) }, readAhead); err != nil {
 			return nil, err
 		}
+		if i+1 < len(next) && !read {
+			ahead = w.read(next[i+1], &w.caches[(i+1)%2], &w.own)
+		}
+		cur = ahead
 	}
 	return w.finish()
 }
@@ -142,66 +175,119 @@ type walk struct {
 	opts  Options
 	now   time.Time
 	cur   *root.Root
-	own   requirement
+	own   requirement // cur's own root role
 	steps int
 	res   ChainResult
+	pool  *pool // during a call, with Options.Workers above one
+
+	// Reused from step to step: pair caches for this version and the
+	// one read ahead, and the keys counted.
+	caches          [2]pairCache
+	gotPrev, gotOwn []int
 }
 
 // newWalk starts a walk at trusted, which must meet its own threshold.
 func newWalk(trusted *root.Root, opts Options) (*walk, error) {
+	return newWalkFor(trusted, opts, 0, nil)
+}
+
+// newWalkFor is newWalk for a caller that expects to add more versions,
+// with the pool it uses for the call (nil for none).
+func newWalkFor(trusted *root.Root, opts Options, more int, p *pool) (*walk, error) {
 	if trusted == nil {
 		return nil, fmt.Errorf("verify: %w: nil trusted root", root.ErrMalformed)
 	}
 	w := &walk{opts: opts, now: opts.now(), cur: trusted}
+	w.setPool(p)
 	w.own = rootRequirement(trusted, root.OwnRequirement(trusted.Version()))
-	sigs := sigMap(trusted.Signatures())
-	var c pairCache
-	got := c.count(&w.own, trusted.SigningPayload(), sigs, nil)
+	payload, sigs := trusted.SigningPayload(), sigIndex{m: sigMap(trusted.Signatures())}
+	c := &w.caches[0]
+	c.prefetch(&w.own, payload, sigs)
+	got := c.countInto(nil, &w.own, payload, sigs, nil)
 	if !w.own.met(got) {
 		return nil, located(root.RoleRoot, trusted.Version(), "", &ThresholdError{Role: root.RoleRoot, Version: trusted.Version(), Requirement: w.own.name, Threshold: w.own.threshold, Valid: len(got)})
 	}
-	w.res.Steps = append(w.res.Steps, Step{Version: trusted.Version(), Expires: trusted.Expires(), Requirements: []Met{metOf(&w.own, got)}})
+	w.res.Steps = make([]Step, 0, 1+max(0, min(more, opts.maxRootSteps())))
+	refs := make([]KeyRef, len(got))
+	w.res.Steps = append(w.res.Steps, Step{Version: trusted.Version(), Expires: trusted.Expires(), Requirements: []Met{metOf(&w.own, got, refs)}})
 	if err := w.warn(trusted); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
+// setPool makes the walk's checks use p (nil: none).
+func (w *walk) setPool(p *pool) {
+	w.pool = p
+	for i := range w.caches {
+		w.caches[i].pool = p
+	}
+}
+
 // file verifies the root file data as the next version; name says which
 // file it is in errors.
 func (w *walk) file(data []byte, name string) error {
+	return w.step(w.read(data, &w.caches[0], &w.own), func() string { return name }, nil)
+}
+
+// pendingFile is a root file read for the next step: its envelope, or
+// why it could not be read, and the pair cache its checks go to (with a
+// pool, those against the previous root's keys are already queued).
+type pendingFile struct {
+	env   *tufmeta.Envelope
+	err   error
+	sigs  sigIndex
+	cache *pairCache
+}
+
+// read reads data to its envelope and, with a pool, queues the checks
+// against prev, the root role of the root it must follow.
+func (w *walk) read(data []byte, c *pairCache, prev *requirement) pendingFile {
+	c.reset()
+	env, err := tufmeta.ParseEnvelope(data, tufmeta.TypeRoot, w.opts.Limits.root())
+	if err != nil {
+		return pendingFile{err: err, cache: c}
+	}
+	f := pendingFile{env: env, sigs: envelopeSigs(env.Signatures), cache: c}
+	c.prefetch(prev, env.Signed, f.sigs)
+	return f
+}
+
+// step verifies a file read as the next version; name says which file it
+// is in errors, and ahead (if not nil) is called with the new root's own
+// requirement once its checks are queued, to read the following file.
+func (w *walk) step(f pendingFile, name func() string, ahead func(own *requirement)) error {
 	if w.steps >= w.opts.maxRootSteps() {
 		return errf(ErrTooLarge, "verify: more than %d root versions offered", w.opts.maxRootSteps())
 	}
 	want := w.cur.Version() + 1
-	env, err := tufmeta.ParseEnvelope(data, tufmeta.TypeRoot, w.opts.Limits.root())
-	if err != nil {
-		return located(root.RoleRoot, want, name, err)
+	if f.err != nil {
+		return located(root.RoleRoot, want, name(), f.err)
 	}
-	sigs := make([]root.Signature, len(env.Signatures))
-	for i, s := range env.Signatures {
-		sigs[i] = root.Signature{KeyID: root.KeyID(s.KeyID), Value: s.Sig}
-	}
-	err = w.next(env.Signed, sigs, env.Version, func() (*root.Root, error) {
+	env := f.env
+	err := w.next(f.cache, env.Signed, f.sigs, env.Version, func() (*root.Root, error) {
 		r, err := link.Root(env)
 		if err != nil {
 			return nil, err
 		}
 		return r.(*root.Root), nil
-	})
-	return located(root.RoleRoot, want, name, err)
+	}, ahead)
+	if err != nil {
+		return located(root.RoleRoot, want, name(), err)
+	}
+	return nil
 }
 
 // next verifies a new version from its payload and signatures: first
 // against the current root's keys, then its version, and only then does
 // it build the root (model) to check its own threshold.
-func (w *walk) next(payload []byte, sigList []root.Signature, version int64, model func() (*root.Root, error)) error {
-	prev := rootRequirement(w.cur, root.PreviousRequirement(w.cur.Version()))
-	sigs := sigMap(sigList)
-	var c pairCache
-	gotPrev := c.count(&prev, payload, sigs, nil)
-	if !prev.met(gotPrev) {
-		return &ThresholdError{Role: root.RoleRoot, Version: version, Requirement: prev.name, Threshold: prev.threshold, Valid: len(gotPrev)}
+func (w *walk) next(c *pairCache, payload []byte, sigs sigIndex, version int64, model func() (*root.Root, error), ahead func(own *requirement)) error {
+	// The previous root's root role is the current root's own.
+	prev := w.own
+	prev.name = root.PreviousRequirement(w.cur.Version())
+	w.gotPrev = c.countInto(w.gotPrev, &prev, payload, sigs, nil)
+	if !prev.met(w.gotPrev) {
+		return &ThresholdError{Role: root.RoleRoot, Version: version, Requirement: prev.name, Threshold: prev.threshold, Valid: len(w.gotPrev)}
 	}
 	if want := w.cur.Version() + 1; version != want {
 		return &VersionError{Role: root.RoleRoot, Got: version, Want: want, Rollback: version < want,
@@ -212,14 +298,21 @@ func (w *walk) next(payload []byte, sigList []root.Signature, version int64, mod
 		return err
 	}
 	own := rootRequirement(next, root.OwnRequirement(next.Version()))
-	gotOwn := c.count(&own, payload, sigs, nil)
-	if !own.met(gotOwn) {
-		return &ThresholdError{Role: root.RoleRoot, Version: version, Requirement: own.name, Threshold: own.threshold, Valid: len(gotOwn)}
+	c.prefetch(&own, payload, sigs)
+	if ahead != nil {
+		ahead(&own)
+	}
+	w.gotOwn = c.countInto(w.gotOwn, &own, payload, sigs, nil)
+	if !own.met(w.gotOwn) {
+		return &ThresholdError{Role: root.RoleRoot, Version: version, Requirement: own.name, Threshold: own.threshold, Valid: len(w.gotOwn)}
 	}
 	if err := w.warn(next); err != nil {
 		return err
 	}
-	w.res.Steps = append(w.res.Steps, Step{Version: version, Expires: next.Expires(), Requirements: []Met{metOf(&prev, gotPrev), metOf(&own, gotOwn)}})
+	// One allocation for both lists of keys counted.
+	np := len(w.gotPrev)
+	refs := make([]KeyRef, np+len(w.gotOwn))
+	w.res.Steps = append(w.res.Steps, Step{Version: version, Expires: next.Expires(), Requirements: []Met{metOf(&prev, w.gotPrev, refs[:np:np]), metOf(&own, w.gotOwn, refs[np:])}})
 	w.cur, w.own = next, own
 	w.steps++
 	return nil
@@ -235,8 +328,10 @@ func (w *walk) finish() (*ChainResult, error) {
 	return &res, nil
 }
 
-func metOf(req *requirement, idx []int) Met {
-	m := Met{Name: req.name, Version: req.version, Threshold: req.threshold, SignedBy: make([]KeyRef, len(idx))}
+// metOf describes the keys of req at indices idx, in refs (of the same
+// length).
+func metOf(req *requirement, idx []int, refs []KeyRef) Met {
+	m := Met{Name: req.name, Version: req.version, Threshold: req.threshold, SignedBy: refs}
 	for j, i := range idx {
 		k := req.keys[i]
 		m.SignedBy[j] = KeyRef{KeyID: k.ID(), Fingerprint: k.Fingerprint(), Holder: k.Holder()}

@@ -103,6 +103,12 @@ const (
 // kept running. prev's root must meet its own threshold; at the same
 // version as trusted it must be the same root.
 func NewRepo(trusted *root.Root, prev *State, opts Options) (*Repo, error) {
+	return newRepo(trusted, prev, opts, nil)
+}
+
+// newRepo is NewRepo checking the starting root's signatures on p (nil:
+// in the calling goroutine).
+func newRepo(trusted *root.Root, prev *State, opts Options, p *pool) (*Repo, error) {
 	if trusted == nil {
 		return nil, fmt.Errorf("verify: %w: nil trusted root", root.ErrMalformed)
 	}
@@ -120,10 +126,11 @@ func NewRepo(trusted *root.Root, prev *State, opts Options) (*Repo, error) {
 				Err: fmt.Errorf("%w: root v%d differs from the trusted root of the same version", root.ErrMalformed, saved.Version())}
 		}
 	}
-	w, err := newWalk(start, opts)
+	w, err := newWalkFor(start, opts, 0, p)
 	if err != nil {
 		return nil, err
 	}
+	w.setPool(nil)
 	data, err := start.MarshalFile()
 	if err != nil {
 		return nil, err
@@ -830,22 +837,17 @@ func Repository(trusted *root.Root, fsys fs.FS, prev *State, opts Options) (*Rep
 	if fsys == nil {
 		return nil, fmt.Errorf("verify: %w: nil file system", root.ErrMalformed)
 	}
-	r, err := NewRepo(trusted, prev, opts)
+	var p *pool
+	if opts.Workers > 1 {
+		p = newPool(opts.Workers)
+		defer p.close()
+	}
+	r, err := newRepo(trusted, prev, opts, p)
 	if err != nil {
 		return nil, err
 	}
-	for {
-		name := r.NextRootFile()
-		data, err := readBounded(fsys, name, int64(opts.Limits.root()))
-		if errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		if err != nil {
-			return nil, located(root.RoleRoot, 0, name, err)
-		}
-		if err := r.UpdateRoot(data); err != nil {
-			return nil, err
-		}
+	if err := r.updateRoots(fsys, p); err != nil {
+		return nil, err
 	}
 	data, err := readBounded(fsys, "timestamp.json", int64(opts.Limits.timestamp()))
 	if err != nil {
@@ -898,6 +900,26 @@ func (r *Repo) EndRootWalk() error {
 	return r.endRoots()
 }
 
+// readAllInto is io.ReadAll appending to buf.
+func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+	if buf == nil {
+		return io.ReadAll(r)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
 // readBounded reads a file of at most max bytes from fsys. A missing file
 // wraps ErrMissing (and so fs.ErrNotExist); a larger one, ErrTooLarge.
 func readBounded(fsys fs.FS, name string, max int64) ([]byte, error) {
@@ -912,7 +934,13 @@ func readBounded(fsys fs.FS, name string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("verify: reading: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	var data []byte
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= max {
+		// One read into a buffer of the size the file has; the
+		// extra byte sees a file that grew since.
+		data = make([]byte, 0, st.Size()+1)
+	}
+	data, err = readAllInto(data, io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("verify: reading: %w", err)
 	}

@@ -1,6 +1,7 @@
 package cjson
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,22 +21,62 @@ import (
 // shape: many tiny objects cost no more than one large string. Signature
 // checks run on these bytes before anything builds a model of the file.
 func Canonicalize(data []byte) (Raw, error) {
+	doc, err := canonicalize(data, nil, false)
+	return doc.Raw, err
+}
+
+// Document is a JSON document in canonical form, with what reading it
+// found on the way.
+type Document struct {
+	// Raw is the canonical form, as Canonicalize returns it.
+	Raw Raw
+	// Members are the members of the top-level object in canonical
+	// order, as Raw.Members returns them, or nil if the document is not
+	// an object.
+	Members []Member
+	// MaxDigits is how many digits the longest number has (a sign not
+	// counted), or 0 if there is none.
+	MaxDigits int
+}
+
+// CanonicalizeDocument is Canonicalize, also returning the top-level
+// object's members (appended to dst) without reading the canonical form
+// again.
+func CanonicalizeDocument(data []byte, dst []Member) (Document, error) {
+	return canonicalize(data, dst, true)
+}
+
+func canonicalize(data []byte, dst []Member, wantTop bool) (Document, error) {
 	if len(data) > maxCanonicalizeSize {
-		return nil, fmt.Errorf("cjson: %d bytes is more than the %d Canonicalize reads", len(data), maxCanonicalizeSize)
+		return Document{}, fmt.Errorf("cjson: %d bytes is more than the %d Canonicalize reads", len(data), maxCanonicalizeSize)
 	}
 	if !utf8.Valid(data) {
-		return nil, errors.New("cjson: invalid UTF-8")
+		return Document{}, errors.New("cjson: invalid UTF-8")
 	}
-	c := canonicalizer{in: data, out: make([]byte, 0, len(data))}
+	// The canonical form is never longer than the input: out never
+	// grows, so the offsets recorded into it stay valid.
+	c := canonicalizer{in: data, out: make([]byte, 0, len(data)), wantTop: wantTop}
+	var stack [32]member
+	c.members = stack[:0]
 	c.ws()
 	if err := c.value(0); err != nil {
-		return nil, err
+		return Document{}, err
 	}
 	c.ws()
 	if c.pos != len(c.in) {
-		return nil, fmt.Errorf("cjson: trailing data after JSON value at offset %d", c.pos)
+		return Document{}, fmt.Errorf("cjson: trailing data after JSON value at offset %d", c.pos)
 	}
-	return Raw(c.out), nil
+	doc := Document{Raw: Raw(c.out), MaxDigits: c.maxDigits}
+	if wantTop && c.top != nil {
+		doc.Members = dst
+		if doc.Members == nil {
+			doc.Members = make([]Member, 0, len(c.top))
+		}
+		for _, m := range c.top {
+			doc.Members = append(doc.Members, Member{Key: keyString(c.out[m.key0+1 : m.key1-1]), Value: c.out[m.key1+1 : m.end : m.end]})
+		}
+	}
+	return doc, nil
 }
 
 // member is an object member already written to the output: the key
@@ -53,6 +94,10 @@ type canonicalizer struct {
 	out     []byte
 	members []member // open objects' members, innermost last
 	scratch []byte   // reused when an object's members are reordered
+
+	wantTop   bool
+	top       []member // the top-level object's members, in final positions
+	maxDigits int
 }
 
 func (c *canonicalizer) errorf(format string, args ...any) error {
@@ -118,6 +163,9 @@ func (c *canonicalizer) object(depth int) error {
 	if c.pos < len(c.in) && c.in[c.pos] == '}' {
 		c.pos++
 		c.out = append(c.out, '}')
+		if depth == 0 && c.wantTop {
+			c.top = []member{}
+		}
 		return nil
 	}
 	for {
@@ -165,12 +213,31 @@ func (c *canonicalizer) object(depth int) error {
 		break
 	}
 	err := c.order(start, c.members[base:])
+	if err == nil && depth == 0 && c.wantTop {
+		c.recordTop(start, c.members[base:])
+	}
 	c.members = c.members[:base]
 	if err != nil {
 		return err
 	}
 	c.out = append(c.out, '}')
 	return nil
+}
+
+// recordTop records where the top-level object's members, sorted, ended up
+// in the output: one after the other from just after the '{' at start,
+// separated by commas.
+func (c *canonicalizer) recordTop(start int, ms []member) {
+	c.top = make([]member, len(ms))
+	off := int32(start + 1)
+	for i, m := range ms {
+		if i > 0 {
+			off++ // ','
+		}
+		n := m.end - m.key0
+		c.top[i] = member{key0: off, key1: off + (m.key1 - m.key0), end: off + n}
+		off += n
+	}
 }
 
 // order sorts the members of the object whose '{' is at out[start] and
@@ -309,10 +376,7 @@ func (c *canonicalizer) str() error {
 			return c.errorf("control character in string")
 		case b != '\\':
 			// Copy the run of plain bytes at once.
-			end := c.pos + 1
-			for end < len(c.in) && c.in[end] != '"' && c.in[end] != '\\' && c.in[end] >= 0x20 {
-				end++
-			}
+			end := plainRun(c.in, c.pos+1)
 			c.out = append(c.out, c.in[c.pos:end]...)
 			c.pos = end
 			continue
@@ -368,6 +432,30 @@ func (c *canonicalizer) str() error {
 	return c.errorf("unterminated string")
 }
 
+// plainRun returns the offset of the first byte at or after i that ends a
+// run of plain string bytes: '"', '\\' or a control character. It tests
+// eight bytes at a time.
+func plainRun(in []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(in); i += 8 {
+		w := binary.LittleEndian.Uint64(in[i:])
+		q := w ^ (ones * '"')
+		bs := w ^ (ones * '\\')
+		// A byte of a word below 0x20, or a zero byte of q or bs,
+		// sets its high bit here (bytes of 0x80 and above never do).
+		if ((w-ones*0x20)&^w|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+			break
+		}
+	}
+	for i < len(in) && in[i] != '"' && in[i] != '\\' && in[i] >= 0x20 {
+		i++
+	}
+	return i
+}
+
 // number reads a number with JSON's grammar and writes it unchanged; it
 // must be an integer that fits in an int64, as canonical JSON requires.
 func (c *canonicalizer) number() error {
@@ -388,6 +476,11 @@ func (c *canonicalizer) number() error {
 		c.pos = start
 		return c.errorf("number %s is not an integer canonical JSON can encode", text)
 	}
+	digits := len(text)
+	if text[0] == '-' {
+		digits--
+	}
+	c.maxDigits = max(c.maxDigits, digits)
 	c.out = append(c.out, text...)
 	return nil
 }
@@ -397,35 +490,41 @@ func scanNumber(data []byte, pos int) (int, error) {
 	if data[pos] == '-' {
 		pos++
 	}
-	digits := func() int {
-		n := 0
-		for pos < len(data) && data[pos] >= '0' && data[pos] <= '9' {
-			pos++
-			n++
-		}
-		return n
-	}
 	if pos < len(data) && data[pos] == '0' {
 		pos++
-	} else if digits() == 0 {
+	} else if end := skipDigits(data, pos); end == pos {
 		return 0, errors.New("invalid number")
+	} else {
+		pos = end
 	}
 	if pos < len(data) && data[pos] == '.' {
-		pos++
-		if digits() == 0 {
+		end := skipDigits(data, pos+1)
+		if end == pos+1 {
 			return 0, errors.New("invalid number")
 		}
+		pos = end
 	}
 	if pos < len(data) && (data[pos] == 'e' || data[pos] == 'E') {
 		pos++
 		if pos < len(data) && (data[pos] == '+' || data[pos] == '-') {
 			pos++
 		}
-		if digits() == 0 {
+		end := skipDigits(data, pos)
+		if end == pos {
 			return 0, errors.New("invalid number")
 		}
+		pos = end
 	}
 	return pos, nil
+}
+
+// skipDigits returns the offset of the first byte at or after pos that is
+// not a decimal digit.
+func skipDigits(data []byte, pos int) int {
+	for pos < len(data) && data[pos] >= '0' && data[pos] <= '9' {
+		pos++
+	}
+	return pos
 }
 
 // isInt64 reports whether text, a JSON number, is written as an integer

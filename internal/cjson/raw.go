@@ -62,13 +62,22 @@ var errNotCanonical = errors.New("cjson: value is not canonical JSON")
 // Members returns an object's members in order (sorted by key, as
 // canonical form writes them). It fails if r is not an object.
 func (r Raw) Members() ([]Member, error) {
+	return r.AppendMembers(nil)
+}
+
+// AppendMembers is Members appending to dst, so that a caller can read a
+// small object into a buffer it owns.
+func (r Raw) AppendMembers(dst []Member) ([]Member, error) {
 	if r.Kind() != KindObject {
 		return nil, errors.New("cjson: not an object")
 	}
-	var out []Member
+	out := dst
 	pos := 1
 	if pos < len(r) && r[pos] == '}' {
 		return out, nil
+	}
+	if out == nil {
+		out = make([]Member, 0, 8)
 	}
 	for pos < len(r) {
 		if r[pos] != '"' {
@@ -106,21 +115,52 @@ func (r Raw) Members() ([]Member, error) {
 }
 
 func keyString(escaped []byte) string {
+	if s, ok := common[string(escaped)]; ok {
+		return s
+	}
 	if bytes.IndexByte(escaped, '\\') < 0 {
 		return string(escaped)
 	}
 	return unescapeCanonical(escaped)
 }
 
+// common holds the member names and values TUF metadata repeats in every
+// file, so that reading them allocates nothing (a map index by
+// string(bytes) does not copy).
+var common = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{
+		"signed", "signatures", "keyid", "sig", "_type", "spec_version", "version", "expires",
+		"consistent_snapshot", "keys", "roles", "keyids", "threshold", "keytype", "scheme", "keyval",
+		"public", "private", "keyid_hash_algorithms", "root", "targets", "snapshot", "timestamp",
+		"meta", "length", "hashes", "sha256", "sha512", "delegations", "name", "paths",
+		"path_hash_prefixes", "terminating", "custom", "snapshot.json", "targets.json",
+		"1.0", "1.0.0", "1.0.31", "ecdsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+		"ecdsa-sha2-nistp521", "ed25519", "rsa", "rsassa-pss-sha256", "x-trustroot-keyholder",
+		"x-trustroot-token-serial", "x-tuf-on-ci-keyowner", "x-tuf-on-ci-online-uri",
+	} {
+		m[s] = s
+	}
+	return m
+}()
+
 // Elements returns an array's elements. It fails if r is not an array.
 func (r Raw) Elements() ([]Raw, error) {
+	return r.AppendElements(nil)
+}
+
+// AppendElements is Elements appending to dst.
+func (r Raw) AppendElements(dst []Raw) ([]Raw, error) {
 	if r.Kind() != KindArray {
 		return nil, errors.New("cjson: not an array")
 	}
-	var out []Raw
+	out := dst
 	pos := 1
 	if pos < len(r) && r[pos] == ']' {
 		return out, nil
+	}
+	if out == nil {
+		out = make([]Raw, 0, 8)
 	}
 	for pos < len(r) {
 		end, err := skipValue(r, pos)
@@ -179,17 +219,25 @@ func (r Raw) Bool() (b, ok bool) {
 func (r Raw) IsNull() bool { return string(r) == "null" }
 
 // skipString returns the offset just past the canonical string starting
-// at r[pos] (which holds '"').
+// at r[pos] (which holds '"'). Canonical form escapes only '"' and '\\', so
+// a quote ends the string unless an odd run of backslashes precedes it.
 func skipString(r Raw, pos int) (int, error) {
-	for i := pos + 1; i < len(r); i++ {
-		switch r[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1, nil
+	i := pos + 1
+	for {
+		j := bytes.IndexByte(r[i:], '"')
+		if j < 0 {
+			return 0, errNotCanonical
 		}
+		q := i + j
+		n := 0
+		for k := q - 1; k > pos && r[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, nil
+		}
+		i = q + 1
 	}
-	return 0, errNotCanonical
 }
 
 // skipValue returns the offset just past the canonical value starting at

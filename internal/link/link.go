@@ -6,7 +6,10 @@
 // are initialised; any package that imports them may call them.
 package link
 
-import "github.com/trustroot/trustroot/internal/tufmeta"
+import (
+	"github.com/trustroot/trustroot/internal/tufkey"
+	"github.com/trustroot/trustroot/internal/tufmeta"
+)
 
 var (
 	// Root builds a *root.Root (returned as any) from an envelope of
@@ -21,4 +24,9 @@ var (
 	// Timestamp builds a *repository.Timestamp. Set by package
 	// repository.
 	Timestamp func(env *tufmeta.Envelope) (any, error)
+	// VerifyDigests checks sig over d's message with k if k is a
+	// root.Key, as root.Key.Verify does (same result, same error),
+	// reusing d's digests; ok is false for any other k. Set by package
+	// root.
+	VerifyDigests func(k any, d *tufkey.Digests, sig []byte) (err error, ok bool)
 )

@@ -21,6 +21,7 @@
 package tufkey
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -28,12 +29,12 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/trustroot/trustroot/internal/cjson"
 )
@@ -120,10 +121,20 @@ type Key struct {
 	Unsupported string
 
 	fingerprint string
+	contentID   string
 	hash        crypto.Hash
 	pss         bool
+	caseVariant bool
 	members     []cjson.Member
+	strings     []stringField // top-level string members, decoded
 }
+
+type stringField struct{ name, value string }
+
+// StandardFields are the members every key object has.
+var StandardFields = []string{fieldKeyType, fieldScheme, fieldKeyVal}
+
+var publicField = []string{fieldPublic}
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidKey, fmt.Sprintf(format, args...))
@@ -152,11 +163,51 @@ func Decode(obj cjson.Raw) (*Key, error) {
 		return nil, invalid("keyval is missing or not an object")
 	}
 	k.Type, k.Scheme = kt, scheme
-	if err := k.decodePublic(kv); err != nil {
+	var kvBuf [4]cjson.Member
+	kvm, kvErr := kv.AppendMembers(kvBuf[:0])
+	if err := k.decodePublic(kvm, kvErr); err != nil {
 		k.Unsupported = strings.TrimPrefix(err.Error(), ErrInvalidKey.Error()+": ")
 		k.Public = nil
 	}
+	k.caseVariant = hasCaseVariant(members, StandardFields) || kvErr == nil && hasCaseVariant(kvm, publicField)
+	for _, m := range members {
+		if s, ok := m.Value.Str(); ok && m.Key != fieldKeyType && m.Key != fieldScheme {
+			k.strings = append(k.strings, stringField{m.Key, s})
+		}
+	}
+	sum := sha256.Sum256(obj)
+	k.contentID = hex.EncodeToString(sum[:])
 	return k, nil
+}
+
+// hasCaseVariant reports whether a member's name differs only in case
+// from one of names.
+func hasCaseVariant(members []cjson.Member, names []string) bool {
+	for _, m := range members {
+		for _, n := range names {
+			if m.Key != n && strings.EqualFold(m.Key, n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CaseVariant reports whether the key object has a member whose name
+// differs only in case from keytype, scheme or keyval, or a keyval member
+// that differs only in case from public: clients that decode with Go's
+// encoding/json would read it as that member.
+func (k *Key) CaseVariant() bool { return k.caseVariant }
+
+// StringField returns the key object's top-level member name if it is a
+// string, without allocating.
+func (k *Key) StringField(name string) (string, bool) {
+	for _, f := range k.strings {
+		if f.name == name {
+			return f.value, true
+		}
+	}
+	return "", false
 }
 
 // DecodeJSON decodes a key object from JSON, read strictly (see
@@ -182,16 +233,15 @@ func (k *Key) Field(name string) cjson.Raw {
 // Supported reports whether the key can verify signatures.
 func (k *Key) Supported() bool { return k.Unsupported == "" }
 
-func (k *Key) decodePublic(kv cjson.Raw) error {
-	members, err := kv.Members()
+func (k *Key) decodePublic(members []cjson.Member, err error) error {
 	if err != nil {
 		return invalid("keyval is not an object")
 	}
-	var pubStr string
+	var pub []byte
 	found := false
 	for _, m := range members {
 		if m.Key == fieldPublic {
-			pubStr, found = m.Value.Str()
+			pub, found = rawString(m.Value)
 			if !found {
 				return invalid("keyval.public is not a string")
 			}
@@ -205,15 +255,15 @@ func (k *Key) decodePublic(kv cjson.Raw) error {
 	if !found {
 		return invalid("keyval.public is missing")
 	}
-	if len(pubStr) > maxPublicValueLength {
-		return invalid("keyval.public is %d bytes, more than %d", len(pubStr), maxPublicValueLength)
+	if len(pub) > maxPublicValueLength {
+		return invalid("keyval.public is %d bytes, more than %d", len(pub), maxPublicValueLength)
 	}
 	switch k.Type {
 	case KeyTypeEd25519:
 		if k.Scheme != SchemeEd25519 {
 			return invalid("scheme %q does not go with keytype %q", k.Scheme, k.Type)
 		}
-		pub, err := decodeEd25519(pubStr)
+		pub, err := decodeEd25519(pub)
 		if err != nil {
 			return err
 		}
@@ -223,7 +273,7 @@ func (k *Key) decodePublic(kv cjson.Raw) error {
 		if !ok {
 			return invalid("scheme %q does not go with keytype %q", k.Scheme, k.Type)
 		}
-		pub, err := decodeRSA(pubStr)
+		pub, err := decodeRSA(pub)
 		if err != nil {
 			return err
 		}
@@ -233,7 +283,7 @@ func (k *Key) decodePublic(kv cjson.Raw) error {
 		if !ok {
 			return invalid("scheme %q does not go with keytype %q", k.Scheme, k.Type)
 		}
-		pub, err := decodeECDSA(pubStr)
+		pub, err := decodeECDSA(pub)
 		if err != nil {
 			return err
 		}
@@ -253,12 +303,27 @@ func (k *Key) decodePublic(kv cjson.Raw) error {
 	return nil
 }
 
-func decodeEd25519(s string) (ed25519.PublicKey, error) {
+// rawString returns the bytes of the canonical JSON string r stands for:
+// r's own bytes when it has no escape (canonical form escapes only '"' and
+// '\\').
+func rawString(r cjson.Raw) ([]byte, bool) {
+	if r.Kind() != cjson.KindString || len(r) < 2 || r[len(r)-1] != '"' {
+		return nil, false
+	}
+	b := r[1 : len(r)-1]
+	if bytes.IndexByte(b, '\\') < 0 {
+		return b, true
+	}
+	s, ok := r.Str()
+	return []byte(s), ok
+}
+
+func decodeEd25519(s []byte) (ed25519.PublicKey, error) {
 	if len(s) != 2*ed25519.PublicKeySize {
 		return nil, invalid("ed25519 key is %d hex characters, want %d", len(s), 2*ed25519.PublicKeySize)
 	}
-	raw, err := hex.DecodeString(s)
-	if err != nil {
+	raw := make([]byte, ed25519.PublicKeySize)
+	if _, err := hex.Decode(raw, s); err != nil {
 		return nil, invalid("ed25519 key is not hex: %v", err)
 	}
 	if err := checkEd25519Point(raw); err != nil {
@@ -267,7 +332,7 @@ func decodeEd25519(s string) (ed25519.PublicKey, error) {
 	return ed25519.PublicKey(raw), nil
 }
 
-func decodeRSA(s string) (*rsa.PublicKey, error) {
+func decodeRSA(s []byte) (*rsa.PublicKey, error) {
 	p, err := parsePEM(s)
 	if err != nil {
 		return nil, err
@@ -296,9 +361,9 @@ func checkRSA(rp *rsa.PublicKey) error {
 	return nil
 }
 
-func decodeECDSA(s string) (*ecdsa.PublicKey, error) {
+func decodeECDSA(s []byte) (*ecdsa.PublicKey, error) {
 	var pub *ecdsa.PublicKey
-	if strings.HasPrefix(strings.TrimSpace(s), "-----BEGIN") {
+	if bytes.HasPrefix(bytes.TrimSpace(s), pemBegin) {
 		p, err := parsePEM(s)
 		if err != nil {
 			return nil, err
@@ -309,8 +374,8 @@ func decodeECDSA(s string) (*ecdsa.PublicKey, error) {
 		}
 		pub = ep
 	} else {
-		raw, err := hex.DecodeString(s)
-		if err != nil {
+		raw := make([]byte, hex.DecodedLen(len(s)))
+		if _, err := hex.Decode(raw, s); err != nil {
 			return nil, invalid("ECDSA key is neither PEM nor hex: %v", err)
 		}
 		var curve elliptic.Curve
@@ -357,51 +422,115 @@ const ed25519P = "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
 // both, and for a small-order key anyone can produce a signature that
 // verifies.
 func checkEd25519Point(raw []byte) error {
-	y := make([]byte, len(raw))
+	var y [ed25519.PublicKeySize]byte
 	for i, b := range raw {
 		y[len(raw)-1-i] = b
 	}
 	y[0] &= 0x7f // the sign of x
-	yHex := hex.EncodeToString(y)
-	if yHex >= ed25519P {
+	var yHex [2 * ed25519.PublicKeySize]byte
+	hex.Encode(yHex[:], y[:])
+	if string(yHex[:]) >= ed25519P {
 		return invalid("ed25519 key is not a canonical point encoding")
 	}
 	for _, small := range ed25519SmallOrderY {
-		if yHex == small {
+		if string(yHex[:]) == small {
 			return invalid("ed25519 key is a point of small order, for which anyone can forge signatures")
 		}
 	}
 	return nil
 }
 
-func parsePEM(s string) (crypto.PublicKey, error) {
+var pemBegin = []byte("-----BEGIN")
+
+func parsePEM(s []byte) (crypto.PublicKey, error) {
 	// pem.Decode skips any text before the block; a key value is the
 	// block alone.
-	if !strings.HasPrefix(strings.TrimSpace(s), "-----BEGIN") {
+	if !bytes.HasPrefix(bytes.TrimSpace(s), pemBegin) {
 		return nil, invalid("key is not PEM (or has data before the PEM block)")
 	}
-	block, rest := pem.Decode([]byte(s))
+	block, rest := pem.Decode(s)
 	if block == nil {
 		return nil, invalid("key is not PEM")
 	}
 	if block.Type != "PUBLIC KEY" {
 		return nil, invalid("PEM block is %q, want \"PUBLIC KEY\"", block.Type)
 	}
-	if len(strings.TrimSpace(string(rest))) != 0 {
+	if len(bytes.TrimSpace(rest)) != 0 {
 		return nil, invalid("data after the PEM block")
 	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if pub, ok := parseKnownSPKI(block.Bytes); ok {
+		return pub, nil
+	}
+	pub, err := parseSPKI(block.Bytes)
 	if err != nil {
 		return nil, invalid("PEM key: %v", err)
 	}
 	return pub, nil
 }
 
+// The DER prefixes of SubjectPublicKeyInfo for the keys TUF repositories
+// hold: P-256, P-384 and P-521 (id-ecPublicKey, the named curve, an
+// uncompressed point of 65, 97 or 133 bytes) and Ed25519 (32 bytes).
+// marshalSPKI writes exactly these bytes before the key.
+var (
+	spkiP256    = []byte{0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00}
+	spkiP384    = []byte{0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00}
+	spkiP521    = []byte{0x30, 0x81, 0x9b, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23, 0x03, 0x81, 0x86, 0x00}
+	spkiEd25519 = []byte{0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00}
+)
+
+// spkiPrefix returns the SubjectPublicKeyInfo prefix for an ECDSA curve and
+// the length of its uncompressed points, or nil.
+func spkiPrefix(c elliptic.Curve) ([]byte, int) {
+	switch c {
+	case elliptic.P256():
+		return spkiP256, 65
+	case elliptic.P384():
+		return spkiP384, 97
+	case elliptic.P521():
+		return spkiP521, 133
+	}
+	return nil, 0
+}
+
+// parseKnownSPKI parses der without the ASN.1 parser when it is exactly a
+// known prefix and an uncompressed P-256, P-384 or P-521 point, as
+// parseSPKI would (it ends in the same ecdsa.ParseUncompressedPublicKey).
+// Anything else, or a point that does not parse, is left to parseSPKI and
+// its errors.
+func parseKnownSPKI(der []byte) (crypto.PublicKey, bool) {
+	for _, c := range []elliptic.Curve{elliptic.P256(), elliptic.P384(), elliptic.P521()} {
+		prefix, n := spkiPrefix(c)
+		if len(der) == len(prefix)+n && bytes.HasPrefix(der, prefix) {
+			pub, err := ecdsa.ParseUncompressedPublicKey(c, der[len(prefix):])
+			return pub, err == nil
+		}
+	}
+	return nil, false
+}
+
 // Fingerprint returns the hex SHA-256 of pub's PKIX DER encoding.
 func Fingerprint(pub crypto.PublicKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
+	var der []byte
+	switch p := pub.(type) {
+	case ed25519.PublicKey:
+		if len(p) == ed25519.PublicKeySize {
+			der = append(append(make([]byte, 0, len(spkiEd25519)+len(p)), spkiEd25519...), p...)
+		}
+	case *ecdsa.PublicKey:
+		if p != nil {
+			if prefix, n := spkiPrefix(p.Curve); prefix != nil {
+				if pt, err := p.Bytes(); err == nil && len(pt) == n {
+					der = append(append(make([]byte, 0, len(prefix)+n), prefix...), pt...)
+				}
+			}
+		}
+	}
+	if der == nil {
+		var err error
+		if der, err = marshalSPKI(pub); err != nil {
+			return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
+		}
 	}
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:]), nil
@@ -427,8 +556,7 @@ func (k *Key) PublicValue() string {
 // SHA-256 of the canonical JSON of the whole key object, custom fields and
 // keyid_hash_algorithms (when present) included.
 func (k *Key) ContentID() string {
-	sum := sha256.Sum256(k.Object)
-	return hex.EncodeToString(sum[:])
+	return k.contentID
 }
 
 // PrivateValue reports whether the key object has a keyval.private that
@@ -447,6 +575,22 @@ func (k *Key) PrivateValue() bool {
 // Verify checks sig over message under the key's scheme. ECDSA signatures
 // must be ASN.1 DER; RSASSA-PSS accepts any salt length.
 func (k *Key) Verify(message, sig []byte) error {
+	return k.verify(message, nil, sig)
+}
+
+// VerifyDigests is Verify for the message of d, whose digests it computes
+// once for every key that checks a signature over it.
+func (k *Key) VerifyDigests(d *Digests, sig []byte) error {
+	return k.verify(d.message, d, sig)
+}
+
+func (k *Key) verify(message []byte, d *Digests, sig []byte) error {
+	hashed := func() []byte {
+		if d != nil {
+			return d.sum(k.hash)
+		}
+		return digest(k.hash, message)
+	}
 	if k.Unsupported != "" {
 		return fmt.Errorf("%w: the key is unsupported (%s)", ErrBadSignature, k.Unsupported)
 	}
@@ -458,7 +602,7 @@ func (k *Key) Verify(message, sig []byte) error {
 	}
 	switch pub := k.Public.(type) {
 	case *ecdsa.PublicKey:
-		if !ecdsa.VerifyASN1(pub, digest(k.hash, message), sig) {
+		if !ecdsa.VerifyASN1(pub, hashed(), sig) {
 			return fmt.Errorf("%w: ECDSA (%s) check failed", ErrBadSignature, k.Scheme)
 		}
 		return nil
@@ -473,9 +617,9 @@ func (k *Key) Verify(message, sig []byte) error {
 	case *rsa.PublicKey:
 		var err error
 		if k.pss {
-			err = rsa.VerifyPSS(pub, k.hash, digest(k.hash, message), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: k.hash})
+			err = rsa.VerifyPSS(pub, k.hash, hashed(), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: k.hash})
 		} else {
-			err = rsa.VerifyPKCS1v15(pub, k.hash, digest(k.hash, message), sig)
+			err = rsa.VerifyPKCS1v15(pub, k.hash, hashed(), sig)
 		}
 		if err != nil {
 			return fmt.Errorf("%w: RSA (%s) check failed: %w", ErrBadSignature, k.Scheme, err)
@@ -483,6 +627,37 @@ func (k *Key) Verify(message, sig []byte) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrBadSignature, unsupportedNoVerifier)
+}
+
+// Digests holds a message and computes each of its SHA-256, SHA-384 and
+// SHA-512 digests once, when a key first needs it. It is safe for
+// concurrent use; the message must not change.
+type Digests struct {
+	message []byte
+	once    [3]sync.Once
+	sums    [3][]byte
+}
+
+// NewDigests returns the Digests of message.
+func NewDigests(message []byte) *Digests { return &Digests{message: message} }
+
+// Message returns the message.
+func (d *Digests) Message() []byte { return d.message }
+
+func (d *Digests) sum(h crypto.Hash) []byte {
+	var i int
+	switch h {
+	case crypto.SHA256:
+		i = 0
+	case crypto.SHA384:
+		i = 1
+	case crypto.SHA512:
+		i = 2
+	default:
+		return nil
+	}
+	d.once[i].Do(func() { d.sums[i] = digest(h, d.message) })
+	return d.sums[i]
 }
 
 func digest(h crypto.Hash, message []byte) []byte {
@@ -594,7 +769,7 @@ func curveName(c elliptic.Curve) string {
 }
 
 func pemEncode(pub crypto.PublicKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
+	der, err := marshalSPKI(pub)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	}

@@ -17,6 +17,7 @@
 package tufmeta
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -96,12 +97,16 @@ func ParseEnvelope(data []byte, typ string, max int) (*Envelope, error) {
 	if len(data) > max {
 		return nil, &tooLarge{fmt.Sprintf("%s metadata of %d bytes, more than the limit of %d", typ, len(data), max)}
 	}
-	doc, err := cjson.Canonicalize(data)
+	var topBuf [4]cjson.Member
+	doc, err := cjson.CanonicalizeDocument(data, topBuf[:0])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrMalformed, strings.TrimPrefix(err.Error(), "cjson: "))
 	}
-	top, err := readObject("the file", doc, "signed", "signatures")
-	if err != nil {
+	if doc.Members == nil {
+		return nil, malformed("%s is not an object", "the file")
+	}
+	top := object{what: "the file", members: doc.Members}
+	if err := top.caseVariants(envelopeFields...); err != nil {
 		return nil, err
 	}
 	signed, ok := top.get("signed")
@@ -116,8 +121,11 @@ func ParseEnvelope(data []byte, typ string, max int) (*Envelope, error) {
 	if env.Signatures, err = readSignatures(sigsRaw); err != nil {
 		return nil, err
 	}
-	if err := exactNumbers(signed); err != nil {
-		return nil, err
+	if doc.MaxDigits > 15 {
+		// Up to 15 digits every integer is exact as a float64.
+		if err := exactNumbers(signed); err != nil {
+			return nil, err
+		}
 	}
 	if env.members, err = signed.Members(); err != nil {
 		return nil, malformed("signed: %v", err)
@@ -128,8 +136,16 @@ func ParseEnvelope(data []byte, typ string, max int) (*Envelope, error) {
 	return env, nil
 }
 
+// Member names the readers check for case variants.
+var (
+	envelopeFields  = []string{"signed", "signatures"}
+	signatureFields = []string{"keyid", "sig"}
+	headerFields    = []string{"_type", "spec_version", "version", "expires"}
+)
+
 func readSignatures(raw cjson.Raw) ([]Signature, error) {
-	list, err := raw.Elements()
+	var elBuf [8]cjson.Raw
+	list, err := raw.AppendElements(elBuf[:0])
 	if err != nil {
 		return nil, malformed(`"signatures" is not a list`)
 	}
@@ -137,39 +153,100 @@ func readSignatures(raw cjson.Raw) ([]Signature, error) {
 		return nil, malformed("%d signatures, more than the limit of %d", len(list), MaxSignatures)
 	}
 	out := make([]Signature, 0, len(list))
-	seen := make(map[string]bool, len(list))
+	// Every signature is decoded into one buffer: a signature is half
+	// its hex, which raw holds.
+	var buf []byte
+	var seen map[string]bool // for long lists only
+	if len(list) > 16 {
+		seen = make(map[string]bool, len(list))
+	}
 	for i, e := range list {
-		o, err := readObject(fmt.Sprintf("signature %d", i), e, "keyid", "sig")
-		if err != nil {
-			return nil, err
-		}
-		id, ok := o.str("keyid")
+		id, sigRaw, ok := plainSignature(e)
 		if !ok {
-			return nil, malformed("signature %d: keyid is missing or not a string", i)
+			var mBuf [4]cjson.Member
+			ms, err := e.AppendMembers(mBuf[:0])
+			if err != nil {
+				return nil, malformed("%s is not an object", signatureWhat(i))
+			}
+			o := object{members: ms}
+			if bad, want, found := caseVariant(ms, signatureFields); found {
+				return nil, malformed("%s: member %q differs from %q only in case", signatureWhat(i), bad, want)
+			}
+			if id, ok = o.str("keyid"); !ok {
+				return nil, malformed("signature %d: keyid is missing or not a string", i)
+			}
+			if sigRaw, ok = o.get("sig"); !ok || sigRaw.Kind() != cjson.KindString {
+				return nil, malformed("signature %d: sig is missing or not a string", i)
+			}
 		}
-		sigHex, ok := o.str("sig")
-		if !ok {
-			return nil, malformed("signature %d: sig is missing or not a string", i)
+		dup := false
+		if seen != nil {
+			dup = seen[id]
+			seen[id] = true
+		} else {
+			for _, p := range out {
+				if p.KeyID == id {
+					dup = true
+					break
+				}
+			}
 		}
-		if seen[id] {
+		if dup {
 			return nil, malformed("more than one signature under key ID %s", ShortID(id))
 		}
-		seen[id] = true
+		sigHex := []byte(sigRaw[1 : len(sigRaw)-1])
+		if bytes.IndexByte(sigHex, '\\') >= 0 {
+			// An escaped quote or backslash: never hex, but the
+			// length check below reads the string.
+			str, _ := sigRaw.Str()
+			sigHex = []byte(str)
+		}
 		if len(sigHex) > 2*MaxSignatureSize {
 			return nil, malformed("signature under key %s is %d bytes, more than %d", ShortID(id), len(sigHex)/2, MaxSignatureSize)
 		}
-		sig, err := hex.DecodeString(sigHex)
-		if err != nil {
+		if buf == nil {
+			buf = make([]byte, 0, len(raw)/2)
+		}
+		n := len(sigHex) / 2
+		if len(sigHex)%2 != 0 || len(buf)+n > cap(buf) {
 			return nil, malformed("signature under key %s is not hex", ShortID(id))
 		}
+		sig := buf[len(buf) : len(buf)+n : len(buf)+n]
+		if _, err := hex.Decode(sig, sigHex); err != nil {
+			return nil, malformed("signature under key %s is not hex", ShortID(id))
+		}
+		buf = buf[:len(buf)+n]
 		out = append(out, Signature{KeyID: id, Sig: sig})
 	}
 	return out, nil
 }
 
+func signatureWhat(i int) string { return fmt.Sprintf("signature %d", i) }
+
+// plainSignature reads the signature entry every tool writes, canonical
+// {"keyid":"…","sig":"…"} with no escape in either string, without the
+// general object reader (which reads anything else, to the same result).
+func plainSignature(e cjson.Raw) (id string, sig cjson.Raw, ok bool) {
+	const head, mid, tail = `{"keyid":"`, `","sig":"`, `"}`
+	if len(e) < len(head)+len(mid)+len(tail) || string(e[:len(head)]) != head || string(e[len(e)-len(tail):]) != tail {
+		return "", nil, false
+	}
+	body := e[len(head) : len(e)-len(tail)] // ID","sig":"HEX
+	if bytes.IndexByte(body, '\\') >= 0 {
+		return "", nil, false
+	}
+	q := bytes.IndexByte(body, '"')
+	if q < 0 || len(body)-q < len(mid) || string(body[q:q+len(mid)]) != mid || bytes.IndexByte(body[q+len(mid):], '"') >= 0 {
+		return "", nil, false
+	}
+	// The sig value with its quotes: from the last quote of mid to the
+	// first of tail.
+	return string(body[:q]), e[len(head)+q+len(mid)-1 : len(e)-1], true
+}
+
 func (e *Envelope) readHeader(typ string) error {
-	o := &object{what: "signed", members: e.members}
-	if err := o.caseVariants("_type", "spec_version", "version", "expires"); err != nil {
+	o := object{what: "signed", members: e.members}
+	if err := o.caseVariants(headerFields...); err != nil {
 		return err
 	}
 	got, ok := o.str("_type")
@@ -193,11 +270,11 @@ func (e *Envelope) readHeader(typ string) error {
 	if v < 1 {
 		return malformed("version %d is below 1", v)
 	}
-	expText, ok := o.str("expires")
-	if !ok {
+	expRaw, ok := o.get("expires")
+	if !ok || expRaw.Kind() != cjson.KindString {
 		return malformed("expires is missing or not a string")
 	}
-	exp, err := ParseExpires(expText)
+	exp, err := parseExpiresRaw(expRaw)
 	if err != nil {
 		return err
 	}
@@ -211,12 +288,38 @@ func (e *Envelope) readHeader(typ string) error {
 // accepted when they are RFC 3339 in the shortest form Go writes, so that
 // clients that re-encode the time (go-tuf) sign and check the same bytes.
 func ParseExpires(s string) (time.Time, error) {
-	var t time.Time
-	if err := t.UnmarshalText([]byte(s)); err != nil {
-		return time.Time{}, malformed("expires %q is not an RFC 3339 time", s)
+	return parseExpires([]byte(s))
+}
+
+// parseExpiresRaw is ParseExpires for a canonical JSON string.
+func parseExpiresRaw(raw cjson.Raw) (time.Time, error) {
+	text := []byte(raw[1 : len(raw)-1])
+	if bytes.IndexByte(text, '\\') >= 0 {
+		s, _ := raw.Str()
+		text = []byte(s)
 	}
-	if again, err := t.MarshalText(); err != nil || string(again) != s {
-		return time.Time{}, malformed("expires %q is not an RFC 3339 time in its shortest form", s)
+	return parseExpires(text)
+}
+
+// parseExpires reads text as UnmarshalText does and accepts it only if
+// MarshalText writes it back unchanged: the same checks as MarshalText
+// (Time.appendStrictRFC3339) on the RFC3339Nano form, into a buffer on the
+// stack.
+func parseExpires(text []byte) (time.Time, error) {
+	var t time.Time
+	if err := t.UnmarshalText(text); err != nil {
+		return time.Time{}, malformed("expires %q is not an RFC 3339 time", text)
+	}
+	var buf [64]byte
+	again := t.AppendFormat(buf[:0], time.RFC3339Nano)
+	ok := len(again) > len("9999") && again[len("9999")] == '-' // a 4-digit year
+	if ok && again[len(again)-1] != 'Z' {
+		c := again[len(again)-len("Z07:00")]
+		tz := again[len(again)-len("07:00"):]
+		ok = (c < '0' || c > '9') && 10*(tz[0]-'0')+(tz[1]-'0') < 24
+	}
+	if !ok || !bytes.Equal(again, text) {
+		return time.Time{}, malformed("expires %q is not an RFC 3339 time in its shortest form", text)
 	}
 	return t, nil
 }
@@ -231,35 +334,58 @@ func FormatExpires(t time.Time) string {
 // as a float64, and would re-encode, and check signatures over, another
 // number.
 func exactNumbers(signed cjson.Raw) error {
-	inString := false
-	for i := 0; i < len(signed); i++ {
+	for i := 0; i < len(signed); {
 		c := signed[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
 		switch {
 		case c == '"':
-			inString = true
+			i = stringEnd(signed, i)
 		case c == '-' || c >= '0' && c <= '9':
 			j := i + 1
 			for j < len(signed) && signed[j] >= '0' && signed[j] <= '9' {
 				j++
 			}
-			text := string(signed[i:j])
-			f, err := strconv.ParseFloat(text, 64)
-			if err != nil || strconv.FormatFloat(f, 'f', -1, 64) != text {
-				return malformed("the number %s is not exact as a float64, as other clients read it (integers up to 2^53 are safe)", text)
+			// Canonical numbers are integers without leading zeros; up
+			// to 15 digits they are below 2^53 and exact. Longer ones
+			// take the slow check.
+			digits := j - i
+			if c == '-' {
+				digits--
 			}
-			i = j - 1
+			if digits > 15 {
+				text := string(signed[i:j])
+				f, err := strconv.ParseFloat(text, 64)
+				if err != nil || strconv.FormatFloat(f, 'f', -1, 64) != text {
+					return malformed("the number %s is not exact as a float64, as other clients read it (integers up to 2^53 are safe)", text)
+				}
+			}
+			i = j
+		default:
+			i++
 		}
 	}
 	return nil
+}
+
+// stringEnd returns the offset just past the canonical string at r[pos]
+// (which holds '"'), or len(r) if it does not end: a quote ends it unless
+// an odd run of backslashes precedes it.
+func stringEnd(r []byte, pos int) int {
+	i := pos + 1
+	for {
+		j := bytes.IndexByte(r[i:], '"')
+		if j < 0 {
+			return len(r)
+		}
+		q := i + j
+		n := 0
+		for k := q - 1; k > pos && r[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
+	}
 }
 
 // ShortID shortens a key ID for messages; an ID with a character that is
@@ -295,28 +421,46 @@ type object struct {
 // readObject reads raw as an object and refuses a member whose name
 // differs only in case from one of known: clients that decode with Go's
 // encoding/json (go-tuf) would read it as that member.
-func readObject(what string, raw cjson.Raw, known ...string) (*object, error) {
-	members, err := raw.Members()
+func readObject(what string, raw cjson.Raw, known ...string) (object, error) {
+	return readObjectBuf(what, raw, nil, known)
+}
+
+// readObjectBuf is readObject reading the members into buf.
+func readObjectBuf(what string, raw cjson.Raw, buf []cjson.Member, known []string) (object, error) {
+	members, err := raw.AppendMembers(buf)
 	if err != nil {
-		return nil, malformed("%s is not an object", what)
+		return object{}, malformed("%s is not an object", what)
 	}
-	o := &object{what: what, members: members}
+	o := object{what: what, members: members}
 	if err := o.caseVariants(known...); err != nil {
-		return nil, err
+		return object{}, err
 	}
 	return o, nil
 }
 
 func (o *object) caseVariants(known ...string) error {
-	o.known = append(o.known, known...)
-	for _, m := range o.members {
+	if o.known == nil {
+		o.known = known
+	} else {
+		o.known = append(o.known[:len(o.known):len(o.known)], known...)
+	}
+	if bad, want, found := caseVariant(o.members, known); found {
+		return malformed("%s: member %q differs from %q only in case", o.what, bad, want)
+	}
+	return nil
+}
+
+// caseVariant returns the first member (in order) whose name differs only
+// in case from one of known, and that name.
+func caseVariant(members []cjson.Member, known []string) (bad, want string, found bool) {
+	for _, m := range members {
 		for _, f := range known {
 			if m.Key != f && strings.EqualFold(m.Key, f) {
-				return malformed("%s: member %q differs from %q only in case", o.what, m.Key, f)
+				return m.Key, f, true
 			}
 		}
 	}
-	return nil
+	return "", "", false
 }
 
 func (o *object) get(name string) (cjson.Raw, bool) {
@@ -365,24 +509,61 @@ func (o *object) unknown() map[string]cjson.Raw {
 	return out
 }
 
-// stringList reads a list of strings of at most max entries.
-func stringList(what string, raw cjson.Raw, max int) ([]string, error) {
-	els, err := raw.Elements()
+// stringList reads a list of strings of at most max entries; what and
+// suffix name it in errors.
+func stringList(what, suffix string, raw cjson.Raw, max int) ([]string, error) {
+	return stringListIn(what, suffix, raw, max, nil)
+}
+
+// stringListIn is stringList returning, for an entry that equals one of
+// the sorted strings in known, that string rather than a copy.
+func stringListIn(what, suffix string, raw cjson.Raw, max int, known []string) ([]string, error) {
+	var elBuf [16]cjson.Raw
+	els, err := raw.AppendElements(elBuf[:0])
 	if err != nil {
-		return nil, malformed("%s is not a list", what)
+		return nil, malformed("%s%s is not a list", what, suffix)
 	}
 	if len(els) > max {
-		return nil, malformed("%s has %d entries, more than %d", what, len(els), max)
+		return nil, malformed("%s%s has %d entries, more than %d", what, suffix, len(els), max)
 	}
 	out := make([]string, 0, len(els))
 	for i, e := range els {
+		if s, ok := lookupString(known, e); ok {
+			out = append(out, s)
+			continue
+		}
 		s, ok := e.Str()
 		if !ok {
-			return nil, malformed("%s: entry %d is not a string", what, i)
+			return nil, malformed("%s%s: entry %d is not a string", what, suffix, i)
 		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// lookupString returns the string in sorted that the canonical string e
+// holds, if there is one, without allocating.
+func lookupString(sorted []string, e cjson.Raw) (string, bool) {
+	if len(sorted) == 0 || len(e) < 2 || e[0] != '"' || e[len(e)-1] != '"' {
+		return "", false
+	}
+	b := e[1 : len(e)-1]
+	if bytes.IndexByte(b, '\\') >= 0 {
+		return "", false
+	}
+	lo, hi := 0, len(sorted)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if sorted[mid] < string(b) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(sorted) && sorted[lo] == string(b) {
+		return sorted[lo], true
+	}
+	return "", false
 }
 
 // withUnknown returns a tree of the known members plus the unknown ones.

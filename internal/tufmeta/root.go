@@ -1,6 +1,7 @@
 package tufmeta
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,8 +40,8 @@ type Root struct {
 // named. Keys of unknown types or schemes, or with unusable public values,
 // are kept (see tufkey.Decode).
 func ParseRoot(env *Envelope) (*Root, error) {
-	o := &object{what: "signed", members: env.members}
-	if err := o.caseVariants("_type", "spec_version", "version", "expires", "consistent_snapshot", "keys", "roles"); err != nil {
+	o := object{what: "signed", members: env.members}
+	if err := o.caseVariants(rootFields...); err != nil {
 		return nil, err
 	}
 	r := &Root{Header: env.Header, Unknown: o.unknown()}
@@ -63,7 +64,8 @@ func ParseRoot(env *Envelope) (*Root, error) {
 	if !ok {
 		return nil, malformed(`"roles" is missing`)
 	}
-	roles, err := readObject("roles", rolesRaw, TopLevelRoles...)
+	var rolesBuf [8]cjson.Member
+	roles, err := readObjectBuf("roles", rolesRaw, rolesBuf[:0], TopLevelRoles)
 	if err != nil {
 		return nil, err
 	}
@@ -73,12 +75,12 @@ func ParseRoot(env *Envelope) (*Root, error) {
 		}
 	}
 	r.Roles = make(map[string]RoleKeys, len(TopLevelRoles))
-	for _, name := range TopLevelRoles {
+	for i, name := range TopLevelRoles {
 		raw, present := roles.get(name)
 		if !present || raw.IsNull() {
 			return nil, malformed("role %q is missing", name)
 		}
-		rk, err := parseRoleKeys(fmt.Sprintf("role %q", name), raw)
+		rk, err := parseRoleKeys(topLevelWhat[i], raw, r.KeyIDs)
 		if err != nil {
 			return nil, err
 		}
@@ -95,14 +97,35 @@ func ParseRoot(env *Envelope) (*Root, error) {
 	return r, nil
 }
 
-// parseRoleKeys reads {"keyids": [...], "threshold": N} with distinct key
-// IDs and a threshold of at least 1.
-func parseRoleKeys(what string, raw cjson.Raw) (RoleKeys, error) {
-	o, err := readObject(what, raw, "keyids", "threshold")
-	if err != nil {
-		return RoleKeys{}, err
+// rootFields are the members of a root's signed object.
+var rootFields = []string{"_type", "spec_version", "version", "expires", "consistent_snapshot", "keys", "roles"}
+
+// topLevelWhat names TopLevelRoles in errors, in the same order.
+var topLevelWhat = func() []string {
+	out := make([]string, len(TopLevelRoles))
+	for i, name := range TopLevelRoles {
+		out[i] = fmt.Sprintf("role %q", name)
 	}
-	thr, ok := o.int("threshold")
+	return out
+}()
+
+var roleKeysFields = []string{"keyids", "threshold"}
+
+// parseRoleKeys reads {"keyids": [...], "threshold": N} with distinct key
+// IDs and a threshold of at least 1. keyIDs, the sorted IDs of the keys
+// the role may list, lets the result share their strings.
+func parseRoleKeys(what string, raw cjson.Raw, keyIDs []string) (RoleKeys, error) {
+	idsRaw, thrRaw, plain := plainRoleKeys(raw)
+	var o object
+	if !plain {
+		var buf [4]cjson.Member
+		var err error
+		if o, err = readObjectBuf(what, raw, buf[:0], roleKeysFields); err != nil {
+			return RoleKeys{}, err
+		}
+		thrRaw, _ = o.get("threshold")
+	}
+	thr, ok := thrRaw.Int()
 	if !ok {
 		return RoleKeys{}, malformed("%s: threshold is missing or not an integer", what)
 	}
@@ -112,11 +135,12 @@ func parseRoleKeys(what string, raw cjson.Raw) (RoleKeys, error) {
 	if thr > 1<<31-1 {
 		return RoleKeys{}, malformed("%s has threshold %d, more than any role can meet", what, thr)
 	}
-	idsRaw, ok := o.get("keyids")
-	if !ok {
-		return RoleKeys{}, malformed("%s: keyids is missing", what)
+	if !plain {
+		if idsRaw, ok = o.get("keyids"); !ok {
+			return RoleKeys{}, malformed("%s: keyids is missing", what)
+		}
 	}
-	ids, err := stringList(what+" keyids", idsRaw, MaxRoleKeys)
+	ids, err := stringListIn(what, " keyids", idsRaw, MaxRoleKeys, keyIDs)
 	if err != nil {
 		return RoleKeys{}, err
 	}
@@ -128,11 +152,34 @@ func parseRoleKeys(what string, raw cjson.Raw) (RoleKeys, error) {
 	return RoleKeys{KeyIDs: ids, Threshold: int(thr), Unknown: o.unknown()}, nil
 }
 
+// plainRoleKeys splits the role object every tool writes, canonical
+// {"keyids":[…],"threshold":N} with no escape, no nested list or object
+// and no other member, without the general object reader (which reads
+// anything else, to the same result).
+func plainRoleKeys(raw cjson.Raw) (ids, threshold cjson.Raw, ok bool) {
+	const head, mid = `{"keyids":[`, `],"threshold":`
+	if len(raw) < len(head)+len(mid)+2 || string(raw[:len(head)]) != head || raw[len(raw)-1] != '}' || bytes.IndexByte(raw, '\\') >= 0 {
+		return nil, nil, false
+	}
+	end := bytes.IndexByte(raw[len(head):], ']') + len(head)
+	if end < len(head) || bytes.ContainsAny(raw[len(head):end], "[{") || len(raw)-end < len(mid)+2 || string(raw[end:end+len(mid)]) != mid {
+		return nil, nil, false
+	}
+	threshold = raw[end+len(mid) : len(raw)-1]
+	for i, c := range threshold {
+		if !(c >= '0' && c <= '9' || c == '-' && i == 0) {
+			return nil, nil, false
+		}
+	}
+	return raw[len(head)-1 : end+1], threshold, true
+}
+
 // ParseKeys reads a keys object (key ID to key object) of at most MaxKeys
 // keys. A key that is not shaped like a key object is an error; an
 // unsupported one is kept.
 func ParseKeys(what string, raw cjson.Raw) (map[string]*tufkey.Key, []string, error) {
-	members, err := raw.Members()
+	var buf [8]cjson.Member
+	members, err := raw.AppendMembers(buf[:0])
 	if err != nil {
 		return nil, nil, malformed("%s is not an object", what)
 	}
@@ -142,10 +189,16 @@ func ParseKeys(what string, raw cjson.Raw) (map[string]*tufkey.Key, []string, er
 	keys := make(map[string]*tufkey.Key, len(members))
 	ids := make([]string, 0, len(members))
 	for _, m := range members {
-		if err := checkKeyCase(m.Key, m.Value); err != nil {
-			return nil, nil, err
-		}
 		k, err := tufkey.DecodeCached(m.Value)
+		// The case check comes first, but it is only needed for a
+		// key object that fails to decode or that the decoder found
+		// a case variant in (decoded keys are cached, and so is
+		// that finding).
+		if err != nil || k.CaseVariant() {
+			if cerr := checkKeyCase(m.Key, m.Value); cerr != nil {
+				return nil, nil, cerr
+			}
+		}
 		if err != nil {
 			return nil, nil, malformed("key %s: %s", ShortID(m.Key), strings.TrimPrefix(err.Error(), tufkey.ErrInvalidKey.Error()+": "))
 		}
@@ -158,7 +211,7 @@ func ParseKeys(what string, raw cjson.Raw) (map[string]*tufkey.Key, []string, er
 // checkKeyCase refuses case variants of a key object's standard members.
 func checkKeyCase(id string, raw cjson.Raw) error {
 	what := "key " + ShortID(id)
-	o, err := readObject(what, raw, "keytype", "scheme", "keyval")
+	o, err := readObject(what, raw, tufkey.StandardFields...)
 	if err != nil {
 		return err
 	}

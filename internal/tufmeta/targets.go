@@ -60,7 +60,7 @@ func ParseSnapshot(env *Envelope) (*Snapshot, error) {
 }
 
 func parseMetaObject(env *Envelope) (map[string]MetaFile, map[string]cjson.Raw, error) {
-	o := &object{what: "signed", members: env.members}
+	o := object{what: "signed", members: env.members}
 	if err := o.caseVariants("_type", "spec_version", "version", "expires", "meta"); err != nil {
 		return nil, nil, err
 	}
@@ -233,7 +233,7 @@ func CheckTargetName(name string) error {
 // have distinct, non-empty names that are not top-level role names, a
 // threshold of at least 1, and paths or path hash prefixes but not both.
 func ParseTargets(env *Envelope) (*Targets, error) {
-	o := &object{what: "signed", members: env.members}
+	o := object{what: "signed", members: env.members}
 	if err := o.caseVariants("_type", "spec_version", "version", "expires", "targets", "delegations"); err != nil {
 		return nil, err
 	}
@@ -322,7 +322,7 @@ func parseDelegations(raw cjson.Raw) (*Delegations, error) {
 	d.Roles = make([]DelegatedRole, 0, len(els))
 	names := make(map[string]bool, len(els))
 	for i, e := range els {
-		r, err := parseDelegatedRole(i, e)
+		r, err := parseDelegatedRole(i, e, d.KeyIDs)
 		if err != nil {
 			return nil, err
 		}
@@ -335,7 +335,7 @@ func parseDelegations(raw cjson.Raw) (*Delegations, error) {
 	return d, nil
 }
 
-func parseDelegatedRole(i int, raw cjson.Raw) (DelegatedRole, error) {
+func parseDelegatedRole(i int, raw cjson.Raw, keyIDs []string) (DelegatedRole, error) {
 	what := fmt.Sprintf("delegated role %d", i)
 	o, err := readObject(what, raw, "name", "keyids", "threshold", "terminating", "paths", "path_hash_prefixes")
 	if err != nil {
@@ -349,7 +349,7 @@ func parseDelegatedRole(i int, raw cjson.Raw) (DelegatedRole, error) {
 	if slices.Contains(TopLevelRoles, name) {
 		return DelegatedRole{}, malformed("%s: a delegation may not use a top-level role name", what)
 	}
-	rk, err := parseRoleKeys(what, raw)
+	rk, err := parseRoleKeys(what, raw, keyIDs)
 	if err != nil {
 		return DelegatedRole{}, err
 	}
@@ -367,12 +367,12 @@ func parseDelegatedRole(i int, raw cjson.Raw) (DelegatedRole, error) {
 		return DelegatedRole{}, malformed("%s has both paths and path_hash_prefixes", what)
 	}
 	if hasPaths {
-		if r.Paths, err = stringList(what+" paths", paths, 1<<20); err != nil {
+		if r.Paths, err = stringList(what, " paths", paths, 1<<20); err != nil {
 			return DelegatedRole{}, err
 		}
 	}
 	if hasPrefixes {
-		if r.PathHashPrefixes, err = stringList(what+" path_hash_prefixes", prefixes, 1<<20); err != nil {
+		if r.PathHashPrefixes, err = stringList(what, " path_hash_prefixes", prefixes, 1<<20); err != nil {
 			return DelegatedRole{}, err
 		}
 	}
