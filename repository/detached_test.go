@@ -35,8 +35,7 @@ func TestDetachedSignatures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want, err := direct.MarshalFile()
-	if err != nil {
+	if _, err := direct.MarshalFile(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -78,7 +77,7 @@ func TestDetachedSignatures(t *testing.T) {
 	if len(gs) != 2 || gs[0].KeyID != ds[0].KeyID || gs[1].KeyID != ds[1].KeyID {
 		t.Fatalf("merged signatures %v, direct %v", gs, ds)
 	}
-	want, err = merged.MarshalFile()
+	want, err := merged.MarshalFile()
 	if err != nil {
 		t.Fatal(err)
 	}
