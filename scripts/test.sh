@@ -27,8 +27,18 @@ step "shared test vectors (the real Sigstore files the tests read)"
 # internal/sharedtestdata looks in $TRUSTROOT_SHARED_TESTDATA, else
 # ../shared/testdata, else testdata/shared (fetched and checked against
 # pinned SHA-256s by scripts/fetch-testdata.sh).
+# A clone of a local checkout (git clone /path/to/trustroot) uses the
+# vectors beside that checkout, as the checkout itself does, before it
+# fetches them.
 if [ -z "${TRUSTROOT_SHARED_TESTDATA:-}" ] && [ ! -d ../shared/testdata/sigstore-root ]; then
-  bash scripts/fetch-testdata.sh
+  origin=$(git remote get-url origin 2>/dev/null || true)
+  if [ -n "$origin" ] && [ -d "$origin/../shared/testdata/sigstore-root" ]; then
+    TRUSTROOT_SHARED_TESTDATA=$(cd "$origin/../shared/testdata" && pwd)
+    export TRUSTROOT_SHARED_TESTDATA
+    echo "shared test vectors: $TRUSTROOT_SHARED_TESTDATA (beside the checkout this clone came from)"
+  else
+    bash scripts/fetch-testdata.sh
+  fi
 fi
 
 step "gofmt -l"
