@@ -501,8 +501,8 @@ func testWorkersSameRepositoryFiles(t *testing.T) {
 		prev   func(b *repoBuild) // the previous update's repository
 		// edits the previous update's state; fsys is the case's
 		edit func(t *testing.T, st *verify.State, fsys fstest.MapFS)
-		opts   verify.Options
-		want   error // nil: verifies; errAny: fails
+		opts verify.Options
+		want error // nil: verifies; errAny: fails
 	}
 	cases := []files{
 		{name: "verifies"},
@@ -518,7 +518,9 @@ func testWorkersSameRepositoryFiles(t *testing.T) {
 			roles: func(r map[string]gen.Role) { r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS}, Threshold: 1} },
 			mod:   func(b *repoBuild) { b.tsSigners = []*gen.Key{newTS} }},
 		{name: "timestamp key replaced under the same key ID", want: verify.ErrThreshold,
-			roles: func(r map[string]gen.Role) { r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS.WithID(tsKey.ID)}, Threshold: 1} }},
+			roles: func(r map[string]gen.Role) {
+				r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS.WithID(tsKey.ID)}, Threshold: 1}
+			}},
 		{name: "timestamp key rotated, previous state signed by the old key", want: verify.ErrThreshold, prev: func(*repoBuild) {},
 			roles: func(r map[string]gen.Role) { r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS}, Threshold: 1} }},
 		{name: "all online keys rotated, files signed by the new keys", prev: func(*repoBuild) {},
