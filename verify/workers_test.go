@@ -498,11 +498,10 @@ func testWorkersSameRepositoryFiles(t *testing.T) {
 		roles  func(r map[string]gen.Role) // the newest root's roles
 		newest func(n *newestRoot)         // the newest root's file
 		tamper func(b repoBuild, fsys fstest.MapFS)
-		prev   func(b *repoBuild) // the previous update's repository
-		// edits the previous update's state; fsys is the case's
-		edit func(t *testing.T, st *verify.State, fsys fstest.MapFS)
-		opts verify.Options
-		want error // nil: verifies; errAny: fails
+		prev   func(b *repoBuild)                                      // the previous update's repository
+		edit   func(t *testing.T, st *verify.State, fsys fstest.MapFS) // of the previous state; fsys is the case's
+		opts   verify.Options
+		want   error // nil: verifies; errAny: fails
 	}
 	cases := []files{
 		{name: "verifies"},
