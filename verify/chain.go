@@ -96,7 +96,7 @@ func Rotation(prev, next *root.Root, opts Options) (*ChainResult, error) {
 	if next == nil {
 		return nil, fmt.Errorf("verify: %w: nil next root", root.ErrMalformed)
 	}
-	w, err := newWalkFor(prev, opts, 1, nil)
+	w, err := newWalkFor(prev, opts, 1, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func Chain(trusted *root.Root, next [][]byte, opts Options) (*ChainResult, error
 		p = newPool(opts.Workers)
 		defer p.close()
 	}
-	w, err := newWalkFor(trusted, opts, len(next), p)
+	w, err := newWalkFor(trusted, opts, len(next), p, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func Chain(trusted *root.Root, next [][]byte, opts Options) (*ChainResult, error
 	for i := range next {
 		var ahead pendingFile
 		read := false
-		readAhead := func(own *requirement) {
+		readAhead := func(_ *root.Root, own *requirement) {
 			// Only a pool gains from reading ahead: its workers
 			// start on the next file while this one's own threshold
 			// is counted.
@@ -188,12 +188,14 @@ type walk struct {
 
 // newWalk starts a walk at trusted, which must meet its own threshold.
 func newWalk(trusted *root.Root, opts Options) (*walk, error) {
-	return newWalkFor(trusted, opts, 0, nil)
+	return newWalkFor(trusted, opts, 0, nil, nil)
 }
 
 // newWalkFor is newWalk for a caller that expects to add more versions,
-// with the pool it uses for the call (nil for none).
-func newWalkFor(trusted *root.Root, opts Options, more int, p *pool) (*walk, error) {
+// with the pool it uses for the call (nil for none). ahead (if not nil) is
+// called once the trusted root's own checks are queued and before they are
+// counted, to read the next file into w.caches[1].
+func newWalkFor(trusted *root.Root, opts Options, more int, p *pool, ahead func(w *walk)) (*walk, error) {
 	if trusted == nil {
 		return nil, fmt.Errorf("verify: %w: nil trusted root", root.ErrMalformed)
 	}
@@ -203,6 +205,9 @@ func newWalkFor(trusted *root.Root, opts Options, more int, p *pool) (*walk, err
 	payload, sigs := trusted.SigningPayload(), sigIndex{m: sigMap(trusted.Signatures())}
 	c := &w.caches[0]
 	c.prefetch(&w.own, payload, sigs)
+	if ahead != nil {
+		ahead(w)
+	}
 	got := c.countInto(nil, &w.own, payload, sigs, nil)
 	if !w.own.met(got) {
 		return nil, located(root.RoleRoot, trusted.Version(), "", &ThresholdError{Role: root.RoleRoot, Version: trusted.Version(), Requirement: w.own.name, Threshold: w.own.threshold, Valid: len(got)})
@@ -254,9 +259,10 @@ func (w *walk) read(data []byte, c *pairCache, prev *requirement) pendingFile {
 }
 
 // step verifies a file read as the next version; name says which file it
-// is in errors, and ahead (if not nil) is called with the new root's own
-// requirement once its checks are queued, to read the following file.
-func (w *walk) step(f pendingFile, name func() string, ahead func(own *requirement)) error {
+// is in errors, and ahead (if not nil) is called with the new root (not
+// yet trusted) and its own requirement once its checks are queued, to read
+// the following file.
+func (w *walk) step(f pendingFile, name func() string, ahead func(next *root.Root, own *requirement)) error {
 	if w.steps >= w.opts.maxRootSteps() {
 		return errf(ErrTooLarge, "verify: more than %d root versions offered", w.opts.maxRootSteps())
 	}
@@ -281,7 +287,7 @@ func (w *walk) step(f pendingFile, name func() string, ahead func(own *requireme
 // next verifies a new version from its payload and signatures: first
 // against the current root's keys, then its version, and only then does
 // it build the root (model) to check its own threshold.
-func (w *walk) next(c *pairCache, payload []byte, sigs sigIndex, version int64, model func() (*root.Root, error), ahead func(own *requirement)) error {
+func (w *walk) next(c *pairCache, payload []byte, sigs sigIndex, version int64, model func() (*root.Root, error), ahead func(next *root.Root, own *requirement)) error {
 	// The previous root's root role is the current root's own.
 	prev := w.own
 	prev.name = root.PreviousRequirement(w.cur.Version())
@@ -300,7 +306,7 @@ func (w *walk) next(c *pairCache, payload []byte, sigs sigIndex, version int64, 
 	own := rootRequirement(next, root.OwnRequirement(next.Version()))
 	c.prefetch(&own, payload, sigs)
 	if ahead != nil {
-		ahead(&own)
+		ahead(next, &own)
 	}
 	w.gotOwn = c.countInto(w.gotOwn, &own, payload, sigs, nil)
 	if !own.met(w.gotOwn) {

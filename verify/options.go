@@ -38,17 +38,21 @@ type Options struct {
 	// metadata lists for a file is the bound when it is smaller.
 	Limits Limits
 	// Workers bounds how many signature checks run at once in Chain
-	// (for at least four new versions) and in Repository's root walk.
-	// Zero or one checks them one after another in the calling
-	// goroutine. With more, the call starts Workers-1 goroutines for its
-	// duration and runs ahead on them the checks its thresholds will
-	// need, including a version's checks against the previous root while
-	// that root's own threshold is counted; a goroutine with nothing to
-	// do polls for up to a millisecond before it sleeps. Which keys count
-	// and which error is returned do not change: results and errors are
-	// those of the sequential walk. Root, Rotation, shorter chains and a
-	// Repo driven method by method stay sequential: starting workers
-	// costs a single root more than it saves.
+	// (for at least four new versions) and in Repository. Zero or one
+	// checks them one after another in the calling goroutine. With more,
+	// the call starts Workers-1 goroutines for its duration and runs
+	// ahead on them the checks its thresholds will need, including a
+	// version's checks against the previous root while that root's own
+	// threshold is counted; a goroutine with nothing to do polls for up
+	// to a millisecond before it sleeps. Repository also reads the
+	// timestamp, the snapshot and the targets file ahead (once more than
+	// it verifies them, when they are at most 16 KiB) to start their
+	// checks against the newest root file's keys while that root is
+	// still being verified. Which keys count and which error is returned
+	// do not change: results and errors are those of the sequential
+	// walk. Root, Rotation, shorter chains and a Repo driven method by
+	// method stay sequential: starting workers costs a single root more
+	// than it saves.
 	Workers int
 }
 

@@ -76,6 +76,10 @@ type Repo struct {
 	floorSnap   *repository.Snapshot
 	floorData   []byte // floorSnap's file
 
+	// spec holds the checks Repository queued ahead of need with a pool;
+	// nil otherwise, and once Repository returns.
+	spec *speculation
+
 	timestamp   *repository.Timestamp
 	tsData      []byte
 	tsUnchanged bool
@@ -103,12 +107,12 @@ const (
 // kept running. prev's root must meet its own threshold; at the same
 // version as trusted it must be the same root.
 func NewRepo(trusted *root.Root, prev *State, opts Options) (*Repo, error) {
-	return newRepo(trusted, prev, opts, nil)
+	return newRepo(trusted, prev, opts, nil, nil)
 }
 
 // newRepo is NewRepo checking the starting root's signatures on p (nil:
-// in the calling goroutine).
-func newRepo(trusted *root.Root, prev *State, opts Options, p *pool) (*Repo, error) {
+// in the calling goroutine), calling ahead as newWalkFor does.
+func newRepo(trusted *root.Root, prev *State, opts Options, p *pool, ahead func(w *walk)) (*Repo, error) {
 	if trusted == nil {
 		return nil, fmt.Errorf("verify: %w: nil trusted root", root.ErrMalformed)
 	}
@@ -126,7 +130,7 @@ func newRepo(trusted *root.Root, prev *State, opts Options, p *pool) (*Repo, err
 				Err: fmt.Errorf("%w: root v%d differs from the trusted root of the same version", root.ErrMalformed, saved.Version())}
 		}
 	}
-	w, err := newWalkFor(start, opts, 0, p)
+	w, err := newWalkFor(start, opts, 0, p, ahead)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +230,7 @@ func (r *Repo) trustedEnvelope(rt *root.Root, role root.Role, typ string, data [
 	if err != nil {
 		return nil, err
 	}
-	if err := checkThreshold(role, env.Version, topLevel(rt, role), env.Signed, envelopeSigs(env.Signatures)); err != nil {
+	if err := checkThreshold(role, env.Version, topLevel(rt, role), env.Signed, envelopeSigs(env.Signatures), r.spec); err != nil {
 		return nil, err
 	}
 	return env, nil
@@ -322,7 +326,12 @@ func metaLength(m repository.MetaFile) int64 {
 
 // metaFileName names a role's metadata file in the repository.
 func (r *Repo) metaFileName(role root.Role, version int64) string {
-	if r.chain.Root.ConsistentSnapshot() {
+	return metaFileIn(r.chain.Root, role, version)
+}
+
+// metaFileIn names a role's metadata file in a repository whose root is rt.
+func metaFileIn(rt *root.Root, role root.Role, version int64) string {
+	if rt.ConsistentSnapshot() {
 		return repository.MetadataFileName(role, version)
 	}
 	return repository.EscapeRoleName(role) + ".json"
@@ -501,7 +510,7 @@ func (r *Repo) updateTargets(parent string, role root.Role, data []byte) (*repos
 	var t *repository.Targets
 	if parent == "" {
 		req := topLevel(r.chain.Root, root.RoleTargets)
-		t, err = verifyTargets(role, req, data, r.opts.Limits.targets(), r.now, nil)
+		t, err = verifyTargets(role, req, data, r.opts.Limits.targets(), r.now, nil, r.spec)
 	} else {
 		delegator, ok := r.targets[parent]
 		if !ok {
@@ -838,16 +847,28 @@ func Repository(trusted *root.Root, fsys fs.FS, prev *State, opts Options) (*Rep
 		return nil, fmt.Errorf("verify: %w: nil file system", root.ErrMalformed)
 	}
 	var p *pool
+	var rr *rootReader
+	var first func(w *walk)
 	if opts.Workers > 1 {
 		p = newPool(opts.Workers)
 		defer p.close()
+		// The first new root file is read, and its checks queued,
+		// while the starting root's own threshold is counted.
+		rr = &rootReader{fsys: fsys, pool: p}
+		first = func(w *walk) { rr.first = rr.read(w, w.cur, &w.own, &w.caches[1]) }
 	}
-	r, err := newRepo(trusted, prev, opts, p)
+	r, err := newRepo(trusted, prev, opts, p, first)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.updateRoots(fsys, p); err != nil {
+	if err := r.updateRoots(fsys, rr); err != nil {
 		return nil, err
+	}
+	if rr != nil {
+		r.spec = rr.spec
+		// Before p closes (deferred calls run last first): its
+		// checks are not to be waited for once it has.
+		defer func() { r.spec = nil }()
 	}
 	data, err := readBounded(fsys, "timestamp.json", int64(opts.Limits.timestamp()))
 	if err != nil {

@@ -21,7 +21,7 @@ func Targets(trusted *root.Root, data []byte, opts Options) (*repository.Targets
 	}
 	rk, _ := trusted.Role(root.RoleTargets)
 	req := requirement{name: fmt.Sprintf("targets role of root v%d", trusted.Version()), version: trusted.Version(), keys: verifiers(rk.Keys), threshold: rk.Threshold}
-	return verifyTargets(root.RoleTargets, req, data, opts.Limits.targets(), opts.now(), nil)
+	return verifyTargets(root.RoleTargets, req, data, opts.Limits.targets(), opts.now(), nil, nil)
 }
 
 // Delegated verifies the metadata of role, which delegator delegates to:
@@ -52,18 +52,19 @@ func delegation(delegator *repository.Targets, role root.Role) (repository.Deleg
 
 func verifyDelegated(delegator root.Role, d repository.Delegation, data []byte, max int, now time.Time) (*repository.Targets, error) {
 	req := requirement{name: fmt.Sprintf("%s (delegated by %s)", d.Name, delegator), keys: verifiers(d.Keys), threshold: d.Threshold}
-	return verifyTargets(d.Name, req, data, max, now, &d)
+	return verifyTargets(d.Name, req, data, max, now, &d, nil)
 }
 
 // verifyTargets verifies targets metadata of role against req: the
 // envelope, the threshold, then the model, its expiry, and the scope of a
-// delegation when scope is not nil.
-func verifyTargets(role root.Role, req requirement, data []byte, max int, now time.Time, scope *repository.Delegation) (*repository.Targets, error) {
+// delegation when scope is not nil. spec (may be nil) holds checks made
+// ahead of need (see checkThreshold).
+func verifyTargets(role root.Role, req requirement, data []byte, max int, now time.Time, scope *repository.Delegation, spec *speculation) (*repository.Targets, error) {
 	env, err := tufmeta.ParseEnvelope(data, tufmeta.TypeTargets, max)
 	if err != nil {
 		return nil, located(role, 0, "", err)
 	}
-	if err := checkThreshold(role, env.Version, req, env.Signed, envelopeSigs(env.Signatures)); err != nil {
+	if err := checkThreshold(role, env.Version, req, env.Signed, envelopeSigs(env.Signatures), spec); err != nil {
 		return nil, located(role, env.Version, "", err)
 	}
 	x, err := link.Targets(string(role), env)

@@ -44,6 +44,11 @@ type pairCache struct {
 	entries []pairEntry
 	pool    *pool
 	digests *tufkey.Digests // of the payload
+	// spec, if not nil, holds checks a speculation queued over the
+	// same payload bytes (see speculation): verify takes an outcome
+	// from it instead of checking, only for the same key content,
+	// scheme and signature bytes.
+	spec *pairCache
 }
 
 type pairEntry struct {
@@ -116,9 +121,31 @@ func (c *pairCache) verify(k verifier, payload, sig []byte) error {
 		e.used = true
 		return e.err
 	}
-	err := checkSig(k, c.digestsOf(payload), sig)
+	err, ok := c.speculated(k, sig)
+	if !ok {
+		err = checkSig(k, c.digestsOf(payload), sig)
+	}
 	c.add(pairEntry{fp: k.Fingerprint(), scheme: k.Scheme(), sig: sig, err: err, used: true})
 	return err
+}
+
+// speculated returns the outcome of the check of sig with k's content and
+// scheme that c.spec queued, waiting for it, if c.spec holds one. The
+// check's key is another decoding of the same public key (same fingerprint
+// and scheme) and its payload the same bytes, so its outcome is the one
+// checkSig would compute here.
+func (c *pairCache) speculated(k verifier, sig []byte) (error, bool) {
+	if c.spec == nil {
+		return nil, false
+	}
+	e := c.spec.find(k, sig, false)
+	if e == nil {
+		return nil, false
+	}
+	if e.check != nil {
+		e.err, e.check = c.spec.pool.wait(e.check), nil
+	}
+	return e.err, true
 }
 
 // prefetch queues on the pool the checks count would make for req if
@@ -321,9 +348,10 @@ func envelopeSigs(sigs []tufmeta.Signature) sigIndex {
 }
 
 // checkThreshold checks that a threshold of req's distinct keys signed
-// payload, for metadata of role at version.
-func checkThreshold(role root.Role, version int64, req requirement, payload []byte, sigs sigIndex) error {
-	var c pairCache
+// payload, for metadata of role at version, taking the outcome of a check
+// spec already made over the same payload bytes (spec may be nil).
+func checkThreshold(role root.Role, version int64, req requirement, payload []byte, sigs sigIndex, spec *speculation) error {
+	c := pairCache{spec: spec.forPayload(payload)}
 	got := c.countInto(nil, &req, payload, sigs, nil)
 	if !req.met(got) {
 		return &ThresholdError{Role: role, Version: version, Requirement: req.name, Threshold: req.threshold, Valid: len(got)}

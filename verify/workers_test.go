@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trustroot/trustroot/internal/gen"
+	"github.com/trustroot/trustroot/repository"
 	"github.com/trustroot/trustroot/root"
 	"github.com/trustroot/trustroot/verify"
 )
@@ -338,8 +340,54 @@ func FuzzWorkersSameVerdict(f *testing.F) {
 	})
 }
 
+// sameRepository runs Repository sequentially and with 2 and 4 workers and
+// fails t unless they agree exactly: the error (text, type, fields,
+// sentinels), or the state, the chain, the trusted versions and a target
+// lookup. It returns the sequential result.
+func sameRepository(t *testing.T, trusted *root.Root, fsys fs.FS, prev *verify.State, opts verify.Options) (*verify.Repo, error) {
+	t.Helper()
+	opts.Workers = 0
+	seq, seqErr := verify.Repository(trusted, fsys, prev, opts)
+	for _, w := range []int{2, 4} {
+		opts.Workers = w
+		par, parErr := verify.Repository(trusted, fsys, prev, opts)
+		if (seqErr == nil) != (parErr == nil) || seqErr != nil && (seqErr.Error() != parErr.Error() || !reflect.DeepEqual(seqErr, parErr)) {
+			t.Fatalf("%d workers: error %v, sequential %v", w, parErr, seqErr)
+		}
+		if seqErr != nil {
+			for _, s := range []error{verify.ErrThreshold, verify.ErrExpired, verify.ErrVersion, verify.ErrRollback, verify.ErrTooLarge, verify.ErrMissing, root.ErrMalformed, repository.ErrHashMismatch, repository.ErrLengthMismatch} {
+				if errors.Is(seqErr, s) != errors.Is(parErr, s) {
+					t.Fatalf("%d workers: errors.Is(%v): sequential %v, parallel %v", w, s, errors.Is(seqErr, s), errors.Is(parErr, s))
+				}
+			}
+			if par != nil {
+				t.Fatalf("%d workers: a failed refresh returned a Repo", w)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(seq.State(), par.State()) || !reflect.DeepEqual(seq.Chain().Steps, par.Chain().Steps) || !reflect.DeepEqual(seq.Chain().Warnings, par.Chain().Warnings) {
+			t.Fatalf("%d workers: state or chain differ", w)
+		}
+		seqTg, _ := seq.Metadata(root.RoleTargets)
+		parTg, _ := par.Metadata(root.RoleTargets)
+		if seq.Timestamp().Version() != par.Timestamp().Version() || seq.TimestampUnchanged() != par.TimestampUnchanged() ||
+			seq.Snapshot().Version() != par.Snapshot().Version() || seqTg.Version() != parTg.Version() || !reflect.DeepEqual(seqTg.Targets(), parTg.Targets()) {
+			t.Fatalf("%d workers: trusted metadata differ", w)
+		}
+		// The Repo goes on method by method, its workers gone.
+		load := verify.FSLoader(fsys)
+		st, sErr := seq.Target("fulcio.crt.pem", load)
+		pt, pErr := par.Target("fulcio.crt.pem", load)
+		if !reflect.DeepEqual(st, pt) || fmt.Sprint(sErr) != fmt.Sprint(pErr) {
+			t.Fatalf("%d workers: lookup %+v, %v; sequential %+v, %v", w, pt, pErr, st, sErr)
+		}
+	}
+	return seq, seqErr
+}
+
 // TestWorkersSameRepository: Repository with workers (which reads each
-// root file while the previous one's own threshold is counted) returns
+// root file while the previous one's own threshold is counted, and the
+// timestamp, snapshot and targets while the newest root's is) returns
 // what the file-by-file walk returns, whatever the root files hold.
 func TestWorkersSameRepository(t *testing.T) {
 	const n = 9
@@ -361,6 +409,9 @@ func TestWorkersSameRepository(t *testing.T) {
 		{name: "own threshold missed at v5", want: verify.ErrThreshold, edit: func(fsys fstest.MapFS) {
 			fsys["5.root.json"] = &fstest.MapFile{Data: rootV(5, keys(4, 5)...)}
 		}},
+		{name: "own threshold missed at v9, the newest", want: verify.ErrThreshold, edit: func(fsys fstest.MapFS) {
+			fsys["9.root.json"] = &fstest.MapFile{Data: rootV(9, keys(8, 9)...)}
+		}},
 		{name: "v5 not signed by v4's keys, v6 malformed", want: verify.ErrThreshold, edit: func(fsys fstest.MapFS) {
 			fsys["5.root.json"] = &fstest.MapFile{Data: rootV(5, keys(7, 8, 9)...)}
 			fsys["6.root.json"] = &fstest.MapFile{Data: []byte("{")}
@@ -370,6 +421,14 @@ func TestWorkersSameRepository(t *testing.T) {
 		}},
 		{name: "gap after v6", edit: func(fsys fstest.MapFS) {
 			delete(fsys, "7.root.json")
+		}},
+		{name: "v2 missing", edit: func(fsys fstest.MapFS) {
+			for v := 2; v <= n; v++ {
+				delete(fsys, fmt.Sprintf("%d.root.json", v))
+			}
+		}},
+		{name: "v2 unreadable", want: fs.ErrInvalid, edit: func(fsys fstest.MapFS) {
+			fsys["2.root.json"] = &fstest.MapFile{Mode: fs.ModeDir}
 		}},
 		{name: "v7 unreadable", want: fs.ErrInvalid, edit: func(fsys fstest.MapFS) {
 			fsys["7.root.json"] = &fstest.MapFile{Mode: fs.ModeDir}
@@ -396,25 +455,233 @@ func TestWorkersSameRepository(t *testing.T) {
 				c.edit(fsys)
 			}
 			trusted := mustParse(t, fsys["1.root.json"].Data)
-			seq, seqErr := verify.Repository(trusted, fsys, nil, verify.Options{Now: t0})
-			if c.want == nil && seqErr != nil || c.want != nil && !errors.Is(seqErr, c.want) {
-				t.Fatalf("sequential refresh: %v, want %v", seqErr, c.want)
-			}
-			for _, w := range []int{2, 4} {
-				par, parErr := verify.Repository(trusted, fsys, nil, verify.Options{Now: t0, Workers: w})
-				if (seqErr == nil) != (parErr == nil) || seqErr != nil && (seqErr.Error() != parErr.Error() || !reflect.DeepEqual(seqErr, parErr)) {
-					t.Fatalf("%d workers: error %v, sequential %v", w, parErr, seqErr)
-				}
-				if seqErr != nil {
-					if par != nil {
-						t.Fatalf("%d workers: a failed refresh returned a Repo", w)
-					}
-					continue
-				}
-				if !reflect.DeepEqual(seq.State(), par.State()) || !reflect.DeepEqual(seq.Chain().Steps, par.Chain().Steps) || !reflect.DeepEqual(seq.Chain().Warnings, par.Chain().Warnings) {
-					t.Fatalf("%d workers: state or chain differ", w)
-				}
+			_, err := sameRepository(t, trusted, fsys, nil, verify.Options{Now: t0})
+			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+				t.Fatalf("sequential refresh: %v, want %v", err, c.want)
 			}
 		})
 	}
+	t.Run("files", testWorkersSameRepositoryFiles)
+}
+
+// errAny stands for any error in a test table.
+var errAny = errors.New("any error")
+
+// testWorkersSameRepositoryFiles: Repository with workers verifies the
+// timestamp, snapshot and targets as the file-by-file update does
+// (sameRepository), whatever they hold, also when the files read ahead
+// of the walk's end are not the ones the update verifies, or are checked
+// against keys the update does not trust. Each case runs with and without
+// consistent snapshots, and with no new root and with two.
+func testWorkersSameRepositoryFiles(t *testing.T) {
+	past := t0.Add(-time.Hour)
+	newTS, newSn, newTg := gen.Ed25519(70), gen.Ed25519(71), gen.ECDSA(72)
+	snName := func(b repoBuild) string {
+		if b.consistent {
+			return fmt.Sprintf("%d.snapshot.json", b.snVersion)
+		}
+		return "snapshot.json"
+	}
+	tgName := func(b repoBuild) string {
+		if b.consistent {
+			return fmt.Sprintf("%d.targets.json", b.tgVersion)
+		}
+		return "targets.json"
+	}
+	many := map[string]any{}
+	for i := range 700 {
+		many[fmt.Sprintf("file-%04d", i)] = gen.Target(fmt.Appendf(nil, "content %d", i), map[string]any{"n": i})
+	}
+	type files struct {
+		name   string
+		mod    func(b *repoBuild)
+		roles  func(r map[string]gen.Role) // the newest root's roles
+		newest func(n *newestRoot)         // the newest root's file
+		tamper func(b repoBuild, fsys fstest.MapFS)
+		prev   func(b *repoBuild)                                      // the previous update's repository
+		edit   func(t *testing.T, st *verify.State, fsys fstest.MapFS) // of the previous state; fsys is the case's
+		opts   verify.Options
+		want   error // nil: verifies; errAny: fails
+	}
+	cases := []files{
+		{name: "verifies"},
+		{name: "newer versions, with a previous state", mod: func(b *repoBuild) { b.tsVersion, b.snVersion, b.tgVersion = 2, 3, 4 }, prev: func(*repoBuild) {}},
+		{name: "same versions as the previous state", prev: func(*repoBuild) {}},
+		{name: "timestamp signed by the snapshot key", mod: func(b *repoBuild) { b.tsSigners = []*gen.Key{snKey} }, want: verify.ErrThreshold},
+		{name: "snapshot signed by the targets key", mod: func(b *repoBuild) { b.snSigners = []*gen.Key{tgKey} }, want: verify.ErrThreshold},
+		{name: "targets signed by the timestamp key", mod: func(b *repoBuild) { b.tgSigners = []*gen.Key{tsKey} }, want: verify.ErrThreshold},
+		{name: "timestamp signed by both keys, one bad", mod: func(b *repoBuild) { b.tsSigners = []*gen.Key{snKey, tsKey} }},
+		{name: "timestamp key rotated, timestamp signed by the old key", want: verify.ErrThreshold,
+			roles: func(r map[string]gen.Role) { r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS}, Threshold: 1} }},
+		{name: "timestamp key rotated, timestamp signed by the new key",
+			roles: func(r map[string]gen.Role) { r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS}, Threshold: 1} },
+			mod:   func(b *repoBuild) { b.tsSigners = []*gen.Key{newTS} }},
+		{name: "timestamp key replaced under the same key ID", want: verify.ErrThreshold,
+			roles: func(r map[string]gen.Role) {
+				r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS.WithID(tsKey.ID)}, Threshold: 1}
+			}},
+		{name: "timestamp key rotated, previous state signed by the old key", want: verify.ErrThreshold, prev: func(*repoBuild) {},
+			roles: func(r map[string]gen.Role) { r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS}, Threshold: 1} }},
+		{name: "all online keys rotated, files signed by the new keys", prev: func(*repoBuild) {},
+			mod: func(b *repoBuild) {
+				b.tsVersion, b.snVersion, b.tgVersion = 2, 2, 2
+				b.tsSigners, b.snSigners, b.tgSigners = []*gen.Key{newTS}, []*gen.Key{newSn}, []*gen.Key{newTg}
+			},
+			roles: func(r map[string]gen.Role) {
+				r["timestamp"] = gen.Role{Keys: []*gen.Key{newTS}, Threshold: 1}
+				r["snapshot"] = gen.Role{Keys: []*gen.Key{newSn}, Threshold: 1}
+				r["targets"] = gen.Role{Keys: []*gen.Key{newTg}, Threshold: 1}
+			}},
+		{name: "targets threshold 2 of 2", mod: func(b *repoBuild) { b.tgSigners = []*gen.Key{newTg, tgKey} },
+			roles: func(r map[string]gen.Role) { r["targets"] = gen.Role{Keys: []*gen.Key{tgKey, newTg}, Threshold: 2} }},
+		{name: "newest root expired", want: verify.ErrExpired, newest: func(n *newestRoot) { n.expires = past }},
+		{name: "newest root misses its own threshold", want: verify.ErrThreshold, newest: func(n *newestRoot) { n.signers = repoRootKeys[:1] }},
+		{name: "timestamp rollback", want: verify.ErrRollback, prev: func(b *repoBuild) { b.tsVersion = 2 }},
+		{name: "the previous timestamp carries the timestamp's signature over other bytes", prev: func(b *repoBuild) { b.tsVersion = 2 },
+			edit: func(t *testing.T, st *verify.State, fsys fstest.MapFS) {
+				// Not a rollback floor: it does not verify.
+				st.Timestamp = withSignatures(t, st.Timestamp, fsys["timestamp.json"].Data)
+			}},
+		{name: "the timestamp names an older snapshot", want: verify.ErrRollback, mod: func(b *repoBuild) { b.tsVersion = 3 },
+			prev: func(b *repoBuild) { b.tsVersion, b.snVersion = 2, 2 }},
+		{name: "targets rollback", want: verify.ErrRollback, mod: func(b *repoBuild) { b.tsVersion, b.snVersion = 3, 3 },
+			prev: func(b *repoBuild) { b.tsVersion, b.snVersion, b.tgVersion = 2, 2, 3 }},
+		{name: "timestamp missing", want: verify.ErrMissing, tamper: func(_ repoBuild, f fstest.MapFS) { delete(f, "timestamp.json") }},
+		{name: "snapshot missing", want: verify.ErrMissing, tamper: func(b repoBuild, f fstest.MapFS) { delete(f, snName(b)) }},
+		{name: "targets missing", want: verify.ErrMissing, tamper: func(b repoBuild, f fstest.MapFS) { delete(f, tgName(b)) }},
+		{name: "timestamp over the size limit", want: verify.ErrTooLarge, opts: verify.Options{Limits: verify.Limits{Timestamp: 100}}},
+		{name: "snapshot over the size limit", want: verify.ErrTooLarge, opts: verify.Options{Limits: verify.Limits{Snapshot: 100}}},
+		{name: "targets over the size limit", want: verify.ErrTooLarge, opts: verify.Options{Limits: verify.Limits{Targets: 100}}},
+		{name: "targets larger than a speculation reads", mod: func(b *repoBuild) { b.targets = many }},
+		{name: "timestamp expired", want: verify.ErrExpired, mod: func(b *repoBuild) { b.tsExpires = past }},
+		{name: "snapshot expired", want: verify.ErrExpired, mod: func(b *repoBuild) { b.snExpires = past }},
+		{name: "targets expired", want: verify.ErrExpired, mod: func(b *repoBuild) { b.tgExpires = past }},
+		{name: "the snapshot does not match the timestamp's hashes", want: repository.ErrHashMismatch,
+			tamper: func(b repoBuild, f fstest.MapFS) {
+				b.snExpires = farAway.Add(time.Hour)
+				f[snName(b)] = b.build()[snName(b)]
+			}},
+		{name: "the targets do not match the snapshot's hashes", want: repository.ErrHashMismatch,
+			tamper: func(b repoBuild, f fstest.MapFS) {
+				// Another targets file, as long (ECDSA signatures
+				// vary in length), validly signed.
+				for h := 1; h < 100; h++ {
+					b.tgExpires = farAway.Add(time.Duration(h) * time.Hour)
+					if other := b.build()[tgName(b)]; len(other.Data) == len(f[tgName(b)].Data) {
+						f[tgName(b)] = other
+						return
+					}
+				}
+				panic("no targets file of the same length")
+			}},
+		{name: "timestamp names another snapshot version", want: errAny, mod: func(b *repoBuild) { b.tsSnVersion = 2; b.noMetaHashes = true }},
+		{name: "snapshot names another targets version", want: errAny, mod: func(b *repoBuild) { b.snapTgVersion = 2; b.noMetaHashes = true }},
+		{name: "timestamp malformed", want: root.ErrMalformed, tamper: func(_ repoBuild, f fstest.MapFS) { f["timestamp.json"] = &fstest.MapFile{Data: []byte("[]")} }},
+		{name: "snapshot malformed", want: root.ErrMalformed, mod: func(b *repoBuild) { b.noMetaHashes = true },
+			tamper: func(b repoBuild, f fstest.MapFS) { f[snName(b)] = &fstest.MapFile{Data: []byte(`{"signed": {}}`)} }},
+		{name: "targets unreadable", want: fs.ErrInvalid, tamper: func(b repoBuild, f fstest.MapFS) { f[tgName(b)] = &fstest.MapFile{Mode: fs.ModeDir} }},
+	}
+	for _, c := range cases {
+		for _, consistent := range []bool{false, true} {
+			for _, newRoots := range []int{0, 2} {
+				t.Run(fmt.Sprintf("%s, consistent %v, %d new roots", c.name, consistent, newRoots), func(t *testing.T) {
+					build := func(mod func(b *repoBuild)) (*root.Root, fstest.MapFS, repoBuild) {
+						b := defaultRepo()
+						b.consistent = consistent
+						if mod != nil {
+							mod(&b)
+						}
+						fsys := b.build()
+						n := newestRoot{version: int64(1 + newRoots), expires: farAway, roles: repoRoles(), signers: repoRootKeys[:2]}
+						if c.roles != nil {
+							c.roles(n.roles)
+						}
+						if c.newest != nil {
+							c.newest(&n)
+						}
+						v1 := b.rootV1()
+						if newRoots > 0 {
+							fsys["2.root.json"] = &fstest.MapFile{Data: gen.Sign(gen.Root(2, farAway, consistent, repoRoles()), repoRootKeys...)}
+							fsys[fmt.Sprintf("%d.root.json", n.version)] = &fstest.MapFile{Data: n.file(consistent)}
+						} else {
+							v1 = n.file(consistent)
+							fsys["1.root.json"] = &fstest.MapFile{Data: v1}
+						}
+						return mustParse(t, v1), fsys, b
+					}
+					trusted, fsys, b := build(c.mod)
+					if c.tamper != nil {
+						c.tamper(b, fsys)
+					}
+					var prev *verify.State
+					if c.prev != nil {
+						// The previous update, under root v1 as the
+						// case has it, and with the online keys of
+						// the repository's v1.
+						pTrusted, pFsys, _ := build(c.prev)
+						if c.roles != nil {
+							pTrusted = mustParse(t, b.rootV1())
+							pFsys["1.root.json"] = &fstest.MapFile{Data: b.rootV1()}
+							delete(pFsys, "2.root.json")
+							delete(pFsys, "3.root.json")
+						}
+						r, err := verify.Repository(pTrusted, pFsys, nil, verify.Options{Now: t0})
+						if err != nil {
+							t.Fatalf("the previous update: %v", err)
+						}
+						st := r.State()
+						if c.roles != nil {
+							// Its timestamp and snapshot, not its
+							// root v1, which is not the case's.
+							st.Root = nil
+						}
+						if c.edit != nil {
+							c.edit(t, &st, fsys)
+						}
+						prev = &st
+					}
+					opts := c.opts
+					opts.Now = t0
+					_, err := sameRepository(t, trusted, fsys, prev, opts)
+					switch {
+					case c.want == nil && err != nil:
+						t.Fatalf("the update failed: %v", err)
+					case c.want == errAny && err == nil, c.want != nil && c.want != errAny && !errors.Is(err, c.want):
+						t.Fatalf("the update: %v, want %v", err, c.want)
+					}
+				})
+			}
+		}
+	}
+}
+
+// newestRoot describes the newest root file of a test repository.
+type newestRoot struct {
+	version int64
+	expires time.Time
+	roles   map[string]gen.Role
+	signers []*gen.Key
+}
+
+func (n newestRoot) file(consistent bool) []byte {
+	return gen.Sign(gen.Root(n.version, n.expires, consistent, n.roles), n.signers...)
+}
+
+// withSignatures returns the metadata file data with the signatures of
+// the file from.
+func withSignatures(t *testing.T, data, from []byte) []byte {
+	t.Helper()
+	var env, src map[string]json.RawMessage
+	if err := json.Unmarshal(data, &env); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(from, &src); err != nil {
+		t.Fatal(err)
+	}
+	env["signatures"] = src["signatures"]
+	out, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
