@@ -52,7 +52,7 @@ type Options struct {
 	// do not change: results and errors are those of the sequential
 	// walk. Root, Rotation, shorter chains and a Repo driven method by
 	// method stay sequential: starting workers costs a single root more
-	// than it saves.
+	// than it saves. More than 64 counts as 64.
 	Workers int
 }
 

@@ -60,12 +60,19 @@ const (
 // checks of a single root (three) or a single rotation (seven).
 const minPoolSteps = 4
 
-// newPool returns a pool for the given number of workers, or nil (checks
-// run in the calling goroutine) for fewer than two.
+// maxWorkers caps Options.Workers: checks are computation, so goroutines
+// beyond the processors only cost memory, and a caller's typo (a million
+// workers) must not start a million goroutines per call.
+const maxWorkers = 64
+
+// newPool returns a pool for the given number of workers (at most
+// maxWorkers), or nil (checks run in the calling goroutine) for fewer
+// than two.
 func newPool(workers int) *pool {
 	if workers <= 1 {
 		return nil
 	}
+	workers = min(workers, maxWorkers)
 	p := &pool{queue: make(chan *check, poolQueue)}
 	for range workers - 1 {
 		go p.work()

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/trustroot/trustroot/internal/tufkey"
 	"github.com/trustroot/trustroot/root"
@@ -96,4 +98,26 @@ func TestPoolPanicReachesCaller(t *testing.T) {
 	}()
 	p.wait(c)
 	t.Fatal("wait returned")
+}
+
+// TestPoolCapsWorkers: an absurd Options.Workers starts maxWorkers-1
+// goroutines, not that many, and closing the pool ends them.
+func TestPoolCapsWorkers(t *testing.T) {
+	before := runtime.NumGoroutine()
+	p := newPool(1 << 20)
+	started := runtime.NumGoroutine() - before
+	p.close()
+	if started > maxWorkers-1 {
+		t.Fatalf("a pool for 2^20 workers started %d goroutines, want at most %d", started, maxWorkers-1)
+	}
+	if started < 1 {
+		t.Fatalf("a pool for 2^20 workers started %d goroutines, want some", started)
+	}
+	for range 1000 {
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("%d goroutines still running after close", runtime.NumGoroutine()-before)
 }
