@@ -113,15 +113,7 @@ func delegationAdd(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	r := openRepo(e, *dir)
-	p, err := r.loadPolicy()
-	if err != nil {
-		return err
-	}
-	rt, _, err := r.latestRootData()
-	if err != nil {
-		return err
-	}
-	cur, err := r.loadOnline()
+	p, rt, cur, err := r.onlineState()
 	if err != nil {
 		return err
 	}
@@ -506,15 +498,7 @@ func delegationRemove(ctx context.Context, e *env, args []string) error {
 		return usageErr("%v", err)
 	}
 	r := openRepo(e, *dir)
-	p, err := r.loadPolicy()
-	if err != nil {
-		return err
-	}
-	rt, _, err := r.latestRootData()
-	if err != nil {
-		return err
-	}
-	cur, err := r.loadOnline()
+	p, rt, cur, err := r.onlineState()
 	if err != nil {
 		return err
 	}

@@ -47,15 +47,7 @@ func cmdRefresh(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	r := openRepo(e, *dir)
-	p, err := r.loadPolicy()
-	if err != nil {
-		return err
-	}
-	rt, _, err := r.latestRootData()
-	if err != nil {
-		return err
-	}
-	cur, err := r.loadOnline()
+	p, rt, cur, err := r.onlineState()
 	if err != nil {
 		return err
 	}

@@ -85,15 +85,7 @@ func targetsAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	r := openRepo(e, *dir)
-	p, err := r.loadPolicy()
-	if err != nil {
-		return err
-	}
-	rt, _, err := r.latestRootData()
-	if err != nil {
-		return err
-	}
-	cur, err := r.loadOnline()
+	p, rt, cur, err := r.onlineState()
 	if err != nil {
 		return err
 	}
@@ -204,15 +196,7 @@ func targetsRemove(ctx context.Context, e *env, args []string) error {
 	}
 	name := pos[0]
 	r := openRepo(e, *dir)
-	p, err := r.loadPolicy()
-	if err != nil {
-		return err
-	}
-	rt, _, err := r.latestRootData()
-	if err != nil {
-		return err
-	}
-	cur, err := r.loadOnline()
+	p, rt, cur, err := r.onlineState()
 	if err != nil {
 		return err
 	}

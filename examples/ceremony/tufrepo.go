@@ -452,6 +452,25 @@ func newTargetsVersion(p *Policy, cur *online, now time.Time) (*repository.Targe
 	return t, nil
 }
 
+// onlineState reads what a command that publishes online metadata starts
+// from: the policy, the latest published root and the online metadata
+// (nil when no timestamp is published yet).
+func (r *repo) onlineState() (*Policy, *root.Root, *online, error) {
+	p, err := r.loadPolicy()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rt, _, err := r.latestRootData()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cur, err := r.loadOnline()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, rt, cur, nil
+}
+
 // latestRootData returns the bytes of the latest published root.
 func (r *repo) latestRootData() (*root.Root, []byte, error) {
 	vs, err := r.publishedVersions()
